@@ -1,0 +1,108 @@
+// The checkpoint's JSON configuration files: config.json, preprocessor_config.json and
+// generation_config.json, parsed into plain structs with every field the model needs
+// checked (present, right type, in range, consistent). Both spellings of the rope
+// settings are accepted: 4.57-era `rope_theta` + `rope_scaling` and v5 `rope_parameters`.
+//
+// Each Parse* function returns InvalidArgument/DataLoss naming the offending key;
+// each *ToJson function writes the Hugging Face layout (used by make-model).
+// Pure functions; thread-safe.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "corgi/core/status.h"
+
+namespace corgi {
+
+struct TextConfig {
+  int64_t hidden_size = 0;          // D
+  int64_t num_hidden_layers = 0;    // L
+  int64_t num_attention_heads = 0;  // nh
+  int64_t num_key_value_heads = 0;  // nkv (divides nh)
+  int64_t head_dim = 0;             // 128; nh*head_dim may differ from D (4B)
+  int64_t intermediate_size = 0;    // I
+  int64_t vocab_size = 0;           // embedding rows (padded, > tokenizer size)
+  int64_t max_position_embeddings = 0;
+  double rope_theta = 0;
+  double rms_norm_eps = 1e-6;
+  std::vector<int64_t> mrope_section;  // [24, 20, 20]; sums to head_dim / 2
+  bool mrope_interleaved = false;      // Qwen3-VL: true; Qwen2.5-VL: false (chunked)
+  bool attention_bias = false;
+  std::string hidden_act = "silu";
+};
+
+struct VisionConfig {
+  int64_t depth = 0;
+  int64_t hidden_size = 0;  // Hv
+  int64_t num_heads = 0;
+  int64_t intermediate_size = 0;
+  int64_t patch_size = 16;
+  int64_t temporal_patch_size = 2;
+  int64_t spatial_merge_size = 2;
+  int64_t in_channels = 3;
+  int64_t out_hidden_size = 0;  // == text hidden_size
+  int64_t num_position_embeddings = 0;  // a perfect square (48*48)
+  std::vector<int64_t> deepstack_visual_indexes;
+  std::string hidden_act = "gelu_pytorch_tanh";
+};
+
+struct ModelConfig {
+  std::string model_type;    // "qwen3_vl"
+  std::string architecture;  // "Qwen3VLForConditionalGeneration"
+  std::string torch_dtype;   // "bfloat16" | "float32" | "float16" (informational)
+  bool tie_word_embeddings = false;
+  int64_t image_token_id = 151655;
+  int64_t video_token_id = 151656;
+  int64_t vision_start_token_id = 151652;
+  int64_t vision_end_token_id = 151653;
+  TextConfig text;
+  VisionConfig vision;
+};
+
+struct PreprocessorConfig {
+  int64_t min_pixels = 65536;      // size.shortest_edge (a pixel count, despite the name)
+  int64_t max_pixels = 16777216;   // size.longest_edge
+  int64_t patch_size = 16;
+  int64_t temporal_patch_size = 2;
+  int64_t merge_size = 2;
+  std::array<float, 3> image_mean = {0.5f, 0.5f, 0.5f};
+  std::array<float, 3> image_std = {0.5f, 0.5f, 0.5f};
+  double rescale_factor = 1.0 / 255.0;
+  int resample = 3;  // PIL code; 3 = bicubic (the only one supported)
+  bool do_resize = true;
+  bool do_rescale = true;
+  bool do_normalize = true;
+  bool do_convert_rgb = true;
+  std::string image_processor_type = "Qwen2VLImageProcessorFast";
+};
+
+struct GenerationConfig {
+  std::vector<int64_t> eos_token_ids;  // accepts a single id or a list
+  int64_t bos_token_id = -1;           // -1 when absent
+  int64_t pad_token_id = -1;
+  bool do_sample = false;
+  double temperature = 1.0;
+  double top_p = 1.0;
+  int64_t top_k = 0;
+  double repetition_penalty = 1.0;
+};
+
+StatusOr<ModelConfig> ParseModelConfig(std::string_view json);
+StatusOr<PreprocessorConfig> ParsePreprocessorConfig(std::string_view json);
+StatusOr<GenerationConfig> ParseGenerationConfig(std::string_view json);
+
+// Read and parse a file; errors carry the path.
+StatusOr<ModelConfig> LoadModelConfig(const std::string& path);
+StatusOr<PreprocessorConfig> LoadPreprocessorConfig(const std::string& path);
+StatusOr<GenerationConfig> LoadGenerationConfig(const std::string& path);
+
+// Hugging Face layout (4.57 spelling: rope_theta + rope_scaling), pretty-printed.
+std::string ModelConfigToJson(const ModelConfig& config);
+std::string PreprocessorConfigToJson(const PreprocessorConfig& config);
+std::string GenerationConfigToJson(const GenerationConfig& config);
+
+}  // namespace corgi

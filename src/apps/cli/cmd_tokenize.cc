@@ -1,0 +1,13 @@
+// PLACEHOLDER: being written in this session; replaced before landing.
+#include <cstdio>
+
+#include "apps/cli/commands.h"
+
+namespace corgi::cli {
+
+int RunTokenize(int argc, char** argv) {
+  std::fprintf(stderr, "corgi tokenize: not available yet\n");
+  return 1;
+}
+
+}  // namespace corgi::cli

@@ -1,0 +1,13 @@
+// The corgi subcommands. Each takes argv with argv[0] = the subcommand name and
+// returns the process exit code (0 success, 1 failure, 2 usage error).
+#pragma once
+
+namespace corgi::cli {
+
+int RunMakeModel(int argc, char** argv);   // cmd_make_model.cc
+int RunInspect(int argc, char** argv);     // cmd_inspect.cc
+int RunTokenize(int argc, char** argv);    // cmd_tokenize.cc
+int RunPreprocess(int argc, char** argv);  // cmd_preprocess.cc
+int RunBench(int argc, char** argv);       // cmd_bench.cc
+
+}  // namespace corgi::cli

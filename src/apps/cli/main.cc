@@ -1,0 +1,44 @@
+// corgi: grounded visual reasoning on a native Qwen3-VL engine.
+#include <cstdio>
+#include <cstring>
+
+#include "apps/cli/commands.h"
+
+namespace {
+
+struct Command {
+  const char* name;
+  int (*run)(int, char**);
+  const char* summary;
+};
+
+const Command kCommands[] = {
+    {"make-model", corgi::cli::RunMakeModel, "write a synthetic Qwen3-VL checkpoint (random weights)"},
+    {"inspect", corgi::cli::RunInspect, "describe a checkpoint: architecture, parameters, memory"},
+    {"tokenize", corgi::cli::RunTokenize, "text on stdin -> token ids as JSON (--decode: the reverse)"},
+    {"preprocess", corgi::cli::RunPreprocess, "decode, resize and patchify an image as the model sees it"},
+    {"bench", corgi::cli::RunBench, "measure speed (JSON): bench tokenizer ..."},
+};
+
+void PrintHelp() {
+  std::fprintf(stderr,
+               "corgi — grounded visual reasoning with Qwen3-VL\n\n"
+               "usage: corgi COMMAND [flags]   (corgi COMMAND --help for its flags)\n\ncommands:\n");
+  for (const Command& c : kCommands) std::fprintf(stderr, "  %-12s %s\n", c.name, c.summary);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "help") == 0) {
+    PrintHelp();
+    return argc < 2 ? 2 : 0;
+  }
+  for (const Command& c : kCommands) {
+    if (std::strcmp(argv[1], c.name) == 0) return c.run(argc - 1, argv + 1);
+  }
+  std::fprintf(stderr, "corgi: unknown command '%s'\n\n", argv[1]);
+  PrintHelp();
+  return 2;
+}
