@@ -79,6 +79,11 @@ class TensorStore {
   size_t total_tensor_bytes() const;
 
  private:
+  // Opens the shards named by `weight_map` (tensor -> file name in `dir`) and checks
+  // that they hold exactly the mapped tensors.
+  Status OpenShards(const std::string& dir, const std::string& index_path,
+                    const std::map<std::string, std::string>& weight_map);
+
   std::vector<std::shared_ptr<SafetensorsFile>> files_;
   std::vector<std::string> file_paths_;
   std::vector<TensorInfo> tensors_;

@@ -1,13 +1,111 @@
-// PLACEHOLDER: being written in this session; replaced before landing.
+// corgi inspect: architecture, parameter counts, dtypes, files and memory of a checkpoint.
 #include <cstdio>
+#include <nlohmann/json.hpp>
 
 #include "apps/cli/commands.h"
+#include "apps/cli/flags.h"
+#include "corgi/model/qwen3vl/checkpoint_summary.h"
 
 namespace corgi::cli {
+namespace {
+
+std::string Human(double bytes) {
+  const char* units[] = {"B", "KB", "MB", "GB", "TB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 4) {
+    bytes /= 1000;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), u == 0 ? "%.0f %s" : "%.2f %s", bytes, units[u]);
+  return buf;
+}
+
+nlohmann::json ToJson(const qwen3vl::CheckpointSummary& s) {
+  nlohmann::json j;
+  j["directory"] = s.directory;
+  j["architecture"] = s.config.architecture;
+  j["model_type"] = s.config.model_type;
+  j["parameters"] = {{"text", s.text_parameters}, {"vision", s.vision_parameters}, {"total", s.total_parameters}};
+  for (const auto& p : s.parts)
+    j["parts"].push_back({{"part", p.part}, {"parameters", p.parameters}, {"tensors", p.tensors}, {"bytes", p.bytes}});
+  j["tied_embeddings"] = s.lm_head_tied;
+  j["dtypes"] = s.dtype_tensors;
+  for (const auto& [path, size] : s.files) j["files"].push_back({{"path", path}, {"bytes", size}});
+  j["memory"] = {{"weights_bytes", s.weight_bytes},
+                 {"kv_cache_bytes_per_token", s.kv_bytes_per_token},
+                 {"vision_scratch_bytes_1024x768", s.vision_activation_bytes_1024x768}};
+  j["unknown_tensors"] = s.unknown_tensors;
+  return j;
+}
+
+void PrintText(const qwen3vl::CheckpointSummary& s) {
+  const ModelConfig& c = s.config;
+  std::printf("checkpoint   %s\n", s.directory.c_str());
+  std::printf("architecture %s (%s), stored as %s\n", c.architecture.c_str(), c.model_type.c_str(),
+              c.torch_dtype.c_str());
+  std::printf("text         %lld layers, hidden %lld, heads %lld (kv %lld) x %lld, mlp %lld, vocab %lld, rope theta %.0f, mrope [",
+              (long long)c.text.num_hidden_layers, (long long)c.text.hidden_size,
+              (long long)c.text.num_attention_heads, (long long)c.text.num_key_value_heads,
+              (long long)c.text.head_dim, (long long)c.text.intermediate_size, (long long)c.text.vocab_size,
+              c.text.rope_theta);
+  for (size_t i = 0; i < c.text.mrope_section.size(); ++i)
+    std::printf("%s%lld", i ? "," : "", (long long)c.text.mrope_section[i]);
+  std::printf("]%s\n", c.text.mrope_interleaved ? " interleaved" : "");
+  std::printf("vision       %lld blocks, hidden %lld, heads %lld, mlp %lld, patch %lld, merge %lld, deepstack [",
+              (long long)c.vision.depth, (long long)c.vision.hidden_size, (long long)c.vision.num_heads,
+              (long long)c.vision.intermediate_size, (long long)c.vision.patch_size,
+              (long long)c.vision.spatial_merge_size);
+  for (size_t i = 0; i < c.vision.deepstack_visual_indexes.size(); ++i)
+    std::printf("%s%lld", i ? "," : "", (long long)c.vision.deepstack_visual_indexes[i]);
+  std::printf("]\n\nparameters\n");
+  for (const auto& p : s.parts)
+    std::printf("  %-18s %14lld  (%.3f B, %lld tensors, %s)\n", p.part.c_str(), (long long)p.parameters,
+                p.parameters / 1e9, (long long)p.tensors, Human(p.bytes).c_str());
+  std::printf("  %-18s %14lld  (%.3f B)\n", "text total", (long long)s.text_parameters, s.text_parameters / 1e9);
+  std::printf("  %-18s %14lld  (%.3f B)\n", "vision total", (long long)s.vision_parameters, s.vision_parameters / 1e9);
+  std::printf("  %-18s %14lld  (%.3f B)\n", "total", (long long)s.total_parameters, s.total_parameters / 1e9);
+  std::printf("  lm_head            %s\n", s.lm_head_tied ? "tied to the token embedding" : "separate tensor");
+  std::printf("\ndtypes      ");
+  for (const auto& [dtype, count] : s.dtype_tensors) std::printf(" %s x %lld", dtype.c_str(), (long long)count);
+  std::printf("\nfiles        %zu, %s\n", s.files.size(), Human(static_cast<double>(s.file_bytes)).c_str());
+  for (const auto& [path, size] : s.files) std::printf("  %s (%s)\n", path.c_str(), Human(static_cast<double>(size)).c_str());
+  std::printf("\nmemory\n  weights (mmap'd)          %s\n", Human(static_cast<double>(s.weight_bytes)).c_str());
+  std::printf("  KV cache (f32)            %s per token, %s per 4096-token context\n",
+              Human(static_cast<double>(s.kv_bytes_per_token)).c_str(),
+              Human(static_cast<double>(s.kv_bytes_per_token) * 4096).c_str());
+  std::printf("  vision scratch 1024x768   %s\n", Human(static_cast<double>(s.vision_activation_bytes_1024x768)).c_str());
+  std::printf("  total for one 4k context  %s\n",
+              Human(static_cast<double>(s.weight_bytes + s.kv_bytes_per_token * 4096 +
+                                        s.vision_activation_bytes_1024x768)).c_str());
+  if (!s.unknown_tensors.empty())
+    std::printf("\nwarning: %zu tensors not used by Qwen3-VL (first: %s)\n", s.unknown_tensors.size(),
+                s.unknown_tensors[0].c_str());
+}
+
+}  // namespace
 
 int RunInspect(int argc, char** argv) {
-  std::fprintf(stderr, "corgi inspect: not available yet\n");
-  return 1;
+  FlagParser flags("corgi inspect [--json] MODEL_DIR",
+                   "Describes a Qwen3-VL checkpoint after checking every tensor against the model's table.");
+  bool* json = flags.Bool("json", "print JSON instead of text");
+  if (!flags.Parse(argc, argv)) return flags.exit_code();
+  if (flags.positional().size() != 1) {
+    std::fprintf(stderr, "error: give exactly one checkpoint directory\n");
+    flags.PrintUsage();
+    return 2;
+  }
+  StatusOr<qwen3vl::CheckpointSummary> summary = qwen3vl::SummarizeCheckpoint(flags.positional()[0]);
+  if (!summary.ok()) {
+    std::fprintf(stderr, "error: %s\n", summary.status().ToString().c_str());
+    return 1;
+  }
+  if (*json) {
+    std::printf("%s\n", ToJson(*summary).dump(2).c_str());
+  } else {
+    PrintText(*summary);
+  }
+  return 0;
 }
 
 }  // namespace corgi::cli

@@ -1,13 +1,86 @@
-// PLACEHOLDER: being written in this session; replaced before landing.
+// corgi make-model: writes a synthetic Qwen3-VL checkpoint in the Hugging Face layout.
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "apps/cli/commands.h"
+#include "apps/cli/flags.h"
+#include "corgi/core/thread_pool.h"
+#include "corgi/model/qwen3vl/checkpoint_summary.h"
+#include "corgi/model/qwen3vl/presets.h"
+#include "corgi/model/qwen3vl/synthetic.h"
+
+#ifndef CORGI_DEFAULT_TOKENIZER_SOURCE
+#define CORGI_DEFAULT_TOKENIZER_SOURCE "../shared/data/tokenizer"
+#endif
 
 namespace corgi::cli {
+namespace {
+
+// The tokenizer files come from shared/data; look beside the working directory first,
+// then where the build found them.
+std::string DefaultTokenizerSource() {
+  for (const char* candidate : {"../shared/data/tokenizer", CORGI_DEFAULT_TOKENIZER_SOURCE}) {
+    if (std::filesystem::exists(std::string(candidate) + "/qwen3-derived/tokenizer.json")) return candidate;
+  }
+  return CORGI_DEFAULT_TOKENIZER_SOURCE;
+}
+
+}  // namespace
 
 int RunMakeModel(int argc, char** argv) {
-  std::fprintf(stderr, "corgi make_model: not available yet\n");
-  return 1;
+  FlagParser flags("corgi make-model --preset tiny|small|2b|4b|8b [--seed N] [--dtype bf16|f32|f16] OUT_DIR",
+                   "Writes a Hugging Face-layout Qwen3-VL checkpoint with deterministic random weights.\n"
+                   "Real shapes and tensor names; the text it generates is meaningless.");
+  std::string* preset = flags.String("preset", "tiny", "model shape: tiny, small, 2b, 4b or 8b");
+  int64_t* seed = flags.Int("seed", 0, "random seed (same seed, same bytes)");
+  std::string* dtype = flags.String("dtype", "bf16", "weight dtype: bf16, f32 or f16");
+  std::string* tokenizer = flags.String("tokenizer-from", "", "tokenizer sources (shared/data/tokenizer)");
+  int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
+  if (!flags.Parse(argc, argv)) return flags.exit_code();
+  if (flags.positional().size() != 1) {
+    std::fprintf(stderr, "error: give exactly one output directory\n");
+    flags.PrintUsage();
+    return 2;
+  }
+  const std::string out = flags.positional()[0];
+
+  StatusOr<ModelConfig> config = qwen3vl::PresetConfig(*preset);
+  if (!config.ok()) {
+    std::fprintf(stderr, "error: %s\n", config.status().message().c_str());
+    return 2;
+  }
+  qwen3vl::SyntheticOptions options;
+  options.seed = static_cast<uint64_t>(*seed);
+  options.tokenizer_source = tokenizer->empty() ? DefaultTokenizerSource() : *tokenizer;
+  if (*dtype == "bf16") {
+    options.dtype = DType::kBF16;
+  } else if (*dtype == "f32") {
+    options.dtype = DType::kF32;
+  } else if (*dtype == "f16") {
+    options.dtype = DType::kF16;
+  } else {
+    std::fprintf(stderr, "error: --dtype must be bf16, f32 or f16, not '%s'\n", dtype->c_str());
+    return 2;
+  }
+
+  ThreadPool pool(static_cast<size_t>(*threads));
+  auto start = std::chrono::steady_clock::now();
+  Status status = qwen3vl::WriteSyntheticCheckpoint(*config, options, out, &pool);
+  if (!status.ok()) {
+    std::fprintf(stderr, "error: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  StatusOr<qwen3vl::CheckpointSummary> summary = qwen3vl::SummarizeCheckpoint(out);
+  if (!summary.ok()) {
+    std::fprintf(stderr, "error: the written checkpoint does not load: %s\n", summary.status().ToString().c_str());
+    return 1;
+  }
+  std::printf("wrote %s: preset %s, seed %lld, %s, %.1f M parameters, %.1f MB in %zu file(s), %.1f s\n",
+              out.c_str(), preset->c_str(), static_cast<long long>(*seed), dtype->c_str(),
+              summary->total_parameters / 1e6, summary->file_bytes / 1e6, summary->files.size(), seconds);
+  return 0;
 }
 
 }  // namespace corgi::cli

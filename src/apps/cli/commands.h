@@ -9,5 +9,6 @@ int RunInspect(int argc, char** argv);     // cmd_inspect.cc
 int RunTokenize(int argc, char** argv);    // cmd_tokenize.cc
 int RunPreprocess(int argc, char** argv);  // cmd_preprocess.cc
 int RunBench(int argc, char** argv);       // cmd_bench.cc
+int RunGenerate(int argc, char** argv);    // cmd_generate.cc
 
 }  // namespace corgi::cli

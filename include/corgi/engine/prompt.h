@@ -1,0 +1,36 @@
+// Turns a request's messages into what the model consumes: token ids with image
+// placeholders, the images' patches and grids, the rows of image tokens, and the
+// 3-axis positions. Every consistency check happens here, before any model work.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "corgi/core/status.h"
+#include "corgi/core/thread_pool.h"
+#include "corgi/image/preprocess.h"
+#include "corgi/model/qwen3vl/model.h"
+#include "corgi/model/qwen3vl/positions.h"
+
+namespace corgi {
+
+struct Message;
+
+struct PreparedPrompt {
+  std::vector<int32_t> tokens;             // [S]
+  std::vector<qwen3vl::ImageGrid> grids;   // one per image, prompt order
+  std::vector<float> pixel_values;         // [Σ patches, C*T*P*P]
+  std::vector<int64_t> visual_rows;        // indices of <|image_pad|> tokens, in order
+  qwen3vl::TextPositions positions;        // [3, S] and rope_delta
+};
+
+// The checkpoint's preprocessor_config.json as image-layer parameters.
+VisionPreprocessParams PreprocessParamsFor(const PreprocessorConfig& config);
+
+// Errors: InvalidArgument (bad roles, an image in a non-user message, an image that
+// preprocessing rejects, placeholder tokens typed into text that break the image/token
+// correspondence), OutOfRange (an image above the pixel limit).
+StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::vector<Message>& messages,
+                                       ThreadPool* pool);
+
+}  // namespace corgi

@@ -1,0 +1,49 @@
+// The one table of Qwen3-VL checkpoint tensors: every name, its shape as a function of
+// the config, and whether it is required. The loader checks a checkpoint against it
+// (an error names the missing or mismatched tensor), make-model writes exactly it, and
+// inspect counts parameters with it. Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "corgi/core/status.h"
+#include "corgi/core/tensor.h"
+#include "corgi/io/model_config.h"
+#include "corgi/io/safetensors.h"
+
+namespace corgi::qwen3vl {
+
+// Which part of the model a tensor belongs to (for parameter accounting).
+enum class WeightPart { kVisionTower, kVisionMerger, kDeepStack, kTextDecoder, kEmbedding, kLmHead };
+const char* WeightPartName(WeightPart part);
+
+// How make-model initializes a tensor (the real checkpoint's values come from training).
+enum class WeightInit { kLinear, kBias, kNormWeight, kNormBias, kEmbedding, kPositionTable };
+
+struct WeightSpec {
+  std::string name;  // canonical (4.57-era) name, e.g. "model.language_model.norm.weight"
+  Shape shape;
+  bool required = true;
+  WeightPart part = WeightPart::kTextDecoder;
+  WeightInit init = WeightInit::kLinear;
+  int64_t fan_in = 0;  // input width of a linear map (for init scaling)
+};
+
+// Every tensor of a Qwen3-VL checkpoint with this config, in checkpoint order.
+// lm_head.weight is listed with required = !tie_word_embeddings.
+std::vector<WeightSpec> WeightTable(const ModelConfig& config);
+
+// Finds `canonical` in `store`, also under the older prefixes Hugging Face remaps
+// ("visual." for "model.visual.", "model." for "model.language_model."). nullptr if absent.
+const TensorInfo* FindWeight(const TensorStore& store, const std::string& canonical);
+
+// Checks that every required tensor is present with the table's shape and a float
+// dtype (F32/BF16/F16) and that optional ones, when present, match too.
+// NotFound names the first missing tensor; InvalidArgument names a shape mismatch
+// ("model.visual.blocks.3.attn.qkv.weight: shape [96, 32] in checkpoint, [96, 33] expected").
+// Tensors the table does not know are reported in `unknown` (may be null), not an error.
+Status ValidateCheckpoint(const TensorStore& store, const ModelConfig& config,
+                          std::vector<std::string>* unknown);
+
+}  // namespace corgi::qwen3vl

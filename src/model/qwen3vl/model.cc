@@ -1,0 +1,51 @@
+#include "corgi/model/qwen3vl/model.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "corgi/backend/ops.h"
+#include "corgi/core/mapped_file.h"
+
+namespace corgi::qwen3vl {
+
+StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) return NotFoundError("model directory '" + dir + "' does not exist");
+  std::unique_ptr<Model> m(new Model());
+  m->directory_ = dir;
+  CORGI_ASSIGN_OR_RETURN(m->config_, LoadModelConfig(dir + "/config.json"));
+  if (fs::exists(dir + "/preprocessor_config.json")) {
+    CORGI_ASSIGN_OR_RETURN(m->preprocessor_, LoadPreprocessorConfig(dir + "/preprocessor_config.json"));
+  }
+  if (fs::exists(dir + "/generation_config.json")) {
+    CORGI_ASSIGN_OR_RETURN(m->generation_, LoadGenerationConfig(dir + "/generation_config.json"));
+  }
+  if (m->generation_.eos_token_ids.empty()) m->generation_.eos_token_ids = {151645, 151643};
+  CORGI_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::Load(dir));
+  m->tokenizer_ = std::make_unique<Tokenizer>(std::move(tok));
+  CORGI_ASSIGN_OR_RETURN(m->store_, TensorStore::Open(dir));
+  CORGI_ASSIGN_OR_RETURN(m->weights_, BindWeights(m->store_, m->config_));
+  if (m->config_.vision.out_hidden_size != m->config_.text.hidden_size) {
+    return InvalidArgumentError("config.json: vision out_hidden_size differs from the text hidden size");
+  }
+  m->sampleable_vocab_ =
+      static_cast<int32_t>(std::min<int64_t>(m->tokenizer_->vocab_size(), m->config_.text.vocab_size));
+
+  Hasher h;
+  CORGI_ASSIGN_OR_RETURN(std::string config_text, ReadFileToString(dir + "/config.json"));
+  h.Update(config_text);
+  for (const TensorInfo& t : m->store_.tensors()) {
+    h.Update(t.name);
+    h.Update(DTypeName(t.dtype));
+    h.UpdatePod(t.bytes);
+  }
+  m->identity_ = h.Finish();
+  return m;
+}
+
+Status Model::Embed(std::span<const int32_t> ids, float* out, ThreadPool* pool) const {
+  return ops::EmbeddingLookup(weights_.text.embed_tokens, ids.data(), static_cast<int64_t>(ids.size()), out,
+                              pool);
+}
+
+}  // namespace corgi::qwen3vl

@@ -1,0 +1,171 @@
+#include "corgi/model/qwen3vl/positions.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace corgi::qwen3vl {
+
+StatusOr<TextPositions> ComputeTextPositions(std::span<const int32_t> tokens, int32_t image_token_id,
+                                             std::span<const ImageGrid> grids, int64_t merge_size) {
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  TextPositions out;
+  out.length = n;
+  out.ids.assign(3 * n, 0);
+  int64_t s = 0, max_pos = -1;
+  size_t image = 0;
+  for (int64_t i = 0; i < n;) {
+    if (tokens[i] != image_token_id) {
+      for (int a = 0; a < 3; ++a) out.ids[a * n + i] = static_cast<int32_t>(s);
+      max_pos = s;
+      ++s;
+      ++i;
+      continue;
+    }
+    int64_t run = 0;
+    while (i + run < n && tokens[i + run] == image_token_id) ++run;
+    if (image >= grids.size()) {
+      return InvalidArgumentError("prompt has more image-token runs than images (" + std::to_string(grids.size()) + ")");
+    }
+    const ImageGrid& g = grids[image++];
+    const int64_t mh = g.h / merge_size, mw = g.w / merge_size;
+    if (run != g.t * mh * mw) {
+      return InvalidArgumentError("image " + std::to_string(image - 1) + " has " + std::to_string(run) +
+                                  " placeholder tokens but its grid gives " + std::to_string(g.t * mh * mw));
+    }
+    int64_t k = i;
+    for (int64_t f = 0; f < g.t; ++f)
+      for (int64_t r = 0; r < mh; ++r)
+        for (int64_t c = 0; c < mw; ++c, ++k) {
+          out.ids[k] = static_cast<int32_t>(s + f);
+          out.ids[n + k] = static_cast<int32_t>(s + r);
+          out.ids[2 * n + k] = static_cast<int32_t>(s + c);
+        }
+    max_pos = s + std::max({g.t - 1, mh - 1, mw - 1});
+    s = max_pos + 1;
+    i += run;
+  }
+  if (image != grids.size()) {
+    return InvalidArgumentError(std::to_string(grids.size()) + " images given but the prompt has " +
+                                std::to_string(image) + " image placeholder runs");
+  }
+  out.rope_delta = (max_pos + 1) - n;
+  return out;
+}
+
+int MropeAxis(const TextConfig& config, int64_t k) {
+  const auto& sec = config.mrope_section;
+  if (config.mrope_interleaved) {
+    // HF apply_interleaved_mrope: slots 1,4,7.. (< 3*sec[1]) are H, 2,5,8.. (< 3*sec[2]) W, the rest T.
+    if (k % 3 == 1 && k < 3 * sec[1]) return 1;
+    if (k % 3 == 2 && k < 3 * sec[2]) return 2;
+    return 0;
+  }
+  // Chunked (Qwen2/2.5-VL): [0, sec0) T, [sec0, sec0+sec1) H, the rest W.
+  if (k < sec[0]) return 0;
+  if (k < sec[0] + sec[1]) return 1;
+  return 2;
+}
+
+static std::vector<float> TextInvFreq(const TextConfig& config) {
+  // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), all float32.
+  const int64_t half = config.head_dim / 2;
+  std::vector<float> inv(half);
+  const float base = static_cast<float>(config.rope_theta);
+  for (int64_t k = 0; k < half; ++k) {
+    float exponent = static_cast<float>(2 * k) / static_cast<float>(config.head_dim);
+    inv[k] = 1.0f / std::pow(base, exponent);
+  }
+  return inv;
+}
+
+void MropeAngles(const TextConfig& config, std::span<const int32_t> pos, int64_t length, float* out) {
+  const int64_t half = config.head_dim / 2;
+  std::vector<float> inv = TextInvFreq(config);
+  std::vector<int> axis(half);
+  for (int64_t k = 0; k < half; ++k) axis[k] = MropeAxis(config, k);
+  for (int64_t i = 0; i < length; ++i)
+    for (int64_t k = 0; k < half; ++k)
+      out[i * half + k] = static_cast<float>(pos[axis[k] * length + i]) * inv[k];
+}
+
+void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_size, float* out) {
+  // HF Qwen3VLVisionRotaryEmbedding(dim = head_dim/2, theta 10000):
+  // inv_freq[k] = 1 / 10000^(2k/dim) for k < dim/2; angles = [row*inv, col*inv].
+  const int64_t dim = head_dim / 2, quarter = dim / 2;
+  std::vector<float> inv(quarter);
+  for (int64_t k = 0; k < quarter; ++k)
+    inv[k] = 1.0f / std::pow(10000.0f, static_cast<float>(2 * k) / static_cast<float>(dim));
+  const int64_t mh = grid.h / merge_size, mw = grid.w / merge_size;
+  float* row_out = out;
+  for (int64_t f = 0; f < grid.t; ++f)
+    for (int64_t by = 0; by < mh; ++by)
+      for (int64_t bx = 0; bx < mw; ++bx)
+        for (int64_t dy = 0; dy < merge_size; ++dy)
+          for (int64_t dx = 0; dx < merge_size; ++dx, row_out += dim) {
+            const float r = static_cast<float>(by * merge_size + dy), c = static_cast<float>(bx * merge_size + dx);
+            for (int64_t k = 0; k < quarter; ++k) {
+              row_out[k] = r * inv[k];
+              row_out[quarter + k] = c * inv[k];
+            }
+          }
+}
+
+std::vector<float> TorchLinspace(float start, float end, int64_t n) {
+  std::vector<float> v(n);
+  if (n == 1) {
+    v[0] = start;
+    return v;
+  }
+  const float step = (end - start) / static_cast<float>(n - 1);
+  const int64_t halfway = n / 2;
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = i < halfway ? start + step * static_cast<float>(i) : end - step * static_cast<float>(n - 1 - i);
+  return v;
+}
+
+PositionInterpolation InterpolatePositions(const ImageGrid& grid, int64_t num_grid_per_side, int64_t merge_size) {
+  const int64_t n = num_grid_per_side, h = grid.h, w = grid.w;
+  const float last = static_cast<float>(n - 1);
+  std::vector<float> hs = TorchLinspace(0.0f, last, h), ws = TorchLinspace(0.0f, last, w);
+  // Raster-order corners and weights first, exactly as HF forms them.
+  std::vector<int32_t> raster_index(h * w * 4);
+  std::vector<float> raster_weight(h * w * 4);
+  for (int64_t i = 0; i < h; ++i) {
+    const int64_t h0 = static_cast<int64_t>(hs[i]), h1 = std::min(h0 + 1, n - 1);
+    const float dh = hs[i] - static_cast<float>(h0);
+    for (int64_t j = 0; j < w; ++j) {
+      const int64_t w0 = static_cast<int64_t>(ws[j]), w1 = std::min(w0 + 1, n - 1);
+      const float dw = ws[j] - static_cast<float>(w0);
+      int32_t* idx = &raster_index[(i * w + j) * 4];
+      float* wt = &raster_weight[(i * w + j) * 4];
+      idx[0] = static_cast<int32_t>(h0 * n + w0);
+      idx[1] = static_cast<int32_t>(h0 * n + w1);
+      idx[2] = static_cast<int32_t>(h1 * n + w0);
+      idx[3] = static_cast<int32_t>(h1 * n + w1);
+      wt[0] = (1.0f - dh) * (1.0f - dw);
+      wt[1] = (1.0f - dh) * dw;
+      wt[2] = dh * (1.0f - dw);
+      wt[3] = dh * dw;
+    }
+  }
+  // Permute into merge-block order, repeated per frame.
+  PositionInterpolation out;
+  out.index.reserve(grid.patches() * 4);
+  out.weight.reserve(grid.patches() * 4);
+  const int64_t mh = h / merge_size, mw = w / merge_size;
+  for (int64_t f = 0; f < grid.t; ++f)
+    for (int64_t by = 0; by < mh; ++by)
+      for (int64_t bx = 0; bx < mw; ++bx)
+        for (int64_t dy = 0; dy < merge_size; ++dy)
+          for (int64_t dx = 0; dx < merge_size; ++dx) {
+            const int64_t r = (by * merge_size + dy) * w + (bx * merge_size + dx);
+            for (int c = 0; c < 4; ++c) {
+              out.index.push_back(raster_index[r * 4 + c]);
+              out.weight.push_back(raster_weight[r * 4 + c]);
+            }
+          }
+  return out;
+}
+
+}  // namespace corgi::qwen3vl
