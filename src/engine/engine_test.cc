@@ -33,7 +33,7 @@ class EngineTest : public ::testing::Test {
     o.threads = 2;
     o.max_context = context;
     o.prefill_chunk = 64;
-    return std::move(*Engine::Create(model_, o));
+    return std::move(Engine::Create(model_, o)).value();
   }
 
   static RgbImage Gradient(int64_t h, int64_t w) {
@@ -83,7 +83,7 @@ TEST_F(EngineTest, ImagePromptAndChunkedPrefillAgree) {
   o.threads = 1;
   o.max_context = 2048;
   o.prefill_chunk = 1000;
-  auto single = std::move(*Engine::Create(model_, o));
+  auto single = std::move(Engine::Create(model_, o)).value();
   StatusOr<Completion> b = single->Generate(r);
   ASSERT_TRUE(b.ok());
   EXPECT_EQ(a->tokens, b->tokens);

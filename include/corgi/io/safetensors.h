@@ -67,6 +67,12 @@ class SafetensorsFile {
 class TensorStore {
  public:
   // `path` is a checkpoint directory, a .safetensors file, or an index .json file.
+  // A directory is opened through its model.safetensors.index.json if present, else
+  // its model.safetensors. Errors: NotFound (no checkpoint, or a shard named by the
+  // index is missing — the message names it), DataLoss (malformed file or index; a
+  // shard name that is not a plain file name; a tensor the map assigns to a shard
+  // that lacks it; a shard tensor the map does not list or assigns elsewhere; a
+  // tensor listed twice), Unimplemented (unsupported dtype or rank > kMaxDims).
   static StatusOr<TensorStore> Open(const std::string& path);
 
   // nullptr when absent.
@@ -101,7 +107,12 @@ struct TensorToWrite {
   size_t bytes() const { return static_cast<size_t>(shape.numel()) * DTypeSize(dtype); }
 };
 
-// Writes one .safetensors file atomically (temporary file, then rename).
+// Writes one .safetensors file atomically (temporary file, then rename). Tensors are
+// laid out contiguously in the given order, so `fill`'s dst is only guaranteed 2-byte
+// aligned (write through memcpy). The header is padded with spaces to a multiple of 8.
+// Errors: InvalidArgument (empty, repeated or "__metadata__" name, null fill, negative
+// dims, size overflow), NotFound/IoError (cannot create, allocate or rename), Internal
+// (a fill function threw). On error no file is left behind.
 Status WriteSafetensors(const std::string& path, const std::vector<TensorToWrite>& tensors,
                         const std::map<std::string, std::string>& metadata = {});
 
@@ -109,6 +120,10 @@ Status WriteSafetensors(const std::string& path, const std::vector<TensorToWrite
 // total fits in `max_shard_bytes`, otherwise model-0000i-of-0000n.safetensors shards
 // (tensors kept in order, a shard closed before it would exceed the limit) plus
 // model.safetensors.index.json with {"metadata":{"total_size"}, "weight_map"}.
+// Each file's __metadata__ is `metadata` plus "format": "pt" when absent (transformers
+// refuses safetensors metadata without a format). `dir` is created if needed; writing a
+// single file removes a stale index left by an earlier sharded write. Errors as for
+// WriteSafetensors; InvalidArgument when max_shard_bytes is 0.
 Status WriteCheckpointTensors(const std::string& dir, const std::vector<TensorToWrite>& tensors,
                               size_t max_shard_bytes,
                               const std::map<std::string, std::string>& metadata = {});

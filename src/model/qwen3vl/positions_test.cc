@@ -12,10 +12,12 @@ namespace {
 constexpr int32_t kImage = 151655;
 
 // Spec §5.4 worked example: a 480x640 image (grid 1x30x40, 300 tokens) in a 313-token prompt.
+// (The spec's prose says "4 text tokens" but its totals — 313 tokens, last position 32 —
+// need 3; the rope delta is -280 either way.)
 TEST(TextPositions, SpecWorkedExample) {
   std::vector<int32_t> tokens = {151644, 872, 198, 151652};
   tokens.insert(tokens.end(), 300, kImage);
-  for (int32_t t : {151653, 1, 2, 3, 4, 151645, 198, 151644, 77091, 198}) tokens.push_back(t);
+  for (int32_t t : {151653, 1, 2, 3, 151645, 198, 151644, 77091, 198}) tokens.push_back(t);
   ASSERT_EQ(tokens.size(), 313u);
   ImageGrid grid{1, 30, 40};
   StatusOr<TextPositions> p = ComputeTextPositions(tokens, kImage, std::span(&grid, 1), 2);

@@ -1,0 +1,188 @@
+// CPU ops for the Qwen3-VL vision tower and text decoder.
+//
+// Plain functions over raw float32 activations, TensorView weights (F32, BF16 or F16)
+// and an optional ThreadPool (nullptr = run on the calling thread). Activations are
+// row-major; "ld" arguments are row strides in elements (>= the row width), so views
+// into a larger buffer (e.g. q/k/v inside a fused qkv output) need no copy.
+//
+//   // h [S, D] -> q [S, nh*hd]: y = x·Wᵀ (+ b), W as stored by nn.Linear, [N, K].
+//   ops::MatMul(h, S, layer.q_proj, {}, q, pool);
+//   ops::RmsNormHeads(q, S, nh, hd, nh * hd, layer.q_norm, 1e-6f, false, pool);
+//   ops::ApplyRotary(q, S, nh, hd, nh * hd, cos, sin, pool);
+//   ops::Attention({q, nh * hd}, {k_cache, nkv * hd}, {v_cache, nkv * hd}, S,
+//                  past + S, {nh, nkv, hd, 1 / sqrtf(hd), true, past}, {o, nh * hd}, pool);
+//
+// Every op has a scalar reference (src/backend/cpu/ref/) and fast AVX2 / AVX-512 paths
+// chosen at run time from the CPU's features; CORGI_KERNELS=ref|avx2|avx512 forces one.
+//
+// Contracts shared by all functions below:
+//  * Ownership: nothing is retained; all pointers are borrowed for the call only.
+//  * Failure: shape/dtype mismatches are programmer errors (CORGI_CHECK aborts); the model
+//    validates checkpoint shapes at load. Only EmbeddingLookup (token ids may come from
+//    users) returns a Status.
+//  * Thread-safety: functions are reentrant; concurrent calls must use different output
+//    buffers and must not share one ThreadPool (ThreadPool is not re-entrant).
+//  * Aliasing: outputs may alias inputs only where a comment says "in place".
+//  * Determinism and batch invariance: each output row depends only on its own input
+//    row(s) and the weights, bitwise, whatever the number of rows, the surrounding rows or
+//    the thread count (within one kernel path). Different paths agree to rounding.
+#pragma once
+
+#include <cstdint>
+
+#include "corgi/core/status.h"
+#include "corgi/core/tensor.h"
+#include "corgi/core/thread_pool.h"
+
+namespace corgi::ops {
+
+// ---------------------------------------------------------------------------------------
+// Kernel path selection
+// ---------------------------------------------------------------------------------------
+
+enum class KernelPath : uint8_t { kRef, kAvx2, kAvx512 };
+
+// "ref", "avx2", "avx512".
+const char* KernelPathName(KernelPath path);
+// True when this CPU can run `path` (kRef always; kAvx2 needs AVX2+FMA+F16C; kAvx512 needs
+// AVX-512 F/BW/VL plus those).
+bool KernelPathSupported(KernelPath path);
+// The path ops use now. Chosen on first call: CORGI_KERNELS if set (an unknown or
+// unsupported value logs a warning and falls back), else the best supported path.
+KernelPath ActiveKernelPath();
+// Forces a path (tests, benchmarks). CHECK-fails if unsupported. Not thread-safe with
+// concurrently running ops.
+void SetKernelPath(KernelPath path);
+
+// ---------------------------------------------------------------------------------------
+// Linear layers
+// ---------------------------------------------------------------------------------------
+
+// y[m, n] = Σ_k x[m, k]·W[n, k] (+ bias[n]), accumulated in float32.
+//   x    [M, K] float32, row stride ldx >= K
+//   w    [N, K] F32/BF16/F16, strides {ldw >= K, 1} (a row slice of a bigger weight is fine)
+//   bias [N] F32 or w's dtype, or an empty view (data == nullptr) for none
+//   y    [M, N] float32, row stride ldy >= N; must not overlap x
+// Work is split over N across the pool, never over K: results are batch invariant.
+void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
+            float* y, int64_t ldy, ThreadPool* pool);
+// Contiguous x [M, K] and y [M, N].
+void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bias, float* y,
+            ThreadPool* pool);
+
+// ---------------------------------------------------------------------------------------
+// Normalization (statistics in float32)
+// ---------------------------------------------------------------------------------------
+
+// RMSNorm per row: y = w ⊙ n, n = x·rsqrt(mean(x²) + eps) (spec §5.2).
+// round_to_bf16: round n to bf16 before the multiply (emulates a bf16 model).
+//   x [M, D] row stride ldx; w [D] any float dtype; y [M, D] row stride ldy; in place ok.
+void RmsNorm(const float* x, int64_t ldx, int64_t m, int64_t d, const TensorView& w, float eps,
+             bool round_to_bf16, float* y, int64_t ldy, ThreadPool* pool);
+
+// Per-head RMSNorm in place (q_norm / k_norm): x [S, heads, head_dim] with token row stride
+// ld (>= heads*head_dim); each head vector is normalized over head_dim with w [head_dim].
+void RmsNormHeads(float* x, int64_t s, int64_t heads, int64_t head_dim, int64_t ld,
+                  const TensorView& w, float eps, bool round_to_bf16, ThreadPool* pool);
+
+// LayerNorm per row: y = (x − mean)·rsqrt(var + eps) ⊙ w + b, biased variance.
+//   x [M, D] row stride ldx; w, b [D] any float dtype (b may be empty); y [M, D] stride ldy;
+//   in place ok.
+void LayerNorm(const float* x, int64_t ldx, int64_t m, int64_t d, const TensorView& w,
+               const TensorView& b, float eps, float* y, int64_t ldy, ThreadPool* pool);
+
+// ---------------------------------------------------------------------------------------
+// Elementwise (n elements, contiguous; y may equal x — in place ok)
+// ---------------------------------------------------------------------------------------
+
+// y = x·sigmoid(x)
+void Silu(const float* x, float* y, int64_t n, ThreadPool* pool);
+// y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))   (gelu_pytorch_tanh, vision MLP)
+void GeluTanh(const float* x, float* y, int64_t n, ThreadPool* pool);
+// y = 0.5·x·(1 + erf(x/√2))   (exact GELU, nn.GELU(), vision mergers)
+void GeluErf(const float* x, float* y, int64_t n, ThreadPool* pool);
+// y = silu(gate) ⊙ up; y may equal gate or up.
+void SwiGlu(const float* gate, const float* up, float* y, int64_t n, ThreadPool* pool);
+// y = a + b; y may equal a or b (residual add).
+void Add(const float* a, const float* b, float* y, int64_t n, ThreadPool* pool);
+// y += alpha·x
+void AddScaled(const float* x, float alpha, float* y, int64_t n, ThreadPool* pool);
+
+// ---------------------------------------------------------------------------------------
+// Rotary position embedding (NeoX half split), float32, in place
+// ---------------------------------------------------------------------------------------
+
+// For each token t and head h, with half = head_dim/2 and i < half:
+//   x'[i]      = x[i]·cos[t,i] − x[i+half]·sin[t,i]
+//   x'[i+half] = x[i+half]·cos[t,i] + x[i]·sin[t,i]
+//   x [S, heads, head_dim], token row stride ld; cos, sin [S, head_dim/2] contiguous.
+// Text M-RoPE and the vision 2-D rotary both reduce to this once the model layer has built
+// the per-token angle tables (spec §4 step 3, §5.3). head_dim must be even.
+void ApplyRotary(float* x, int64_t s, int64_t heads, int64_t head_dim, int64_t ld, const float* cos,
+                 const float* sin, ThreadPool* pool);
+
+// ---------------------------------------------------------------------------------------
+// Attention: out = softmax(q·kᵀ·scale [+ causal mask])·v, softmax in float32
+// ---------------------------------------------------------------------------------------
+
+// A row-strided [rows, heads, head_dim] activation: head h of row r starts at
+// data + r*ld + h*head_dim.
+struct RowsView {
+  const float* data = nullptr;
+  int64_t ld = 0;
+};
+struct MutableRowsView {
+  float* data = nullptr;
+  int64_t ld = 0;
+};
+
+struct AttentionParams {
+  int64_t num_heads = 0;     // query heads nh
+  int64_t num_kv_heads = 0;  // nkv; nh % nkv == 0; query head j reads kv head j / (nh/nkv)
+  int64_t head_dim = 0;      // <= 256
+  float scale = 1.0f;        // usually 1/sqrt(head_dim)
+  bool causal = false;
+  int64_t past = 0;  // causal only: query i sees keys j <= past + i
+};
+
+// q [Sq, nh, hd]; k, v [Skv, nkv, hd] (e.g. a KV cache with Skv = past + Sq filled rows);
+// out [Sq, nh, hd] (must not overlap q, k or v). Causal requires skv >= past + sq.
+// Streaming ("flash") softmax over fixed key blocks counted from key 0: no Sq×Skv matrix is
+// formed, and a query row's result is bitwise the same whether it is computed in a prefill
+// or alone as a decode step with the same past. Threads split (query block × head).
+void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
+               const AttentionParams& params, MutableRowsView out, ThreadPool* pool);
+
+// Block-diagonal, non-causal attention over segments (vision: one segment per image frame).
+// cu_seqlens [num_segments + 1], cu_seqlens[0] = 0, non-decreasing: segment s is rows
+// [cu_seqlens[s], cu_seqlens[s+1]) of q, k, v and out, and attends only to itself.
+// params.causal must be false.
+void AttentionSegments(RowsView q, RowsView k, RowsView v, const int64_t* cu_seqlens,
+                       int64_t num_segments, const AttentionParams& params, MutableRowsView out,
+                       ThreadPool* pool);
+
+// ---------------------------------------------------------------------------------------
+// Embeddings, sampling helpers, conversion
+// ---------------------------------------------------------------------------------------
+
+// out[i, :] = float32(table[ids[i], :]).  table [V, D] F32/BF16/F16 (row stride from its
+// strides); out [n, D] contiguous. InvalidArgument if an id is outside [0, V); out is then
+// unspecified.
+Status EmbeddingLookup(const TensorView& table, const int32_t* ids, int64_t n, float* out,
+                       ThreadPool* pool);
+
+// y = softmax(x) over n values (max-subtracted, float32). In place ok. n >= 1.
+void Softmax(const float* x, float* y, int64_t n);
+
+// Index of the largest value (the first one on ties; NaNs are skipped). -1 if n == 0 or all
+// values are NaN.
+int64_t Argmax(const float* x, int64_t n);
+
+// dst[i] = float32(src[i]) for n elements of dtype F32/BF16/F16.
+void ConvertToF32(const void* src, DType dtype, int64_t n, float* dst);
+// dst[i] = dtype(src[i]) (round to nearest even) for F32/BF16/F16.
+void ConvertFromF32(const float* src, int64_t n, DType dtype, void* dst);
+// x[i] = bf16(x[i]) as float, in place (bf16 emulation between ops).
+void RoundToBf16(float* x, int64_t n);
+
+}  // namespace corgi::ops

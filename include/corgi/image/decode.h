@@ -1,0 +1,72 @@
+// Decoding JPEG, PNG and WebP files into 8-bit RGB, matching what Pillow + Hugging Face
+// `convert_to_rgb` hand to the Qwen-VL image processor (see docs/PREPROCESSING.md):
+//   * format from magic bytes, never from the file name;
+//   * JPEG through libjpeg-turbo with Pillow's defaults (ISLOW IDCT, fancy upsampling);
+//     CMYK/YCCK JPEGs are treated as Adobe-inverted and converted as Pillow does;
+//   * PNG through libpng: 1/2/4/8/16-bit, gray, gray+alpha, palette, tRNS; 16-bit samples
+//     keep their high byte (Pillow's "RGB;16B" unpacking) except 16-bit gray, which
+//     Pillow clamps (I;16 -> L: min(v, 255)); we do the same;
+//   * WebP through libwebp (lossy, lossless, alpha; the first frame of an animation);
+//   * transparency is composited over opaque white with Pillow's alpha_composite
+//     integer arithmetic;
+//   * EXIF orientation is applied by default (the one deliberate difference from HF,
+//     which feeds the unrotated pixels to the model); turn it off for bit parity.
+//
+//   corgi::StatusOr<corgi::RgbImage> img = corgi::DecodeImageFile("photo.jpg");
+//
+// All functions are thread-safe (no shared state) and never abort on bad input.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "corgi/core/status.h"
+#include "corgi/image/image.h"
+
+namespace corgi {
+
+enum class ImageFormat { kUnknown, kJpeg, kPng, kWebp };
+
+const char* ImageFormatName(ImageFormat format);  // "jpeg", "png", "webp", "unknown"
+
+// Looks only at the leading magic bytes.
+ImageFormat DetectImageFormat(std::string_view bytes);
+
+struct DecodeOptions {
+  // Rotate/flip per the EXIF Orientation tag (1..8). HF does not; see the header comment.
+  bool apply_exif_orientation = true;
+  // Decompression-bomb guard: width*height above this is refused with OutOfRange after
+  // reading only the header, before any pixel buffer is allocated. Pillow's
+  // MAX_IMAGE_PIXELS (89478485) warns; 2x that errors; we refuse at the latter.
+  int64_t max_pixels = 178956970;
+};
+
+// What the header says, without decoding pixels.
+struct ImageInfo {
+  ImageFormat format = ImageFormat::kUnknown;
+  int64_t width = 0;  // as stored, before EXIF orientation
+  int64_t height = 0;
+  int exif_orientation = 1;  // 1..8; 1 when absent or unreadable
+};
+
+// Reads the header (and the EXIF orientation) of an in-memory file.
+// Errors: InvalidArgument (empty input), Unimplemented (not JPEG/PNG/WebP),
+// DataLoss (corrupt or truncated header).
+StatusOr<ImageInfo> ReadImageInfo(std::string_view bytes);
+
+// Decodes an in-memory file to RGB. Errors: InvalidArgument (empty), Unimplemented
+// (unknown format or an unsupported variant such as 12-bit JPEG), OutOfRange (more
+// pixels than options.max_pixels), DataLoss (corrupt or truncated data — a JPEG that
+// ends early is an error, not a gray-filled image as libjpeg would produce).
+// The returned image is owned by the caller.
+StatusOr<RgbImage> DecodeImage(std::string_view bytes, const DecodeOptions& options = {});
+
+// Reads `path` and decodes it. Adds NotFound/IoError for the file; messages carry the path.
+StatusOr<RgbImage> DecodeImageFile(const std::string& path, const DecodeOptions& options = {});
+
+// Applies an EXIF orientation (1..8) to `image`, as Pillow's ImageOps.exif_transpose.
+// Values outside 1..8 leave the image unchanged. Returns a new image.
+RgbImage ApplyExifOrientation(const RgbImage& image, int orientation);
+
+}  // namespace corgi

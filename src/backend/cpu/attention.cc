@@ -1,0 +1,94 @@
+// Public attention entry points: checks, then (query block × kv head) work items spread over
+// the pool. Items are dealt round-robin so each thread gets early (cheap, causal) and late
+// (expensive) query blocks alike; which thread runs an item never changes its result.
+#include <algorithm>
+
+#include "backend/cpu/kernel_table.h"
+#include "corgi/backend/ops.h"
+#include "corgi/core/check.h"
+
+namespace corgi::ops {
+namespace {
+
+void CheckParams(const AttentionParams& p, RowsView q, RowsView k, RowsView v,
+                 MutableRowsView out) {
+  CORGI_CHECK(p.num_heads > 0 && p.num_kv_heads > 0 && p.num_heads % p.num_kv_heads == 0)
+      << "Attention: " << p.num_heads << " query heads are not a multiple of " << p.num_kv_heads
+      << " kv heads";
+  CORGI_CHECK(p.num_heads / p.num_kv_heads <= internal::kAttentionRowsPerItem)
+      << "Attention: more than " << internal::kAttentionRowsPerItem << " query heads per kv head";
+  CORGI_CHECK(p.head_dim > 0 && p.head_dim <= internal::kMaxHeadDim)
+      << "Attention: head_dim " << p.head_dim << " outside [1, " << internal::kMaxHeadDim << "]";
+  CORGI_CHECK(q.ld >= p.num_heads * p.head_dim && out.ld >= p.num_heads * p.head_dim &&
+              k.ld >= p.num_kv_heads * p.head_dim && v.ld >= p.num_kv_heads * p.head_dim)
+      << "Attention: a row stride is smaller than heads × head_dim";
+  CORGI_CHECK(p.past >= 0) << "Attention: negative past";
+}
+
+void Run(const internal::AttentionArgs& args, ThreadPool* pool) {
+  const internal::KernelTable& t = internal::ActiveKernels();
+  const int64_t kv_heads = args.p.num_kv_heads;
+  const int64_t group = args.p.num_heads / kv_heads;
+  const int64_t rows = std::max<int64_t>(1, internal::kAttentionRowsPerItem / group);
+  const int64_t blocks = (args.sq + rows - 1) / rows;
+  const int64_t items = blocks * kv_heads;
+  auto run_items = [&](int64_t first, int64_t stride) {
+    for (int64_t item = first; item < items; item += stride) {
+      const int64_t q_begin = (item / kv_heads) * rows;
+      t.attention(args, item % kv_heads, q_begin, std::min(q_begin + rows, args.sq));
+    }
+  };
+  const int64_t threads = pool == nullptr ? 1 : static_cast<int64_t>(pool->num_threads());
+  if (threads <= 1 || items == 1) {
+    run_items(0, 1);
+    return;
+  }
+  const int64_t parts = std::min(threads, items);
+  pool->ParallelFor(static_cast<size_t>(parts), [&](size_t begin, size_t end, size_t) {
+    for (size_t part = begin; part < end; ++part) run_items(static_cast<int64_t>(part), parts);
+  });
+}
+
+}  // namespace
+
+void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
+               const AttentionParams& params, MutableRowsView out, ThreadPool* pool) {
+  CheckParams(params, q, k, v, out);
+  CORGI_CHECK(sq >= 0 && skv >= 1) << "Attention: sq " << sq << ", skv " << skv;
+  CORGI_CHECK(!params.causal || skv >= params.past + sq)
+      << "Attention: causal with past " << params.past << " and " << sq
+      << " queries needs at least " << params.past + sq << " keys, got " << skv;
+  if (sq == 0) return;
+  internal::AttentionArgs args;
+  args.q = q.data;
+  args.k = k.data;
+  args.v = v.data;
+  args.out = out.data;
+  args.ldq = q.ld;
+  args.ldk = k.ld;
+  args.ldv = v.ld;
+  args.ldo = out.ld;
+  args.sq = sq;
+  args.skv = skv;
+  args.p = params;
+  Run(args, pool);
+}
+
+void AttentionSegments(RowsView q, RowsView k, RowsView v, const int64_t* cu_seqlens,
+                       int64_t num_segments, const AttentionParams& params, MutableRowsView out,
+                       ThreadPool* pool) {
+  CheckParams(params, q, k, v, out);
+  CORGI_CHECK(!params.causal) << "AttentionSegments is non-causal";
+  CORGI_CHECK(num_segments >= 0 && (num_segments == 0 || cu_seqlens[0] == 0))
+      << "AttentionSegments: cu_seqlens must start at 0";
+  for (int64_t s = 0; s < num_segments; ++s) {
+    const int64_t begin = cu_seqlens[s], len = cu_seqlens[s + 1] - begin;
+    CORGI_CHECK(len >= 0) << "AttentionSegments: cu_seqlens decreases at " << s;
+    if (len == 0) continue;
+    Attention({q.data + begin * q.ld, q.ld}, {k.data + begin * k.ld, k.ld},
+              {v.data + begin * v.ld, v.ld}, len, len, params, {out.data + begin * out.ld, out.ld},
+              pool);
+  }
+}
+
+}  // namespace corgi::ops

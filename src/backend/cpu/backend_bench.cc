@@ -1,0 +1,165 @@
+// Microbenchmarks for the CPU kernels (not a test; run by hand, see docs/PERFORMANCE.md):
+//   build-be/src/backend/backend_bench --benchmark_counters_tabular=true
+// Shapes are Qwen3-VL-2B's: hidden 2048, MLP 6144.
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "corgi/backend/ops.h"
+#include "corgi/core/aligned_buffer.h"
+#include "corgi/core/half.h"
+#include "corgi/core/thread_pool.h"
+
+namespace corgi::ops::bench {
+float PeakFmaAvx512(int64_t iters);
+}
+
+namespace corgi::ops {
+namespace {
+
+std::vector<float> Random(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = dist(rng);
+  return v;
+}
+
+struct Weights {
+  AlignedBuffer buffer;
+  TensorView view;
+  Weights(DType dt, int64_t n, int64_t k) : buffer(static_cast<size_t>(n * k) * DTypeSize(dt)) {
+    std::vector<float> v = Random(n * k, 1);
+    ConvertFromF32(v.data(), n * k, dt, buffer.data());
+    view = TensorView(buffer.data(), dt, Shape{n, k});
+  }
+};
+
+// state.range(0): M; range(1): dtype (0 f32, 1 bf16, 2 f16); range(2): threads.
+void BM_MatMul(benchmark::State& state) {
+  const int64_t m = state.range(0), k = 2048, n = 6144;
+  const DType dt = state.range(1) == 0   ? DType::kF32
+                   : state.range(1) == 1 ? DType::kBF16
+                                         : DType::kF16;
+  ThreadPool pool(static_cast<size_t>(state.range(2)));
+  Weights w(dt, n, k);
+  std::vector<float> x = Random(m * k, 2), y(static_cast<size_t>(m * n));
+  for (auto _ : state) {
+    MatMul(x.data(), m, w.view, {}, y.data(), &pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * m * n * k * iters / 1e9, benchmark::Counter::kIsRate);
+  state.counters["weight_GBs"] = benchmark::Counter(
+      static_cast<double>(w.view.bytes()) * iters / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(KernelPathName(ActiveKernelPath())) + " " + DTypeName(dt));
+}
+BENCHMARK(BM_MatMul)
+    ->ArgNames({"M", "dtype", "threads"})
+    ->Args({1, 1, 1})
+    ->Args({1, 1, 2})
+    ->Args({1, 0, 2})
+    ->Args({4, 1, 2})
+    ->Args({8, 1, 2})
+    ->Args({512, 0, 1})
+    ->Args({512, 0, 2})
+    ->Args({512, 1, 1})
+    ->Args({512, 1, 2})
+    ->Args({512, 2, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// Vision-style attention: one segment of S patches, 16 heads of 64 (Qwen3-VL-2B tower).
+void BM_AttentionVision(benchmark::State& state) {
+  const int64_t s = state.range(0), nh = 16, hd = 64, ld = nh * hd;
+  ThreadPool pool(static_cast<size_t>(state.range(1)));
+  std::vector<float> q = Random(s * ld, 3), k = Random(s * ld, 4), v = Random(s * ld, 5), o(s * ld);
+  for (auto _ : state) {
+    Attention({q.data(), ld}, {k.data(), ld}, {v.data(), ld}, s, s, {nh, nh, hd, 0.125f, false, 0},
+              {o.data(), ld}, &pool);
+    benchmark::DoNotOptimize(o.data());
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(4.0 * s * s * nh * hd * state.iterations() / 1e9,
+                                                benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_AttentionVision)
+    ->ArgNames({"S", "threads"})
+    ->Args({1024, 1})
+    ->Args({4096, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// Decode attention: one query, 16 heads / 8 kv heads of 128, `range(0)` cached keys.
+void BM_AttentionDecode(benchmark::State& state) {
+  const int64_t past = state.range(0), nh = 16, nkv = 8, hd = 128;
+  ThreadPool pool(static_cast<size_t>(state.range(1)));
+  std::vector<float> q = Random(nh * hd, 3), k = Random((past + 1) * nkv * hd, 4),
+                     v = Random((past + 1) * nkv * hd, 5), o(nh * hd);
+  for (auto _ : state) {
+    Attention({q.data(), nh * hd}, {k.data(), nkv * hd}, {v.data(), nkv * hd}, 1, past + 1,
+              {nh, nkv, hd, 0.088f, true, past}, {o.data(), nh * hd}, &pool);
+    benchmark::DoNotOptimize(o.data());
+  }
+  state.counters["kv_GBs"] = benchmark::Counter(
+      2.0 * (past + 1) * nkv * hd * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_AttentionDecode)
+    ->ArgNames({"past", "threads"})
+    ->Args({1024, 1})
+    ->Args({4096, 2})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+
+// Streaming read bandwidth of this machine: integer sums over 512 MiB (beyond any cache),
+// split across range(0) threads like the matmul splits weights.
+void BM_StreamRead(benchmark::State& state) {
+  const size_t words = (size_t{512} << 20) / 8;
+  AlignedBuffer buf(words * 8);
+  uint64_t* p = buf.as<uint64_t>();
+  for (size_t i = 0; i < words; ++i) p[i] = i;
+  ThreadPool pool(static_cast<size_t>(state.range(0)));
+  std::vector<uint64_t> sums(pool.num_threads());
+  for (auto _ : state) {
+    pool.ParallelFor(words, [&](size_t b, size_t e, size_t t) {
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (size_t i = b; i + 4 <= e; i += 4) {
+        s0 += p[i];
+        s1 += p[i + 1];
+        s2 += p[i + 2];
+        s3 += p[i + 3];
+      }
+      sums[t] = s0 + s1 + s2 + s3;
+    });
+    benchmark::DoNotOptimize(sums.data());
+  }
+  state.counters["GBs"] = benchmark::Counter(
+      static_cast<double>(words * 8) * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_StreamRead)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// Peak AVX-512 FMA throughput, per thread count.
+void BM_PeakFma(benchmark::State& state) {
+  if (!KernelPathSupported(KernelPath::kAvx512)) {
+    state.SkipWithError("no AVX-512");
+    return;
+  }
+  ThreadPool pool(static_cast<size_t>(state.range(0)));
+  const int64_t iters = 1 << 22;
+  for (auto _ : state) {
+    pool.ParallelFor(pool.num_threads(), [&](size_t, size_t, size_t) {
+      benchmark::DoNotOptimize(bench::PeakFmaAvx512(iters));
+    });
+  }
+  state.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * 16 * 16 * iters * pool.num_threads() * state.iterations() / 1e9,
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_PeakFma)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+}  // namespace corgi::ops
+
+BENCHMARK_MAIN();

@@ -1,0 +1,82 @@
+// Private: the per-ISA kernel tables behind include/corgi/backend/ops.h.
+//
+// ops.cc validates arguments and splits work across threads; each table entry computes
+// one piece (a column range of a matmul, a query block of one head, one row of a norm,
+// a chunk of an elementwise op) on the calling thread. Every path fills every entry, so
+// a test can run any op on any path and compare it with the reference.
+#pragma once
+
+#include <cstdint>
+
+#include "corgi/backend/ops.h"
+#include "corgi/core/dtype.h"
+
+namespace corgi::ops::internal {
+
+struct MatMulArgs {
+  const float* x = nullptr;  // [M, K], row stride ldx
+  int64_t ldx = 0;
+  int64_t m = 0;
+  int64_t k = 0;
+  const void* w = nullptr;  // [N, K] of w_dtype, row stride ldw
+  DType w_dtype = DType::kF32;
+  int64_t ldw = 0;
+  const void* bias = nullptr;  // [N] of bias_dtype, or nullptr
+  DType bias_dtype = DType::kF32;
+  float* y = nullptr;  // [M, N], row stride ldy
+  int64_t ldy = 0;
+};
+
+struct AttentionArgs {
+  const float* q = nullptr;  // [Sq, nh, hd], row stride ldq
+  const float* k = nullptr;  // [Skv, nkv, hd], row stride ldk
+  const float* v = nullptr;  // [Skv, nkv, hd], row stride ldv
+  float* out = nullptr;      // [Sq, nh, hd], row stride ldo
+  int64_t ldq = 0, ldk = 0, ldv = 0, ldo = 0;
+  int64_t sq = 0;
+  int64_t skv = 0;
+  AttentionParams p;
+};
+
+// Keys per block of the streaming softmax. Fixed for every path and every call: a query
+// row's result depends on the block partition of its keys, which must not depend on Sq.
+constexpr int64_t kAttentionKeyBlock = 64;
+// (query row, head) pairs per attention work item: a block of query rows times the query
+// heads that share one kv head, which then share one copy of each key/value block.
+constexpr int64_t kAttentionRowsPerItem = 64;
+constexpr int64_t kMaxHeadDim = 256;
+
+struct KernelTable {
+  KernelPath path;
+  // Columns [n_begin, n_end) of y for all M rows.
+  void (*matmul)(const MatMulArgs& a, int64_t n_begin, int64_t n_end);
+  // Query rows [q_begin, q_end) of every query head reading kv head `kv_head`;
+  // (q_end - q_begin) · (num_heads / num_kv_heads) <= kAttentionRowsPerItem.
+  void (*attention)(const AttentionArgs& a, int64_t kv_head, int64_t q_begin, int64_t q_end);
+  // One row of d values; w (and b) contiguous [d] of the given dtype; b may be nullptr.
+  void (*rms_norm_row)(const float* x, int64_t d, const void* w, DType w_dtype, float eps,
+                       bool round_to_bf16, float* y);
+  void (*layer_norm_row)(const float* x, int64_t d, const void* w, DType w_dtype, const void* b,
+                         DType b_dtype, float eps, float* y);
+  void (*silu)(const float* x, float* y, int64_t n);
+  void (*gelu_tanh)(const float* x, float* y, int64_t n);
+  void (*gelu_erf)(const float* x, float* y, int64_t n);
+  void (*swiglu)(const float* gate, const float* up, float* y, int64_t n);
+  void (*add)(const float* a, const float* b, float* y, int64_t n);
+  void (*add_scaled)(const float* x, float alpha, float* y, int64_t n);
+  // One token: x [heads, head_dim] contiguous; cos, sin [head_dim/2].
+  void (*rotary_row)(float* x, int64_t heads, int64_t head_dim, const float* cos, const float* sin);
+  void (*softmax)(const float* x, float* y, int64_t n);
+};
+
+const KernelTable& RefKernels();
+// Only call these when KernelPathSupported() says so: their code uses the ISA.
+const KernelTable& Avx2Kernels();
+const KernelTable& Avx512Kernels();
+// The table of ActiveKernelPath().
+const KernelTable& ActiveKernels();
+
+// Scalar element load used by every path for biases and norm weights.
+float LoadScalar(const void* data, DType dtype, int64_t i);
+
+}  // namespace corgi::ops::internal

@@ -1,0 +1,23 @@
+// The avx512 kernel table. This file alone is compiled with -mavx512f -mavx512bw -mavx512vl -mfma
+// -mf16c (src/backend/CMakeLists.txt); nothing here may run before dispatch.cc has checked the CPU.
+#include "backend/cpu/attention_impl.h"
+#include "backend/cpu/elementwise_impl.h"
+#include "backend/cpu/kernel_table.h"
+#include "backend/cpu/matmul_impl.h"
+#include "backend/cpu/simd_avx512.h"
+
+namespace corgi::ops::internal {
+
+const KernelTable& Avx512Kernels() {
+  using S = avx512::Simd;
+  // Matmul register tiles: MR rows × NR columns, NR_DECODE columns when M < MR.
+  static const KernelTable table = {
+      KernelPath::kAvx512,      simd_impl::MatMul<S, 4, 4, 8>, simd_impl::Attention<S>,
+      simd_impl::RmsNormRow<S>, simd_impl::LayerNormRow<S>,    simd_impl::Silu<S>,
+      simd_impl::GeluTanh<S>,   simd_impl::GeluErf<S>,         simd_impl::SwiGlu<S>,
+      simd_impl::Add<S>,        simd_impl::AddScaled<S>,       simd_impl::RotaryRow<S>,
+      simd_impl::Softmax<S>};
+  return table;
+}
+
+}  // namespace corgi::ops::internal

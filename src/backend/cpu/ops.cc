@@ -1,0 +1,272 @@
+// The public ops: argument checks, thread splitting, and a call into the active kernel
+// table for each piece of work (kernel_table.h).
+#include "corgi/backend/ops.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "backend/cpu/kernel_table.h"
+#include "corgi/core/check.h"
+#include "corgi/core/half.h"
+
+namespace corgi::ops {
+
+using internal::ActiveKernels;
+using internal::KernelTable;
+
+namespace {
+
+// Below this many multiply-adds (or element visits) a parallel split costs more than it saves.
+constexpr int64_t kMinParallelWork = int64_t{1} << 16;
+
+bool IsFloatType(DType t) { return t == DType::kF32 || t == DType::kBF16 || t == DType::kF16; }
+
+// Runs fn(begin, end) over [0, n) in contiguous chunks, one per pool thread, when there is
+// enough work; otherwise on the calling thread. A template, so the single-thread path
+// (every decode-sized op) allocates nothing.
+template <class F>
+void ParallelRange(ThreadPool* pool, int64_t n, int64_t work, const F& fn) {
+  if (n <= 0) return;
+  if (pool == nullptr || pool->num_threads() <= 1 || n == 1 || work < kMinParallelWork) {
+    fn(0, n);
+    return;
+  }
+  pool->ParallelFor(static_cast<size_t>(n), [&](size_t begin, size_t end, size_t) {
+    fn(static_cast<int64_t>(begin), static_cast<int64_t>(end));
+  });
+}
+
+// Elementwise ops: chunks of 4096 elements (a multiple of every vector width).
+template <class F>
+void ParallelElements(ThreadPool* pool, int64_t n, const F& fn) {
+  constexpr int64_t kChunk = 4096;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  ParallelRange(pool, chunks, n,
+                [&](int64_t b, int64_t e) { fn(b * kChunk, std::min(e * kChunk, n)); });
+}
+
+// A contiguous 1-D float vector of length d (norm weights and biases).
+void CheckVector(const TensorView& v, int64_t d, const char* what) {
+  CORGI_CHECK(v.data != nullptr && IsFloatType(v.dtype) && v.shape.rank() == 1 && v.shape[0] == d &&
+              v.is_contiguous())
+      << what << " must be a contiguous float vector [" << d << "], got " << v.shape.ToString()
+      << " " << DTypeName(v.dtype);
+}
+
+}  // namespace
+
+namespace internal {
+
+float LoadScalar(const void* data, DType dtype, int64_t i) {
+  switch (dtype) {
+    case DType::kBF16:
+      return Bf16ToF32(static_cast<const uint16_t*>(data)[i]);
+    case DType::kF16:
+      return F16ToF32(static_cast<const uint16_t*>(data)[i]);
+    default:
+      return static_cast<const float*>(data)[i];
+  }
+}
+
+}  // namespace internal
+
+void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
+            float* y, int64_t ldy, ThreadPool* pool) {
+  CORGI_CHECK(w.shape.rank() == 2 && IsFloatType(w.dtype) && w.strides[1] == 1 &&
+              w.strides[0] >= w.shape[1])
+      << "MatMul weight must be [N, K] F32/BF16/F16 with unit column stride, got "
+      << w.shape.ToString() << " " << DTypeName(w.dtype);
+  const int64_t n = w.shape[0], k = w.shape[1];
+  CORGI_CHECK(m >= 0 && ldx >= k && ldy >= n) << "MatMul: m " << m << " ldx " << ldx << " ldy "
+                                              << ldy << " for weight " << w.shape.ToString();
+  if (bias.data != nullptr) {
+    CheckVector(bias, n, "MatMul bias");
+    CORGI_CHECK(bias.dtype == DType::kF32 || bias.dtype == w.dtype) << "MatMul bias dtype";
+  }
+  if (m == 0 || n == 0) return;
+  internal::MatMulArgs args;
+  args.x = x;
+  args.ldx = ldx;
+  args.m = m;
+  args.k = k;
+  args.w = w.data;
+  args.w_dtype = w.dtype;
+  args.ldw = w.strides[0];
+  args.bias = bias.data;
+  args.bias_dtype = bias.dtype;
+  args.y = y;
+  args.ldy = ldy;
+  const KernelTable& t = ActiveKernels();
+  // Split N in units of 16 columns (whole register tiles); never split K.
+  constexpr int64_t kUnit = 16;
+  const int64_t units = (n + kUnit - 1) / kUnit;
+  ParallelRange(pool, units, m * n * k,
+                [&](int64_t b, int64_t e) { t.matmul(args, b * kUnit, std::min(e * kUnit, n)); });
+}
+
+void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bias, float* y,
+            ThreadPool* pool) {
+  CORGI_CHECK(w.shape.rank() == 2) << "MatMul weight must be [N, K]";
+  MatMul(x, w.shape[1], m, w, bias, y, w.shape[0], pool);
+}
+
+void RmsNorm(const float* x, int64_t ldx, int64_t m, int64_t d, const TensorView& w, float eps,
+             bool round_to_bf16, float* y, int64_t ldy, ThreadPool* pool) {
+  CheckVector(w, d, "RmsNorm weight");
+  CORGI_CHECK(d > 0 && ldx >= d && ldy >= d) << "RmsNorm: d " << d;
+  const KernelTable& t = ActiveKernels();
+  ParallelRange(pool, m, m * d, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      t.rms_norm_row(x + r * ldx, d, w.data, w.dtype, eps, round_to_bf16, y + r * ldy);
+    }
+  });
+}
+
+void RmsNormHeads(float* x, int64_t s, int64_t heads, int64_t head_dim, int64_t ld,
+                  const TensorView& w, float eps, bool round_to_bf16, ThreadPool* pool) {
+  CheckVector(w, head_dim, "RmsNormHeads weight");
+  CORGI_CHECK(heads > 0 && head_dim > 0 && ld >= heads * head_dim) << "RmsNormHeads: ld " << ld;
+  const KernelTable& t = ActiveKernels();
+  ParallelRange(pool, s * heads, s * heads * head_dim, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float* row = x + (i / heads) * ld + (i % heads) * head_dim;
+      t.rms_norm_row(row, head_dim, w.data, w.dtype, eps, round_to_bf16, row);
+    }
+  });
+}
+
+void LayerNorm(const float* x, int64_t ldx, int64_t m, int64_t d, const TensorView& w,
+               const TensorView& b, float eps, float* y, int64_t ldy, ThreadPool* pool) {
+  CheckVector(w, d, "LayerNorm weight");
+  if (b.data != nullptr) CheckVector(b, d, "LayerNorm bias");
+  CORGI_CHECK(d > 0 && ldx >= d && ldy >= d) << "LayerNorm: d " << d;
+  const KernelTable& t = ActiveKernels();
+  ParallelRange(pool, m, m * d, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      t.layer_norm_row(x + r * ldx, d, w.data, w.dtype, b.data, b.dtype, eps, y + r * ldy);
+    }
+  });
+}
+
+void Silu(const float* x, float* y, int64_t n, ThreadPool* pool) {
+  const KernelTable& t = ActiveKernels();
+  ParallelElements(pool, n, [&](int64_t b, int64_t e) { t.silu(x + b, y + b, e - b); });
+}
+
+void GeluTanh(const float* x, float* y, int64_t n, ThreadPool* pool) {
+  const KernelTable& t = ActiveKernels();
+  ParallelElements(pool, n, [&](int64_t b, int64_t e) { t.gelu_tanh(x + b, y + b, e - b); });
+}
+
+void GeluErf(const float* x, float* y, int64_t n, ThreadPool* pool) {
+  const KernelTable& t = ActiveKernels();
+  ParallelElements(pool, n, [&](int64_t b, int64_t e) { t.gelu_erf(x + b, y + b, e - b); });
+}
+
+void SwiGlu(const float* gate, const float* up, float* y, int64_t n, ThreadPool* pool) {
+  const KernelTable& t = ActiveKernels();
+  ParallelElements(pool, n,
+                   [&](int64_t b, int64_t e) { t.swiglu(gate + b, up + b, y + b, e - b); });
+}
+
+void Add(const float* a, const float* b, float* y, int64_t n, ThreadPool* pool) {
+  const KernelTable& t = ActiveKernels();
+  ParallelElements(pool, n, [&](int64_t s, int64_t e) { t.add(a + s, b + s, y + s, e - s); });
+}
+
+void AddScaled(const float* x, float alpha, float* y, int64_t n, ThreadPool* pool) {
+  const KernelTable& t = ActiveKernels();
+  ParallelElements(pool, n,
+                   [&](int64_t b, int64_t e) { t.add_scaled(x + b, alpha, y + b, e - b); });
+}
+
+void ApplyRotary(float* x, int64_t s, int64_t heads, int64_t head_dim, int64_t ld, const float* cos,
+                 const float* sin, ThreadPool* pool) {
+  CORGI_CHECK(head_dim > 0 && head_dim % 2 == 0 && heads > 0 && ld >= heads * head_dim)
+      << "ApplyRotary: heads " << heads << " head_dim " << head_dim << " ld " << ld;
+  const KernelTable& t = ActiveKernels();
+  const int64_t half = head_dim / 2;
+  ParallelRange(pool, s, s * heads * head_dim, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r)
+      t.rotary_row(x + r * ld, heads, head_dim, cos + r * half, sin + r * half);
+  });
+}
+
+Status EmbeddingLookup(const TensorView& table, const int32_t* ids, int64_t n, float* out,
+                       ThreadPool* pool) {
+  CORGI_CHECK(table.shape.rank() == 2 && IsFloatType(table.dtype) && table.strides[1] == 1)
+      << "EmbeddingLookup table must be [V, D] F32/BF16/F16, got " << table.shape.ToString();
+  const int64_t vocab = table.shape[0], d = table.shape[1];
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      return InvalidArgumentError("token id " + std::to_string(ids[i]) + " at position " +
+                                  std::to_string(i) + " is outside the embedding table [0, " +
+                                  std::to_string(vocab) + ")");
+    }
+  }
+  const size_t elem = DTypeSize(table.dtype);
+  const auto* base = static_cast<const uint8_t*>(table.data);
+  ParallelRange(pool, n, n * d, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const uint8_t* row = base + static_cast<size_t>(ids[i] * table.strides[0]) * elem;
+      ConvertToF32(row, table.dtype, d, out + i * d);
+    }
+  });
+  return Status::Ok();
+}
+
+void Softmax(const float* x, float* y, int64_t n) {
+  CORGI_CHECK(n >= 1) << "Softmax of an empty vector";
+  ActiveKernels().softmax(x, y, n);
+}
+
+int64_t Argmax(const float* x, int64_t n) {
+  int64_t best = -1;
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::isnan(x[i])) continue;
+    if (best < 0 || x[i] > x[best]) best = i;
+  }
+  return best;
+}
+
+void ConvertToF32(const void* src, DType dtype, int64_t n, float* dst) {
+  const size_t count = static_cast<size_t>(n);
+  switch (dtype) {
+    case DType::kBF16:
+      Bf16ToF32(static_cast<const uint16_t*>(src), dst, count);
+      return;
+    case DType::kF16:
+      F16ToF32(static_cast<const uint16_t*>(src), dst, count);
+      return;
+    case DType::kF32:
+      std::copy_n(static_cast<const float*>(src), count, dst);
+      return;
+    default:
+      CORGI_CHECK(false) << "ConvertToF32 from " << DTypeName(dtype);
+  }
+}
+
+void ConvertFromF32(const float* src, int64_t n, DType dtype, void* dst) {
+  const size_t count = static_cast<size_t>(n);
+  switch (dtype) {
+    case DType::kBF16:
+      F32ToBf16(src, static_cast<uint16_t*>(dst), count);
+      return;
+    case DType::kF16:
+      F32ToF16(src, static_cast<uint16_t*>(dst), count);
+      return;
+    case DType::kF32:
+      std::copy_n(src, count, static_cast<float*>(dst));
+      return;
+    default:
+      CORGI_CHECK(false) << "ConvertFromF32 to " << DTypeName(dtype);
+  }
+}
+
+void RoundToBf16(float* x, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) x[i] = corgi::RoundToBf16(x[i]);
+}
+
+}  // namespace corgi::ops

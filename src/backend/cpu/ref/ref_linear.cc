@@ -1,0 +1,71 @@
+// Scalar reference for the matmul and attention kernels.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "backend/cpu/ref/ref_kernels.h"
+
+namespace corgi::ops::ref {
+
+using internal::LoadScalar;
+
+// y[m, n] = Σ_k x[m, k]·w[n, k] + bias[n], k ascending, one float32 accumulator.
+void MatMul(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end) {
+  for (int64_t row = 0; row < a.m; ++row) {
+    const float* x = a.x + row * a.ldx;
+    for (int64_t n = n_begin; n < n_end; ++n) {
+      float acc = 0.0f;
+      for (int64_t k = 0; k < a.k; ++k) acc += x[k] * LoadScalar(a.w, a.w_dtype, n * a.ldw + k);
+      if (a.bias != nullptr) acc += LoadScalar(a.bias, a.bias_dtype, n);
+      a.y[row * a.ldy + n] = acc;
+    }
+  }
+}
+
+namespace {
+
+// Materializes one row of scores at a time: fine for a reference, not for 16k patches.
+void AttentionHead(const internal::AttentionArgs& a, int64_t head, int64_t q_begin, int64_t q_end) {
+  const AttentionParams& p = a.p;
+  const int64_t hd = p.head_dim;
+  const int64_t kv_head = head / (p.num_heads / p.num_kv_heads);
+  std::vector<float> scores(static_cast<size_t>(a.skv));
+  std::vector<float> acc(static_cast<size_t>(hd));
+  for (int64_t i = q_begin; i < q_end; ++i) {
+    const float* q = a.q + i * a.ldq + head * hd;
+    const int64_t visible = p.causal ? p.past + i + 1 : a.skv;
+    float max_score = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < visible; ++j) {
+      const float* k = a.k + j * a.ldk + kv_head * hd;
+      float dot = 0.0f;
+      for (int64_t d = 0; d < hd; ++d) dot += q[d] * k[d];
+      scores[j] = dot * p.scale;
+      max_score = std::max(max_score, scores[j]);
+    }
+    float sum = 0.0f;
+    for (int64_t j = 0; j < visible; ++j) {
+      scores[j] = std::exp(scores[j] - max_score);
+      sum += scores[j];
+    }
+    std::fill(acc.begin(), acc.end(), 0.0f);
+    for (int64_t j = 0; j < visible; ++j) {
+      const float* v = a.v + j * a.ldv + kv_head * hd;
+      const float prob = scores[j] / sum;
+      for (int64_t d = 0; d < hd; ++d) acc[d] += prob * v[d];
+    }
+    float* out = a.out + i * a.ldo + head * hd;
+    for (int64_t d = 0; d < hd; ++d) out[d] = acc[d];
+  }
+}
+
+}  // namespace
+
+void Attention(const internal::AttentionArgs& a, int64_t kv_head, int64_t q_begin, int64_t q_end) {
+  const int64_t group = a.p.num_heads / a.p.num_kv_heads;
+  for (int64_t head = kv_head * group; head < (kv_head + 1) * group; ++head) {
+    AttentionHead(a, head, q_begin, q_end);
+  }
+}
+
+}  // namespace corgi::ops::ref
