@@ -8,7 +8,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   nlohmann-json3-dev libpcre2-dev libutf8proc-dev libxxhash-dev
   libjpeg62-turbo-dev libpng-dev libwebp-dev libexif-dev
-  libopenblas-dev
+  libyaml-cpp-dev libtesseract-dev tesseract-ocr-eng
+  libfreetype-dev fonts-dejavu-core
 )
 
 missing=()

@@ -25,6 +25,7 @@
 
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
+#include "corgi/engine/constraint.h"
 #include "corgi/engine/sampler.h"
 #include "corgi/image/image.h"
 #include "corgi/model/qwen3vl/model.h"
@@ -60,6 +61,7 @@ struct Request {
   int64_t max_tokens = 256;
   std::vector<std::string> stop;          // stop strings (not included in the text)
   bool ignore_eos = false;                // benchmarks: always generate max_tokens
+  Constraint constraint;                  // grammar the completion must satisfy (none by default)
   // Called for each generated token with the text it completes (may be empty while a
   // multi-byte character is pending). Return false to stop generation (reason kStop).
   std::function<bool(int32_t token, const std::string& text_piece)> on_token;

@@ -73,9 +73,10 @@ int Decode(const Tokenizer& tok, bool skip_special) {
 }  // namespace
 
 int RunTokenize(int argc, char** argv) {
-  FlagParser flags("corgi tokenize --model DIR_OR_TOKENIZER_JSON [--decode] [--skip-special] < input",
-                   "Encode the text on stdin to token ids (a JSON array on one line), or with\n"
-                   "--decode read a JSON array of ids on stdin and print the text.");
+  FlagParser flags(
+      "corgi tokenize --model DIR_OR_TOKENIZER_JSON [--decode] [--skip-special] < input",
+      "Encode the text on stdin to token ids (a JSON array on one line), or with\n"
+      "--decode read a JSON array of ids on stdin and print the text.");
   std::string* model = flags.String("model", "", "checkpoint directory or tokenizer.json");
   bool* decode = flags.Bool("decode", "stdin is a JSON array of ids; print the text");
   bool* skip_special = flags.Bool("skip-special", "with --decode: leave out special tokens");

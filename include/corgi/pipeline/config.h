@@ -1,0 +1,73 @@
+// Every setting of a CoRGI query (PIPELINE.md "Settings"), with its default. One YAML
+// file sets any of them (docs/CONFIG.md lists every key); the CLI overrides a few.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "corgi/core/status.h"
+
+namespace corgi::pipeline {
+
+struct TokenBudgets {
+  int64_t reasoning = 1024;
+  int64_t grounding = 128;
+  int64_t caption = 128;
+  int64_t ocr_vlm = 256;
+  int64_t synthesis = 512;
+};
+
+struct SamplingConfig {
+  double temperature = 0.0;  // 0: greedy (the default for every phase)
+  int64_t top_k = 0;
+  double top_p = 1.0;
+  uint64_t seed = 0;
+};
+
+struct OcrConfig {
+  std::string engine = "tesseract";  // "tesseract" | "vlm"
+  std::string languages = "eng";
+  std::string data_path;             // empty: Tesseract's default tessdata
+  int64_t min_text_height = 48;
+  int64_t workers = 2;
+};
+
+struct ImageConfig {
+  int64_t max_pixels = 0;  // user cap on the model input; 0: the checkpoint's own bound
+  int64_t min_pixels = 0;  // 0: the checkpoint's own bound
+};
+
+struct OutputConfig {
+  bool crops = true;
+  bool visualization = true;  // annotated image
+  bool report = true;         // report.html
+  bool trace = true;
+};
+
+struct EngineConfig {
+  int64_t threads = 0;        // 0: all cores
+  int64_t max_context = 8192;
+};
+
+struct PipelineConfig {
+  int64_t max_steps = 6;
+  int64_t max_regions = 1;
+  double nms_iou = 0.5;
+  double crop_expand = 0.125;  // box grown by this fraction of its width/height on each side
+  TokenBudgets budgets;
+  SamplingConfig sampling;
+  OcrConfig ocr;
+  ImageConfig image;
+  OutputConfig outputs;
+  EngineConfig engine;
+};
+
+// InvalidArgument naming the field when a value is out of range.
+Status ValidateConfig(const PipelineConfig& config);
+
+// Parses YAML text over the defaults. An unknown key, a wrong type or an invalid value is
+// an InvalidArgument naming the key path ("ocr.engine: expected tesseract or vlm").
+StatusOr<PipelineConfig> ParseConfigYaml(const std::string& yaml_text, const std::string& source_name);
+StatusOr<PipelineConfig> LoadConfigFile(const std::string& path);
+
+}  // namespace corgi::pipeline

@@ -1,0 +1,41 @@
+// The model as the pipeline sees it (DESIGN.md "The engine seam"): a vision-language
+// model that answers requests. Implementations: the local engine (LocalVlm), a replay
+// engine returning recorded completions (ReplayVlm), later a remote OpenAI-compatible one.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "corgi/core/status.h"
+#include "corgi/engine.h"
+
+namespace corgi::pipeline {
+
+// How a model writes boxes (PIPELINE.md "Coordinates").
+enum class GroundingSpace {
+  kRelative1000,        // Qwen3-VL: integers 0..1000 relative to the image
+  kResizedInputPixels,  // Qwen2.5-VL: pixels of the smart-resized model input
+};
+
+// What the pipeline tells the Vlm about the call, so a replay engine can find the
+// recorded completion and a trace can label it.
+struct CallInfo {
+  std::string phase;  // "reasoning" | "grounding" | "caption" | "ocr" | "synthesis"
+  int step = 0;       // the step served (0 for whole-query calls)
+};
+
+class Vlm {
+ public:
+  virtual ~Vlm() = default;
+  virtual StatusOr<Completion> Generate(const Request& request, const CallInfo& call) = 0;
+  // Requests decoded together where the implementation can (default: one by one).
+  virtual std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests,
+                                                          const std::vector<CallInfo>& calls);
+  virtual std::string name() const = 0;
+  virtual GroundingSpace grounding_space() const = 0;
+  // For kResizedInputPixels: the model-input size the image is resized to.
+  virtual StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t height, int64_t width) const = 0;
+};
+
+}  // namespace corgi::pipeline
