@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds corgi, writes a tiny synthetic Qwen3-VL checkpoint and shows what the model
-# would be given for a sample image and question: the checkpoint's description, the
-# preprocessed image (grid and token count) and the chat prompt's token ids.
+# Builds corgi, writes a tiny synthetic Qwen3-VL checkpoint (random weights) and runs it
+# on a sample image and question: the checkpoint's description, the preprocessed image,
+# the prompt's token ids, and a generated answer with timings. A random checkpoint
+# answers noise; see README for real checkpoints.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,5 +20,7 @@ $corgi inspect "$model"
 echo
 $corgi preprocess --model "$model" --image "$image"
 echo
-echo "prompt for: $question"
+echo "question: $question"
 printf '%s' "$question" | $corgi tokenize --model "$model"
+echo
+$corgi generate --model "$model" --image "$image" --prompt "$question" --max-tokens 32

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 
 #include "corgi/backend/ops.h"
 #include "corgi/core/log.h"
@@ -92,6 +93,39 @@ size_t FindStop(const std::string& text, const std::vector<std::string>& stops, 
   return best;
 }
 
+// Chunked prefill emits each text stage once per chunk; this gathers the chunks' rows
+// so an observer sees every stage once, over the whole prompt, in prompt order.
+class ChunkedStages {
+ public:
+  explicit ChunkedStages(const qwen3vl::StageObserver* target) : target_(target) {
+    if (target_ != nullptr)
+      gather_ = [this](const std::string& name, const float* data, const Shape& shape) {
+        Stage& s = stages_[name];
+        if (s.rows == 0) order_.push_back(name);
+        s.width = shape.rank() == 2 ? shape[1] : shape.numel();
+        s.rows += shape.rank() == 2 ? shape[0] : 1;
+        s.data.insert(s.data.end(), data, data + shape.numel());
+      };
+  }
+  const qwen3vl::StageObserver* observer() const { return target_ ? &gather_ : nullptr; }
+  void Flush() {
+    for (const std::string& name : order_) {
+      const Stage& s = stages_[name];
+      qwen3vl::Observe(target_, name, s.data.data(), Shape{s.rows, s.width});
+    }
+  }
+
+ private:
+  struct Stage {
+    int64_t rows = 0, width = 0;
+    std::vector<float> data;
+  };
+  const qwen3vl::StageObserver* target_;
+  qwen3vl::StageObserver gather_;
+  std::map<std::string, Stage> stages_;
+  std::vector<std::string> order_;
+};
+
 }  // namespace
 
 StatusOr<Completion> Engine::Generate(const Request& request) {
@@ -142,6 +176,7 @@ StatusOr<Completion> Engine::Generate(const Request& request) {
     qwen3vl::Observe(request.observer, "text.positions", pos.data(), Shape{3, n});
   }
   st.cache->set_length(0);
+  ChunkedStages stages(request.observer);
   std::vector<int32_t> chunk_pos;
   std::vector<int64_t> chunk_visual;
   size_t next_visual = 0;
@@ -164,9 +199,10 @@ StatusOr<Completion> Engine::Generate(const Request& request) {
     const bool last = begin + len == n;
     batch.logits_from = last ? len - 1 : len;
     CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(config, model.weights().text, batch, st.cache.get(), &st.scratch,
-                                               st.logits.data(), pool, request.observer));
+                                               st.logits.data(), pool, stages.observer()));
   }
   out.timings.prefill_ms = MsSince(t0);
+  stages.Flush();
   qwen3vl::Observe(request.observer, "logits.prefill_last", st.logits.data(), Shape{1, vocab});
 
   // 4. Decode loop.

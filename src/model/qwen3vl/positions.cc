@@ -111,42 +111,45 @@ void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_s
           }
 }
 
-std::vector<float> TorchLinspace(float start, float end, int64_t n) {
-  std::vector<float> v(n);
-  if (n == 1) {
-    v[0] = start;
-    return v;
-  }
-  const float step = (end - start) / static_cast<float>(n - 1);
-  const int64_t halfway = n / 2;
-  for (int64_t i = 0; i < n; ++i)
-    v[i] = i < halfway ? start + step * static_cast<float>(i) : end - step * static_cast<float>(n - 1 - i);
-  return v;
-}
-
 PositionInterpolation InterpolatePositions(const ImageGrid& grid, int64_t num_grid_per_side, int64_t merge_size) {
   const int64_t n = num_grid_per_side, h = grid.h, w = grid.w;
-  const float last = static_cast<float>(n - 1);
-  std::vector<float> hs = TorchLinspace(0.0f, last, h), ws = TorchLinspace(0.0f, last, w);
-  // Raster-order corners and weights first, exactly as HF forms them.
+  // Per-axis taps as transformers 5.x computes them (vision_utils, align_corners=True):
+  // src = i*(n-1)/max(size-1, 1) in float32, taps floor and floor+1 (clamped), weights
+  // 1-|src-floor| and 1-|src-floor-1|. (4.57 used torch.linspace; the two differ in the
+  // last bit of a few coordinates.)
+  struct Taps {
+    int64_t t0, t1;
+    float w0, w1;
+  };
+  auto axis = [n](int64_t size) {
+    std::vector<Taps> taps(size);
+    const float denom = static_cast<float>(std::max<int64_t>(size - 1, 1));
+    for (int64_t i = 0; i < size; ++i) {
+      const float src = static_cast<float>(i) * static_cast<float>(n - 1) / denom;
+      const float floor = std::floor(src);
+      const int64_t f = static_cast<int64_t>(floor);
+      const float frac = src - floor;
+      taps[i] = {std::min(f, n - 1), std::min(f + 1, n - 1), 1.0f - std::fabs(frac), 1.0f - std::fabs(frac - 1.0f)};
+    }
+    return taps;
+  };
+  const std::vector<Taps> rows = axis(h), cols = axis(w);
   std::vector<int32_t> raster_index(h * w * 4);
   std::vector<float> raster_weight(h * w * 4);
   for (int64_t i = 0; i < h; ++i) {
-    const int64_t h0 = static_cast<int64_t>(hs[i]), h1 = std::min(h0 + 1, n - 1);
-    const float dh = hs[i] - static_cast<float>(h0);
     for (int64_t j = 0; j < w; ++j) {
-      const int64_t w0 = static_cast<int64_t>(ws[j]), w1 = std::min(w0 + 1, n - 1);
-      const float dw = ws[j] - static_cast<float>(w0);
+      const Taps& r = rows[i];
+      const Taps& c = cols[j];
       int32_t* idx = &raster_index[(i * w + j) * 4];
       float* wt = &raster_weight[(i * w + j) * 4];
-      idx[0] = static_cast<int32_t>(h0 * n + w0);
-      idx[1] = static_cast<int32_t>(h0 * n + w1);
-      idx[2] = static_cast<int32_t>(h1 * n + w0);
-      idx[3] = static_cast<int32_t>(h1 * n + w1);
-      wt[0] = (1.0f - dh) * (1.0f - dw);
-      wt[1] = (1.0f - dh) * dw;
-      wt[2] = dh * (1.0f - dw);
-      wt[3] = dh * dw;
+      idx[0] = static_cast<int32_t>(r.t0 * n + c.t0);
+      idx[1] = static_cast<int32_t>(r.t0 * n + c.t1);
+      idx[2] = static_cast<int32_t>(r.t1 * n + c.t0);
+      idx[3] = static_cast<int32_t>(r.t1 * n + c.t1);
+      wt[0] = r.w0 * c.w0;
+      wt[1] = r.w0 * c.w1;
+      wt[2] = r.w1 * c.w0;
+      wt[3] = r.w1 * c.w1;
     }
   }
   // Permute into merge-block order, repeated per frame.

@@ -102,14 +102,20 @@ TEST(Mrope, AnglesUseTheRightAxis) {
   EXPECT_FLOAT_EQ(angles[63], 10.0f * inv63);
 }
 
-TEST(VisionPositions, LinspaceMatchesTorch) {
-  std::vector<float> v = TorchLinspace(0.0f, 47.0f, 4);
-  float step = 47.0f / 3.0f;
-  EXPECT_EQ(v[0], 0.0f);
-  EXPECT_EQ(v[1], step);
-  EXPECT_EQ(v[2], 47.0f - step);
-  EXPECT_EQ(v[3], 47.0f);
-  EXPECT_EQ(TorchLinspace(0.0f, 47.0f, 1)[0], 0.0f);
+TEST(VisionPositions, AxisCoordinatesFollowAlignCorners) {
+  // 3 patches on a 16-wide table: coordinates 0, 7.5, 15 -> the middle patch mixes
+  // table columns 7 and 8 half and half.
+  ImageGrid g{1, 2, 3};
+  PositionInterpolation p = InterpolatePositions(g, 16, 1);
+  ASSERT_EQ(p.index.size(), 24u);
+  // Patch (0,1): row 0, col 7.5.
+  EXPECT_EQ(p.index[4 + 0], 7);
+  EXPECT_EQ(p.index[4 + 1], 8);
+  EXPECT_FLOAT_EQ(p.weight[4 + 0], 0.5f);
+  EXPECT_FLOAT_EQ(p.weight[4 + 1], 0.5f);
+  // Patch (1,2): the bottom-right corner, table entry 255 with weight 1.
+  EXPECT_EQ(p.index[20 + 0], 255);
+  EXPECT_FLOAT_EQ(p.weight[20 + 0], 1.0f);
 }
 
 TEST(VisionPositions, InterpolationCornersAndOrder) {

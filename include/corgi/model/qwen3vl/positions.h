@@ -53,15 +53,13 @@ int MropeAxis(const TextConfig& config, int64_t k);
 void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_size, float* out);
 
 // Bilinear (align-corners) interpolation of the learned position table for one image,
-// in merge-block order and repeated per frame (spec §4 step 2).
+// in merge-block order and repeated per frame (spec §4 step 2; the per-axis arithmetic
+// of transformers 5.x, our pinned reference).
 struct PositionInterpolation {
   std::vector<int32_t> index;  // [patches, 4] rows of pos_embed.weight
   std::vector<float> weight;   // [patches, 4] matching weights
 };
 PositionInterpolation InterpolatePositions(const ImageGrid& grid, int64_t num_grid_per_side,
                                            int64_t merge_size);
-
-// torch.linspace(start, end, n) in float32 as PyTorch computes it on CPU.
-std::vector<float> TorchLinspace(float start, float end, int64_t n);
 
 }  // namespace corgi::qwen3vl
