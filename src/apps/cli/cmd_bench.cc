@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "apps/cli/bench_kinds.h"
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
 #include "corgi/core/mapped_file.h"
@@ -301,6 +302,7 @@ struct BenchKind {
 
 const BenchKind kKinds[] = {
     {"tokenizer", BenchTokenizer, "encoding speed (MB/s, tokens/s), word cache cold/warm/off"},
+    {"model", BenchModel, "vision encode, prefill and decode speed against measured machine limits"},
 };
 
 void PrintKinds() {

@@ -92,8 +92,12 @@ TEST(Synthetic, ScalesKeepValuesSane) {
       sum2 += x * x;
     }
     double rms = std::sqrt(sum2 / v.numel());
-    if (spec.init == WeightInit::kLinear) EXPECT_NEAR(rms * std::sqrt(spec.fan_in), 1.0, 0.25) << spec.name;
-    if (spec.init == WeightInit::kNormWeight) EXPECT_NEAR(rms, 1.0, 0.1) << spec.name;
+    if (spec.init == WeightInit::kLinear) {
+      EXPECT_NEAR(rms * std::sqrt(spec.fan_in), 1.0, 0.25) << spec.name;
+    }
+    if (spec.init == WeightInit::kNormWeight) {
+      EXPECT_NEAR(rms, 1.0, 0.1) << spec.name;
+    }
   }
 }
 

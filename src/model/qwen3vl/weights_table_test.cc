@@ -39,9 +39,15 @@ TEST(WeightTable, TwoBMatchesPublishedSizes) {
 TEST(WeightTable, FourBAndEightBShapes) {
   ModelConfig c4 = *PresetConfig("4b");
   for (const WeightSpec& s : WeightTable(c4)) {
-    if (s.name == "model.language_model.layers.0.self_attn.q_proj.weight") EXPECT_EQ(s.shape, (Shape{4096, 2560}));
-    if (s.name == "model.language_model.layers.0.self_attn.o_proj.weight") EXPECT_EQ(s.shape, (Shape{2560, 4096}));
-    if (s.name == "model.visual.merger.linear_fc2.weight") EXPECT_EQ(s.shape, (Shape{2560, 4096}));
+    if (s.name == "model.language_model.layers.0.self_attn.q_proj.weight") {
+      EXPECT_EQ(s.shape, (Shape{4096, 2560}));
+    }
+    if (s.name == "model.language_model.layers.0.self_attn.o_proj.weight") {
+      EXPECT_EQ(s.shape, (Shape{2560, 4096}));
+    }
+    if (s.name == "model.visual.merger.linear_fc2.weight") {
+      EXPECT_EQ(s.shape, (Shape{2560, 4096}));
+    }
   }
   ModelConfig c8 = *PresetConfig("8b");
   bool saw_lm_head = false;
@@ -50,9 +56,15 @@ TEST(WeightTable, FourBAndEightBShapes) {
       saw_lm_head = true;
       EXPECT_TRUE(s.required);  // 8B is untied
     }
-    if (s.name == "model.visual.patch_embed.proj.weight") EXPECT_EQ(s.shape, (Shape{1152, 3, 2, 16, 16}));
-    if (s.name == "model.visual.deepstack_merger_list.2.linear_fc1.weight") EXPECT_EQ(s.shape, (Shape{4608, 4608}));
-    if (s.name == "model.visual.blocks.26.mlp.linear_fc1.weight") EXPECT_EQ(s.shape, (Shape{4304, 1152}));
+    if (s.name == "model.visual.patch_embed.proj.weight") {
+      EXPECT_EQ(s.shape, (Shape{1152, 3, 2, 16, 16}));
+    }
+    if (s.name == "model.visual.deepstack_merger_list.2.linear_fc1.weight") {
+      EXPECT_EQ(s.shape, (Shape{4608, 4608}));
+    }
+    if (s.name == "model.visual.blocks.26.mlp.linear_fc1.weight") {
+      EXPECT_EQ(s.shape, (Shape{4304, 1152}));
+    }
   }
   EXPECT_TRUE(saw_lm_head);
   // Spec §2.1: 8B merger fc2 is [4096, 4608].

@@ -1,0 +1,237 @@
+// corgi bench model: vision encode, prefill and decode speed of a checkpoint, with the
+// machine's measured limits (streaming read bandwidth, matmul throughput) in the same run
+// so every number has a ratio against what the hardware can do (DESIGN.md "Benchmarks").
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "apps/cli/bench_kinds.h"
+#include "apps/cli/flags.h"
+#include "corgi/backend/ops.h"
+#include "corgi/core/aligned_buffer.h"
+#include "corgi/engine/prompt.h"
+#include "corgi/image/preprocess.h"
+#include "corgi/model/qwen3vl/model.h"
+#include "corgi/model/qwen3vl/text.h"
+#include "corgi/model/qwen3vl/vision.h"
+
+namespace corgi::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Seconds(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Streaming read bandwidth: all threads sum disjoint parts of a 1 GiB buffer (best of 3).
+double MeasureReadBandwidth(ThreadPool* pool) {
+  const size_t n = (size_t{1} << 30) / sizeof(uint64_t);
+  AlignedBuffer buf(n * sizeof(uint64_t));
+  uint64_t* p = buf.as<uint64_t>();
+  pool->ParallelFor(n, [&](size_t b, size_t e, size_t) {
+    for (size_t i = b; i < e; ++i) p[i] = i;
+  });
+  double best = 0;
+  std::vector<uint64_t> sums(pool->num_threads());
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t = Clock::now();
+    pool->ParallelFor(n, [&](size_t b, size_t e, size_t w) {
+      uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      size_t i = b;
+      for (; i + 4 <= e; i += 4) {
+        s0 += p[i];
+        s1 += p[i + 1];
+        s2 += p[i + 2];
+        s3 += p[i + 3];
+      }
+      for (; i < e; ++i) s0 += p[i];
+      sums[w] += s0 + s1 + s2 + s3;
+    });
+    best = std::max(best, static_cast<double>(n * sizeof(uint64_t)) / Seconds(t) / 1e9);
+  }
+  return best;
+}
+
+// Matmul throughput of the backend on a prefill-shaped f32 problem (GFLOP/s, best of 3).
+double MeasureMatmulGflops(ThreadPool* pool) {
+  const int64_t m = 512, k = 2048, n = 2048;
+  std::vector<float> x(m * k, 0.5f), w(n * k, 0.25f), y(m * n);
+  TensorView wv(w.data(), DType::kF32, Shape{n, k});
+  double best = 0;
+  for (int rep = 0; rep < 3; ++rep) {
+    auto t = Clock::now();
+    ops::MatMul(x.data(), m, wv, TensorView(), y.data(), pool);
+    best = std::max(best, 2.0 * m * n * k / Seconds(t) / 1e9);
+  }
+  return best;
+}
+
+// A deterministic test pattern of the given size.
+RgbImage Pattern(int64_t h, int64_t w) {
+  RgbImage img = RgbImage::Make(h, w);
+  for (int64_t y = 0; y < h; ++y)
+    for (int64_t x = 0; x < w; ++x) {
+      uint8_t* px = img.At(y, x);
+      px[0] = static_cast<uint8_t>((x * 7 + y) & 255);
+      px[1] = static_cast<uint8_t>((y * 5) & 255);
+      px[2] = static_cast<uint8_t>((x ^ y) & 255);
+    }
+  return img;
+}
+
+StatusOr<nlohmann::json> BenchVision(const qwen3vl::Model& model, int64_t h, int64_t w, ThreadPool* pool) {
+  const VisionPreprocessParams params = PreprocessParamsFor(model.preprocessor());
+  CORGI_ASSIGN_OR_RETURN(PreprocessedImage pre, PreprocessImage(Pattern(h, w), params, pool));
+  qwen3vl::ImageGrid grid{pre.grid_t, pre.grid_h, pre.grid_w};
+  auto t = Clock::now();
+  CORGI_ASSIGN_OR_RETURN(qwen3vl::VisionOutput out,
+                         qwen3vl::EncodeImages(model.config(), model.weights().vision, pre.pixel_values.data(),
+                                               std::span(&grid, 1), pool));
+  const double s = Seconds(t);
+  return nlohmann::json{{"image", std::to_string(w) + "x" + std::to_string(h)},
+                        {"patches", pre.num_patches()},
+                        {"tokens", out.tokens},
+                        {"ms", s * 1e3}};
+}
+
+// Text-only prefill of `n` tokens (positions 0..n-1), then `decode` single-token steps.
+struct TextTiming {
+  double prefill_s = 0, decode_s = 0;
+};
+StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t decode, int64_t chunk,
+                             ThreadPool* pool) {
+  const ModelConfig& c = model.config();
+  const int64_t d = c.text.hidden_size;
+  std::vector<int32_t> ids(n);
+  for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<int32_t>((i * 7919) % 150000);
+  std::vector<float> embeds(n * d), logits(c.text.vocab_size);
+  CORGI_RETURN_IF_ERROR(model.Embed(ids, embeds.data(), pool));
+  qwen3vl::KvCache cache(c.text, n + decode + 1);
+  qwen3vl::TextScratch scratch;
+  TextTiming t;
+  auto start = Clock::now();
+  std::vector<int32_t> pos;
+  for (int64_t b = 0; b < n; b += chunk) {
+    const int64_t len = std::min(chunk, n - b);
+    pos.resize(3 * len);
+    for (int a = 0; a < 3; ++a)
+      for (int64_t i = 0; i < len; ++i) pos[a * len + i] = static_cast<int32_t>(b + i);
+    qwen3vl::TextBatch batch;
+    batch.embeds = embeds.data() + b * d;
+    batch.length = len;
+    batch.positions = pos.data();
+    batch.logits_from = b + len == n ? len - 1 : len;
+    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, batch, &cache, &scratch, logits.data(), pool));
+  }
+  t.prefill_s = Seconds(start);
+  start = Clock::now();
+  for (int64_t step = 0; step < decode; ++step) {
+    const int32_t token = static_cast<int32_t>(ops::Argmax(logits.data(), model.sampleable_vocab()));
+    const int32_t p = static_cast<int32_t>(cache.length());
+    int32_t pos3[3] = {p, p, p};
+    CORGI_RETURN_IF_ERROR(model.Embed(std::span(&token, 1), embeds.data(), nullptr));
+    qwen3vl::TextBatch one;
+    one.embeds = embeds.data();
+    one.length = 1;
+    one.positions = pos3;
+    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, one, &cache, &scratch, logits.data(), pool));
+  }
+  t.decode_s = Seconds(start);
+  return t;
+}
+
+// Bytes a decode step must read: every text weight once (decoder, final norm, lm_head)
+// plus the KV cache of `context` tokens (f32 K and V).
+double DecodeBytes(const qwen3vl::Model& model, int64_t context) {
+  const qwen3vl::TextWeights& w = model.weights().text;
+  double bytes = static_cast<double>(w.lm_head.bytes() + w.final_norm.weight.bytes());
+  for (const qwen3vl::TextLayer& l : w.layers)
+    for (const qwen3vl::Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) bytes += lin->weight.bytes();
+  const TextConfig& t = model.config().text;
+  return bytes + 2.0 * t.num_hidden_layers * context * t.num_key_value_heads * t.head_dim * 4;
+}
+
+std::vector<int64_t> ParseList(const std::string& text) {
+  std::vector<int64_t> out;
+  std::stringstream ss(text);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(std::strtoll(item.c_str(), nullptr, 10));
+  return out;
+}
+
+}  // namespace
+
+int BenchModel(int argc, char** argv) {
+  FlagParser flags("corgi bench model --model DIR [flags]",
+                   "Vision encode, prefill and decode speed, with measured machine limits; prints JSON.");
+  std::string* dir = flags.String("model", "", "checkpoint directory");
+  std::string* images = flags.String("images", "448x448,1024x768,1920x1080", "vision sizes WxH, comma separated");
+  std::string* prefill = flags.String("prefill", "512,2048", "prefill lengths");
+  int64_t* context = flags.Int("decode-context", 1024, "context length for the decode measurement");
+  int64_t* decode_tokens = flags.Int("decode-tokens", 16, "decode steps to time");
+  int64_t* chunk = flags.Int("prefill-chunk", 512, "prefill chunk size");
+  int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
+  if (!flags.Parse(argc, argv)) return flags.exit_code();
+  if (dir->empty()) {
+    std::fprintf(stderr, "error: --model is required\n");
+    return 2;
+  }
+  StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(*dir);
+  if (!model.ok()) {
+    std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
+    return 1;
+  }
+  ThreadPool pool(static_cast<size_t>(*threads));
+  nlohmann::json out;
+  out["model"] = *dir;
+  out["threads"] = pool.num_threads();
+  out["kernels"] = ops::KernelPathName(ops::ActiveKernelPath());
+  const double bandwidth = MeasureReadBandwidth(&pool);
+  const double gflops = MeasureMatmulGflops(&pool);
+  out["machine"] = {{"read_bandwidth_gb_per_s", bandwidth}, {"matmul_f32_gflop_per_s", gflops}};
+
+  for (const std::string& size : [&] {
+         std::vector<std::string> v;
+         std::stringstream ss(*images);
+         std::string s;
+         while (std::getline(ss, s, ',')) v.push_back(s);
+         return v;
+       }()) {
+    int64_t w = 0, h = 0;
+    if (std::sscanf(size.c_str(), "%ldx%ld", &w, &h) != 2 || w <= 0 || h <= 0) {
+      std::fprintf(stderr, "error: bad image size '%s' (use WxH)\n", size.c_str());
+      return 2;
+    }
+    StatusOr<nlohmann::json> v = BenchVision(**model, h, w, &pool);
+    if (!v.ok()) {
+      std::fprintf(stderr, "error: %s\n", v.status().ToString().c_str());
+      return 1;
+    }
+    out["vision"].push_back(*v);
+  }
+  for (int64_t n : ParseList(*prefill)) {
+    StatusOr<TextTiming> t = RunText(**model, n, 0, *chunk, &pool);
+    if (!t.ok()) {
+      std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
+      return 1;
+    }
+    out["prefill"].push_back({{"tokens", n}, {"ms", t->prefill_s * 1e3}, {"tokens_per_s", n / t->prefill_s}});
+  }
+  StatusOr<TextTiming> t = RunText(**model, *context, *decode_tokens, *chunk, &pool);
+  if (!t.ok()) {
+    std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
+    return 1;
+  }
+  const double per_token = t->decode_s / static_cast<double>(*decode_tokens);
+  const double bytes = DecodeBytes(**model, *context + *decode_tokens / 2);
+  out["decode"] = {{"batch", 1},
+                   {"context", *context},
+                   {"tokens", *decode_tokens},
+                   {"ms_per_token", per_token * 1e3},
+                   {"tokens_per_s", 1.0 / per_token},
+                   {"bytes_per_token", bytes},
+                   {"efficiency", bytes / per_token / 1e9 / bandwidth}};
+  std::printf("%s\n", out.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace corgi::cli
