@@ -148,6 +148,16 @@ StatusOr<Completion> Engine::Generate(const Request& request) {
                            std::to_string(options_.max_context) + " (raise --max-context or shrink the images)");
   }
   const int64_t budget = std::min<int64_t>(request.max_tokens, options_.max_context - n);
+  std::unique_ptr<TokenMatcher> matcher;
+  if (!request.constraint.empty()) {
+    StatusOr<std::unique_ptr<TokenMatcher>> m = CompileConstraint(request.constraint, model.tokenizer());
+    if (!m.ok()) return m.status().WithContext("constraint");
+    matcher = std::move(*m);
+    if (matcher->MinTokensToComplete() > budget) {
+      return InvalidArgumentError("the constraint needs at least " + std::to_string(matcher->MinTokensToComplete()) +
+                                  " tokens but only " + std::to_string(budget) + " may be generated");
+    }
+  }
 
   // 2. Vision tower.
   t0 = Clock::now();
@@ -211,9 +221,15 @@ StatusOr<Completion> Engine::Generate(const Request& request) {
   TokenStreamDecoder detok(&model.tokenizer(), /*skip_special=*/true);
   const int64_t sampleable = model.sampleable_vocab();
   out.finish = FinishReason::kLength;
+  bool stop_string_hit = false;
   for (int64_t step = 0; step < budget; ++step) {
+    if (matcher) matcher->MaskLogits(st.logits.data(), sampleable, budget - step);
     const int32_t token = sampler.Sample(st.logits.data(), sampleable);
     out.tokens.push_back(token);
+    if (matcher) {
+      Status accepted = matcher->Accept(token);
+      if (!accepted.ok()) return InternalError("sampled a token the constraint masked: " + accepted.message());
+    }
     if (!request.ignore_eos && IsEos(model, token)) {
       out.finish = FinishReason::kEos;
       break;
@@ -224,11 +240,16 @@ StatusOr<Completion> Engine::Generate(const Request& request) {
     size_t stop_at = FindStop(out.text, request.stop, before);
     if (stop_at != std::string::npos) {
       out.text.resize(stop_at);
+      stop_string_hit = true;
       out.finish = FinishReason::kStop;
       if (request.on_token) request.on_token(token, out.text.size() > before ? out.text.substr(before) : "");
       break;
     }
     if (request.on_token && !request.on_token(token, piece)) {
+      out.finish = FinishReason::kStop;
+      break;
+    }
+    if (matcher && matcher->IsComplete()) {  // the grammar allows nothing more
       out.finish = FinishReason::kStop;
       break;
     }
@@ -245,7 +266,7 @@ StatusOr<Completion> Engine::Generate(const Request& request) {
     CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(config, model.weights().text, batch, st.cache.get(), &st.scratch,
                                                st.logits.data(), pool, nullptr));
   }
-  if (out.finish != FinishReason::kStop) out.text += detok.Finish();
+  if (!stop_string_hit) out.text += detok.Finish();
   out.timings.decode_ms = MsSince(t0);
   out.timings.generated_tokens = static_cast<int64_t>(out.tokens.size());
   st.stats.requests += 1;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "corgi/model/qwen3vl/presets.h"
 #include "corgi/model/qwen3vl/synthetic.h"
@@ -120,6 +121,38 @@ TEST_F(EngineTest, TypedImagePlaceholderIsRejectedBeforePrefill) {
   StatusOr<Completion> c = engine->Generate(r);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(EngineTest, ConstrainedOutputAlwaysParsesAcrossSeeds) {
+  auto engine = MakeEngine();
+  Request r;
+  r.messages = {Message::User({ContentPart::Image(Gradient(96, 128)), ContentPart::Text("Find the dog.")})};
+  r.max_tokens = 40;
+  r.sampling.temperature = 1.0;
+  r.constraint.json_schema =
+      R"({"type":"array","maxItems":2,"items":{"type":"object","properties":{)"
+      R"("bbox_2d":{"type":"array","items":{"type":"integer","minimum":0,"maximum":1000},"minItems":4,"maxItems":4},)"
+      R"("label":{"type":"string","maxLength":12}},"required":["bbox_2d","label"]}})";
+  for (uint64_t seed = 0; seed < 5; ++seed) {
+    r.sampling.seed = seed;
+    StatusOr<Completion> c = engine->Generate(r);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_EQ(c->finish, FinishReason::kStop) << c->text;
+    // The grammar allows a little insignificant whitespace; the value itself is an array.
+    const size_t first = c->text.find_first_not_of(" \t\n\r"), last = c->text.find_last_not_of(" \t\n\r");
+    ASSERT_NE(first, std::string::npos);
+    EXPECT_EQ(c->text[first], '[') << c->text;
+    EXPECT_EQ(c->text[last], ']') << c->text;
+    nlohmann::json j = nlohmann::json::parse(c->text, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(j.is_discarded()) << c->text;
+    EXPECT_LE(j.size(), 2u);
+    for (const auto& item : j) {
+      ASSERT_EQ(item.at("bbox_2d").size(), 4u) << c->text;
+      for (const auto& v : item.at("bbox_2d")) EXPECT_TRUE(v.is_number_integer() && v >= 0 && v <= 1000) << c->text;
+    }
+  }
+  r.max_tokens = 0;  // cannot hold even "[]"
+  EXPECT_EQ(engine->Generate(r).status().code(), StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -6,6 +6,25 @@
 // For the reasoning call: free_text_until = "</THINKING>", prefix = "\n<STRUCTURED_STEPS>",
 // a steps schema, suffix = "</STRUCTURED_STEPS>". For grounding/synthesis: just a schema.
 // After the last part the matcher is complete and generation ends.
+//
+// What the generated text looks like (src/engine/constraint/grammar.h has the details):
+//   - free text: any valid UTF-8, ended by the first occurrence of `free_text_until`;
+//   - JSON: compact — at most 2 bytes of whitespace (space, \n, \t) wherever JSON allows
+//     whitespace (after the root value only when a suffix follows); object properties in
+//     the schema's declared order, optional ones may be left out, no others; numbers
+//     without exponent (integers up to 18 digits, numbers up to 12.6 digits), no "-0";
+//     strings valid UTF-8 with the standard escapes (no \u surrogates);
+//   - supported schema keywords: type (string or list), properties, required,
+//     additionalProperties (false only; it is implied), items, minItems, maxItems,
+//     minLength, maxLength (code points), minimum, maximum, enum and const (scalars),
+//     anyOf (branches must differ in their first byte; enum/const/boolean/null branches
+//     merge), plus the annotations title, description, default, examples, $schema,
+//     $id, $comment (ignored). Anything else is InvalidArgument naming the keyword.
+// Added/special tokens (<|im_end|>, <think>, ...) are never allowed inside the parts.
+// End of sequence: <|im_end|> and <|endoftext|> are allowed exactly when the output so
+// far is complete (MinTokensToComplete() == 0); Accept of one of them then marks the
+// matcher complete. For every constraint with a closing literal or a closing bracket the
+// matcher is complete as soon as that byte is accepted, so the engine stops by itself.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +46,16 @@ struct Constraint {
   }
 };
 
-// The per-sequence matcher compiled from a Constraint. Not thread-safe; one per sequence.
+// The per-sequence matcher compiled from a Constraint. Not thread-safe; one per sequence
+// (matchers of the same constraint share an internal, thread-safe mask cache).
+//
+// Decode-loop contract, per step with `remaining` tokens of budget left (this step
+// included): if IsComplete(), stop; else MaskLogits(logits, vocab, remaining), sample,
+// Accept(token). When the first MaskLogits of a sequence sees remaining >=
+// MinTokensToComplete(), the loop ends complete within the budget: a token is allowed
+// only if 1 + (tokens it leaves to complete) <= remaining, counting one token per byte
+// of the shortest completion (every byte is a token of its own in byte-level BPE, so
+// that count is always achievable).
 class TokenMatcher {
  public:
   virtual ~TokenMatcher() = default;
@@ -40,13 +68,19 @@ class TokenMatcher {
   virtual Status Accept(int32_t token) = 0;
   // True when the completion satisfies the constraint and nothing more may follow.
   virtual bool IsComplete() const = 0;
-  // Tokens needed at least to complete from the current state.
+  // Tokens that always suffice to complete from the current state: the byte length of
+  // the shortest completion (an upper bound on the fewest tokens; 0 when the output may
+  // end here).
   virtual int64_t MinTokensToComplete() const = 0;
 };
 
 // Compiles `constraint` against the tokenizer's vocabulary (token byte strings).
-// InvalidArgument for a schema outside the supported subset (named in the message).
-// The compiled per-vocabulary tables are cached inside so repeated compiles are cheap.
+// InvalidArgument for an empty constraint or a schema outside the supported subset
+// (named in the message, with its place in the schema, e.g. "at schema.properties.x").
+// The per-vocabulary trie (keyed by the vocabulary's content) and the compiled
+// constraint with its mask cache (keyed by constraint text) are cached process-wide, so
+// repeated compiles cost a vocabulary fingerprint (~7 ms) and a lookup. The tokenizer
+// need not outlive the matcher. Thread-safe.
 StatusOr<std::unique_ptr<TokenMatcher>> CompileConstraint(const Constraint& constraint, const Tokenizer& tokenizer);
 
 }  // namespace corgi

@@ -2,6 +2,10 @@
 // labels S{n}:O / S{n}:T, key evidence highlighted; text drawn with DejaVu Sans via
 // FreeType), the crops, and a self-contained report.html (images inline as data URIs).
 // All files are written atomically (temporary file + rename).
+// Boxes become pixels with the image layer's NormalizedToPixelRect (outward rounding, the
+// pixels CropNormalized cuts), so a drawn box frames exactly its crop.
+// Thread-safety: both functions may run concurrently (each call opens its own FreeType
+// instance); they only read `result` and `original`.
 #pragma once
 
 #include <string>
@@ -19,7 +23,10 @@ struct ReportOptions {
   std::string font_path;        // empty: DejaVu Sans from fonts-dejavu-core
 };
 
-// Draws the annotated image for `result` over `original` (does not write files).
+// Draws the annotated image for `result` over `original` (does not write files); the
+// returned image is owned by the caller. Errors: InvalidArgument (empty original),
+// FailedPrecondition (font missing or unreadable; the message names fonts-dejavu-core).
+// `font_path` empty: DejaVu Sans from fonts-dejavu-core.
 StatusOr<RgbImage> RenderAnnotatedImage(const Result& result, const RgbImage& original, const std::string& font_path);
 
 // Writes original.png is NOT done here (the pipeline writes the input it read);
