@@ -81,6 +81,7 @@ class TokenMatcher {
 // constraint with its mask cache (keyed by constraint text) are cached process-wide, so
 // repeated compiles cost a vocabulary fingerprint (~7 ms) and a lookup. The tokenizer
 // need not outlive the matcher. Thread-safe.
-StatusOr<std::unique_ptr<TokenMatcher>> CompileConstraint(const Constraint& constraint, const Tokenizer& tokenizer);
+StatusOr<std::unique_ptr<TokenMatcher>> CompileConstraint(const Constraint& constraint,
+                                                          const Tokenizer& tokenizer);
 
 }  // namespace corgi
