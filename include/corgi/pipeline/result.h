@@ -101,6 +101,8 @@ struct TraceCall {
 };
 
 struct Trace {
+  std::string model;            // Vlm::name()
+  std::string grounding_space;  // "relative_1000" | "resized_input_pixels" (replay needs it)
   std::vector<TraceCall> calls;
 };
 

@@ -1,0 +1,44 @@
+// LocalVlm: the pipeline's Vlm on corgi's own engine (DESIGN.md "The engine seam").
+//
+//   auto model = qwen3vl::Model::Load(dir);
+//   auto engine = Engine::Create(model->get(), EngineOptions{});
+//   LocalVlm vlm(engine->get(), LocalVlmOptions{});
+//   Pipeline pipeline(&vlm, ocr.get(), config);
+//
+// Ownership: borrows the Engine (which must outlive it). Thread-safety: as the Engine —
+// Generate may be called from several threads; the engine serializes them.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "corgi/engine.h"
+#include "corgi/pipeline/vlm.h"
+
+namespace corgi::pipeline {
+
+struct LocalVlmOptions {
+  std::string name;  // reported by name(); empty: the model directory
+};
+
+class LocalVlm : public Vlm {
+ public:
+  LocalVlm(Engine* engine, LocalVlmOptions options);
+
+  // Errors: those of Engine::Generate (bad request, prompt too long).
+  StatusOr<Completion> Generate(const Request& request, const CallInfo& call) override;
+  std::string name() const override;
+  // Qwen3-VL writes boxes as integers 0..1000 relative to the image.
+  GroundingSpace grounding_space() const override { return GroundingSpace::kRelative1000; }
+  // smart_resize with the checkpoint's factor (patch x merge) and pixel bounds (what the
+  // engine's preprocessing does). Returns {height, width}; errors those of SmartResize.
+  StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t height,
+                                                       int64_t width) const override;
+
+ private:
+  Engine* engine_;
+  LocalVlmOptions options_;
+};
+
+}  // namespace corgi::pipeline
