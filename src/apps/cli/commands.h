@@ -10,5 +10,7 @@ int RunTokenize(int argc, char** argv);    // cmd_tokenize.cc
 int RunPreprocess(int argc, char** argv);  // cmd_preprocess.cc
 int RunBench(int argc, char** argv);       // cmd_bench.cc
 int RunGenerate(int argc, char** argv);    // cmd_generate.cc
+int RunAsk(int argc, char** argv);         // cmd_ask.cc
+int RunBatch(int argc, char** argv);       // cmd_batch.cc
 
 }  // namespace corgi::cli

@@ -1,0 +1,364 @@
+// End to end: runs the built `corgi` binary (no shell) on replayed model outputs.
+//   * batch: 20 items, killed with SIGKILL midway (after 7 items, and at a random moment),
+//     a torn last line added, then rerun: exactly 20 lines, each id once, every item's
+//     folder complete; a missing image fails its item and the batch goes on.
+//   * ask: --json, --events, exit codes and error messages for bad input.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "corgi/core/mapped_file.h"
+
+extern char** environ;
+
+namespace corgi::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+const std::string kCorgi = std::string(CORGI_BINARY_DIR) + "/src/apps/corgi";
+const std::string kImages = std::string(CORGI_SHARED_DATA) + "/images/qwen3_vl_jax_256";
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "corgi_e2e_XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string Slurp(const std::string& path) {
+  StatusOr<std::string> text = ReadFileToString(path);
+  return text.ok() ? *text : "";
+}
+
+void WriteText(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+// Starts corgi with `args`, stdout/stderr into files in `io_dir`, `env` added to ours.
+pid_t Spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
+            const std::string& io_dir) {
+  std::vector<std::string> argv_s = {kCorgi};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_s(env);
+  for (char** e = environ; *e != nullptr; ++e) env_s.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& e : env_s) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  std::string out = io_dir + "/stdout.txt", err = io_dir + "/stderr.txt";
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, kCorgi.c_str(), &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+struct ProcessResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  std::string out, err;
+};
+
+ProcessResult Wait(pid_t pid, const std::string& io_dir) {
+  ProcessResult run;
+  int status = 0;
+  if (pid > 0 && ::waitpid(pid, &status, 0) == pid) {
+    if (WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
+  }
+  run.out = Slurp(io_dir + "/stdout.txt");
+  run.err = Slurp(io_dir + "/stderr.txt");
+  return run;
+}
+
+ProcessResult Corgi(const std::vector<std::string>& args, const std::string& io_dir,
+                    const std::vector<std::string>& env = {}) {
+  return Wait(Spawn(args, env, io_dir), io_dir);
+}
+
+// Recorded completions for one query: a reasoning with an object step (with a box) and a
+// pure reasoning step, the caption of the object crop, and the synthesis.
+std::string ReplayJson() {
+  std::string reasoning =
+      "<THINKING>Look at the picture, then conclude.</THINKING>\n<STRUCTURED_STEPS>"
+      "{\"steps\": [{\"index\": 1, \"statement\": \"There is an object in the centre\", "
+      "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [250, 250, 750, "
+      "750]}, "
+      "{\"index\": 2, \"statement\": \"So the answer follows\", \"need_object_captioning\": false, "
+      "\"need_text_ocr\": false, \"bbox\": null}]}</STRUCTURED_STEPS>";
+  std::string synthesis =
+      "{\"answer\": \"an object\", \"explanation\": \"The centre shows an object.\", "
+      "\"key_evidence\": [{\"bbox\": [250, 250, 750, 750], \"description\": \"the object\", "
+      "\"reasoning\": \"it is there\"}]}";
+  Json j = {
+      {"completions",
+       {{{"phase", "reasoning"}, {"step", 0}, {"output", reasoning}},
+        {{"phase", "caption"}, {"step", 1}, {"output", "A thing in the middle of the picture."}},
+        {{"phase", "synthesis"}, {"step", 0}, {"output", synthesis}}}}};
+  return j.dump(2);
+}
+
+class E2eTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(kCorgi)) << kCorgi;
+    replay_ = dir_.path() + "/replay.json";
+    WriteText(replay_, ReplayJson());
+    // OCR is not needed by these recordings; skip creating Tesseract.
+    config_ = dir_.path() + "/cfg.yaml";
+    WriteText(config_, "ocr:\n  engine: vlm\noutputs:\n  report: false\n");
+  }
+  // 20 items over the sample images, JSONL with image paths relative to the input file.
+  std::string WriteInput(int n) {
+    fs::create_directories(dir_.path() + "/imgs");
+    std::vector<std::string> names;
+    for (const auto& e : fs::directory_iterator(kImages))
+      if (e.path().extension() == ".png") names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    for (const std::string& name : names)
+      fs::copy_file(kImages + "/" + name, dir_.path() + "/imgs/" + name);
+    std::string text = "# 20 questions\n";
+    for (int i = 0; i < n; ++i) {
+      text += Json{{"id", "q" + std::to_string(i)},
+                   {"image", "imgs/" + names[i % names.size()]},
+                   {"question", "What is in the centre?"}}
+                  .dump() +
+              "\n";
+    }
+    std::string path = dir_.path() + "/input.jsonl";
+    WriteText(path, text);
+    return path;
+  }
+  std::vector<std::string> BatchArgs(const std::string& input, const std::string& out) const {
+    return {"batch", "--replay", replay_, "--config", config_, "--input", input, "--out", out};
+  }
+
+  TempDir dir_;
+  std::string replay_, config_;
+};
+
+// The ids of results.jsonl, in order; fails on a line that is not a complete JSON object.
+std::vector<std::string> ResultIds(const std::string& path) {
+  std::vector<std::string> ids;
+  std::string text = Slurp(path);
+  EXPECT_TRUE(text.empty() || text.back() == '\n');
+  for (size_t pos = 0; pos < text.size();) {
+    size_t end = text.find('\n', pos);
+    Json j = Json::parse(text.substr(pos, end - pos), nullptr, false);
+    EXPECT_TRUE(j.is_object()) << text.substr(pos, end - pos);
+    if (j.is_object()) ids.push_back(j.value("id", ""));
+    pos = end + 1;
+  }
+  return ids;
+}
+
+void ExpectExactlyOnce(const std::vector<std::string>& ids, int n) {
+  std::map<std::string, int> count;
+  for (const std::string& id : ids) ++count[id];
+  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) EXPECT_EQ(count["q" + std::to_string(i)], 1) << "q" << i;
+}
+
+TEST_F(E2eTest, BatchKilledMidwayResumesWithoutLossOrDuplicates) {
+  std::string input = WriteInput(20), out = dir_.path() + "/out";
+  ProcessResult killed =
+      Corgi(BatchArgs(input, out), dir_.path(), {"CORGI_TEST_KILL_AFTER_ITEMS=7"});
+  ASSERT_EQ(killed.signal, SIGKILL) << "exit " << killed.exit_code << "\n" << killed.err;
+  std::vector<std::string> first = ResultIds(out + "/results.jsonl");
+  ASSERT_EQ(first.size(), 7u);
+  // A kill inside write(2) leaves a torn line; add one for an item not yet done.
+  std::string torn = "{\"id\":\"q7\",\"image\":\"imgs/x.png\",\"question\":\"What is in";
+  std::ofstream(out + "/results.jsonl", std::ios::app) << torn;
+
+  ProcessResult resumed = Corgi(BatchArgs(input, out), dir_.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  EXPECT_NE(resumed.err.find("partial line"), std::string::npos) << resumed.err;
+  EXPECT_NE(resumed.err.find("[8/20] q7 ... done in"), std::string::npos)
+      << resumed.err;  // stderr is no tty
+  EXPECT_NE(resumed.out.find("20 items: 13 done, 0 failed, 7 skipped"), std::string::npos)
+      << resumed.out;
+  std::vector<std::string> ids = ResultIds(out + "/results.jsonl");
+  ExpectExactlyOnce(ids, 20);
+  EXPECT_TRUE(std::equal(first.begin(), first.end(), ids.begin()));  // earlier lines untouched
+
+  for (const std::string& line_id : ids) {
+    std::string item = out + "/items/" + line_id;
+    EXPECT_TRUE(fs::exists(item + "/results.json")) << item;
+    EXPECT_TRUE(fs::exists(item + "/trace.json")) << item;
+  }
+  std::string text = Slurp(out + "/results.jsonl");
+  Json line = Json::parse(text.substr(0, text.find('\n')));
+  EXPECT_EQ(line["answer"], "an object");
+  EXPECT_EQ(line["explanation"], "The centre shows an object.");
+  EXPECT_TRUE(line["error"].is_null());
+  EXPECT_EQ(line["output_dir"], "items/q0");
+  EXPECT_TRUE(line["timings"].contains("total"));
+
+  // A third run has nothing to do and changes nothing.
+  ProcessResult again = Corgi(BatchArgs(input, out), dir_.path());
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find("0 done, 0 failed, 20 skipped"), std::string::npos) << again.out;
+  EXPECT_EQ(Slurp(out + "/results.jsonl"), text);
+}
+
+TEST_F(E2eTest, BatchKilledAtAnyMomentResumes) {
+  std::string input = WriteInput(20), out = dir_.path() + "/out";
+  pid_t pid = Spawn(BatchArgs(input, out), {}, dir_.path());
+  ASSERT_GT(pid, 0);
+  // Kill as soon as a few lines are on disk (or give up waiting: the run may be done).
+  for (int i = 0; i < 2000 && ResultIds(out + "/results.jsonl").size() < 3; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  ::kill(pid, SIGKILL);
+  Wait(pid, dir_.path());
+  ProcessResult resumed = Corgi(BatchArgs(input, out), dir_.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  ExpectExactlyOnce(ResultIds(out + "/results.jsonl"), 20);
+}
+
+TEST_F(E2eTest, MissingImageFailsOnlyItsItem) {
+  std::string input = WriteInput(3), out = dir_.path() + "/out";
+  WriteText(dir_.path() + "/broken.jpg", "\xff\xd8\xff\xe0 not really a jpeg");
+  std::ofstream(input, std::ios::app) << "imgs/missing.png|Where is it?\nbroken.jpg|What is it?\n";
+  ProcessResult run = Corgi(BatchArgs(input, out), dir_.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;  // some item failed
+  EXPECT_NE(run.out.find("5 items: 3 done, 2 failed, 0 skipped"), std::string::npos) << run.out;
+  std::string text = Slurp(out + "/results.jsonl");
+  std::vector<Json> lines;
+  for (size_t pos = 0; pos < text.size(); pos = text.find('\n', pos) + 1)
+    lines.push_back(Json::parse(text.substr(pos, text.find('\n', pos) - pos)));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[3]["id"], "5");  // prototype line: id = line number
+  EXPECT_NE(lines[3]["error"].get<std::string>().find("missing.png"), std::string::npos)
+      << lines[3];
+  EXPECT_TRUE(lines[3]["output_dir"].is_null());
+  EXPECT_TRUE(lines[4]["error"].is_string());
+  // --retry-failed runs only the failed two again (still failing).
+  ProcessResult retry = Corgi({"batch", "--replay", replay_, "--config", config_, "--input", input,
+                               "--out", out, "--retry-failed"},
+                              dir_.path());
+  EXPECT_NE(retry.out.find("0 done, 2 failed, 3 skipped"), std::string::npos) << retry.out;
+  EXPECT_EQ(ResultIds(out + "/results.jsonl").size(), 5u);
+}
+
+TEST_F(E2eTest, BatchInputErrorsNameTheLine) {
+  std::string input = dir_.path() + "/bad.jsonl";
+  WriteText(input, "a.png|q\n{\"image\": \"b.png\"}\n");
+  ProcessResult run = Corgi(BatchArgs(input, dir_.path() + "/out"), dir_.path());
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.err.find("bad.jsonl:2: missing \"question\""), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(dir_.path() + "/out/results.jsonl"));
+  ProcessResult usage = Corgi({"batch", "--replay", replay_, "--input", input}, dir_.path());
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("--input and --out are required"), std::string::npos) << usage.err;
+}
+
+TEST_F(E2eTest, AskJsonAndEvents) {
+  std::string image = kImages + "/horses.png", out = dir_.path() + "/ask";
+  ProcessResult json = Corgi({"ask", "--replay", replay_, "--config", config_, "--image", image,
+                              "--question", "What?", "--out", out, "--json"},
+                             dir_.path());
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  Json result = Json::parse(json.out, nullptr, false);
+  ASSERT_TRUE(result.is_object()) << json.out;
+  EXPECT_EQ(result["answer"], "an object");
+  EXPECT_TRUE(fs::exists(out + "/results.json"));
+  EXPECT_TRUE(fs::exists(out + "/annotated.png"));
+  EXPECT_FALSE(fs::exists(out + "/report.html"));  // outputs.report: false in the config
+
+  ProcessResult events =
+      Corgi({"ask", "--replay", replay_, "--config", config_, "--image", image, "--question",
+             "What?", "--out", out, "--events", "--no-visualization"},
+            dir_.path());
+  ASSERT_EQ(events.exit_code, 0) << events.err;
+  std::vector<std::string> types;
+  for (size_t pos = 0; pos < events.out.size(); pos = events.out.find('\n', pos) + 1) {
+    Json e = Json::parse(events.out.substr(pos, events.out.find('\n', pos) - pos), nullptr, false);
+    ASSERT_TRUE(e.is_object() && e.contains("event") && e["data"].is_object()) << events.out;
+    types.push_back(e["event"]);
+  }
+  ASSERT_GE(types.size(), 4u);
+  EXPECT_EQ(types.front(), "pipeline_start");
+  EXPECT_EQ(types.back(), "pipeline_end");
+  EXPECT_NE(std::find(types.begin(), types.end(), "answer"), types.end());
+
+  ProcessResult human = Corgi({"ask", "--replay", replay_, "--config", config_, "--image", image,
+                               "--question", "What?", "--out", out},
+                              dir_.path());
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_NE(human.out.find("Answer:      an object"), std::string::npos) << human.out;
+  EXPECT_NE(human.out.find("S1 [object] There is an object in the centre"), std::string::npos)
+      << human.out;
+}
+
+TEST_F(E2eTest, AskErrors) {
+  std::string image = kImages + "/horses.png";
+  WriteText(dir_.path() + "/broken.png", std::string("\x89PNG\r\n\x1a\n", 8) + "truncated");
+  ProcessResult corrupt = Corgi({"ask", "--replay", replay_, "--image", dir_.path() + "/broken.png",
+                                 "--question", "q", "--out", dir_.path() + "/o"},
+                                dir_.path());
+  EXPECT_EQ(corrupt.exit_code, 1);
+  EXPECT_NE(corrupt.err.find("error: image:"), std::string::npos) << corrupt.err;
+  EXPECT_NE(corrupt.err.find("broken.png"), std::string::npos) << corrupt.err;
+
+  ProcessResult no_question = Corgi({"ask", "--replay", replay_, "--image", image}, dir_.path());
+  EXPECT_EQ(no_question.exit_code, 2);
+  ProcessResult no_model = Corgi({"ask", "--image", image, "--question", "q"}, dir_.path());
+  EXPECT_EQ(no_model.exit_code, 2);
+  EXPECT_NE(no_model.err.find("--model is required"), std::string::npos) << no_model.err;
+
+  WriteText(dir_.path() + "/typo.yaml", "ocr:\n  enigne: vlm\n");
+  ProcessResult typo = Corgi({"ask", "--replay", replay_, "--config", dir_.path() + "/typo.yaml",
+                              "--image", image, "--question", "q"},
+                             dir_.path());
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_NE(typo.err.find("typo.yaml:2:3: unknown key 'ocr.enigne' (did you mean 'ocr.engine'?)"),
+            std::string::npos)
+      << typo.err;
+  ProcessResult steps =
+      Corgi({"ask", "--replay", replay_, "--max-steps", "0", "--image", image, "--question", "q"},
+            dir_.path());
+  EXPECT_EQ(steps.exit_code, 2);
+  EXPECT_NE(steps.err.find("max_steps: must be in [1, 32], got 0"), std::string::npos) << steps.err;
+
+  // An unreadable synthesis is the query's failure: exit 1, the error printed, files written.
+  Json broken = Json::parse(ReplayJson());
+  broken["completions"][2]["output"] = "I cannot answer that.";
+  WriteText(dir_.path() + "/broken_replay.json", broken.dump());
+  ProcessResult failed =
+      Corgi({"ask", "--replay", dir_.path() + "/broken_replay.json", "--config", config_, "--image",
+             image, "--question", "q", "--out", dir_.path() + "/failed"},
+            dir_.path());
+  EXPECT_EQ(failed.exit_code, 1) << failed.out;
+  EXPECT_NE(failed.err.find("error:"), std::string::npos) << failed.err;
+  EXPECT_TRUE(fs::exists(dir_.path() + "/failed/results.json"));
+}
+
+}  // namespace
+}  // namespace corgi::cli

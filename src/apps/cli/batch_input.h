@@ -1,0 +1,46 @@
+// The input of `corgi batch`: one query per line, in either of two formats.
+//
+//   JSONL:      {"id": "q1", "image": "imgs/a.jpg", "question": "What does the sign say?"}
+//   prototype:  imgs/a.jpg|What does the sign say?
+//
+// A line starting with '{' is JSON; any other non-blank line is `image|question` (split at
+// the first '|'). Blank lines and lines starting with '#' are skipped in both formats. A
+// JSON line's "id" is a string or an integer and defaults to the line number; a prototype
+// line's id is its line number. Other JSON fields (e.g. a reference answer) are ignored.
+// Image paths are relative to the input file's directory unless absolute.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "corgi/core/status.h"
+
+namespace corgi::cli {
+
+struct BatchItem {
+  std::string id;          // unique within the input
+  std::string image;       // as written in the input
+  std::string image_path;  // resolved: absolute, or relative to the working directory
+  std::string question;
+  int line = 0;          // 1-based line of the input
+  std::string dir_name;  // the item's folder under OUT/items/ (the id, made file-name safe)
+};
+
+// Parses the whole input. InvalidArgument naming the source and line for a malformed line,
+// a missing or empty image/question, a bad id, or an id (or folder name) used twice.
+// `base_dir` resolves relative image paths. Whether the image exists is not checked here:
+// a missing image fails its own item at run time, not the batch.
+StatusOr<std::vector<BatchItem>> ParseBatchInput(const std::string& text,
+                                                 const std::string& source_name,
+                                                 const std::string& base_dir);
+
+// Reads `path` and parses it with base_dir = the file's directory.
+StatusOr<std::vector<BatchItem>> LoadBatchInput(const std::string& path);
+
+// `id` as a folder name: letters, digits, '-', '_' and '.' kept, anything else '_';
+// never empty, "." or "..", at most 100 bytes.
+std::string SafeDirName(const std::string& id);
+
+}  // namespace corgi::cli
