@@ -28,6 +28,7 @@
 #include "corgi/engine/constraint.h"
 #include "corgi/engine/sampler.h"
 #include "corgi/image/image.h"
+#include "corgi/image/preprocess.h"
 #include "corgi/model/qwen3vl/model.h"
 #include "corgi/model/qwen3vl/stage_observer.h"
 
@@ -95,6 +96,10 @@ struct EngineOptions {
   int64_t threads = 0;            // 0: CORGI_THREADS or all cores
   int64_t max_context = 8192;     // KV cache capacity per sequence (tokens)
   int64_t prefill_chunk = 512;    // tokens per prefill step (bounds scratch memory)
+  // Image pixel bounds for smart_resize: 0 keeps the checkpoint's own
+  // (preprocessor_config.json); max_pixels is a cap (never above the checkpoint's).
+  int64_t min_pixels = 0;
+  int64_t max_pixels = 0;
 };
 
 struct EngineStats {
@@ -113,12 +118,15 @@ class Engine {
   StatusOr<Completion> Generate(const Request& request);
   EngineStats Stats() const;
   const qwen3vl::Model& model() const { return *model_; }
+  // How this engine preprocesses images (the checkpoint's config with the options' bounds).
+  const VisionPreprocessParams& preprocess_params() const { return preprocess_; }
 
  private:
   Engine(const qwen3vl::Model* model, const EngineOptions& options);
   struct State;
   const qwen3vl::Model* model_;
   EngineOptions options_;
+  VisionPreprocessParams preprocess_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<State> state_;
   mutable std::mutex mutex_;

@@ -59,7 +59,15 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
   if (model == nullptr) return InvalidArgumentError("no model");
   if (options.max_context < 16) return InvalidArgumentError("max_context must be at least 16 tokens");
   if (options.prefill_chunk < 1) return InvalidArgumentError("prefill_chunk must be positive");
+  if (options.min_pixels < 0 || options.max_pixels < 0) return InvalidArgumentError("pixel bounds must not be negative");
   std::unique_ptr<Engine> e(new Engine(model, options));
+  e->preprocess_ = PreprocessParamsFor(model->preprocessor());
+  if (options.max_pixels > 0) e->preprocess_.max_pixels = std::min(e->preprocess_.max_pixels, options.max_pixels);
+  if (options.min_pixels > 0) e->preprocess_.min_pixels = options.min_pixels;
+  if (e->preprocess_.min_pixels > e->preprocess_.max_pixels) {
+    return InvalidArgumentError("image min_pixels (" + std::to_string(e->preprocess_.min_pixels) +
+                                ") exceeds max_pixels (" + std::to_string(e->preprocess_.max_pixels) + ")");
+  }
   e->pool_ = std::make_unique<ThreadPool>(static_cast<size_t>(options.threads));
   e->state_->cache = std::make_unique<qwen3vl::KvCache>(model->config().text, options.max_context);
   e->state_->logits.resize(model->config().text.vocab_size);
@@ -139,7 +147,7 @@ StatusOr<Completion> Engine::Generate(const Request& request) {
 
   // 1. Images -> patches, messages -> token ids (validated before any model work).
   auto t0 = Clock::now();
-  CORGI_ASSIGN_OR_RETURN(PreparedPrompt prompt, PreparePrompt(model, request.messages, pool));
+  CORGI_ASSIGN_OR_RETURN(PreparedPrompt prompt, PreparePrompt(model, request.messages, preprocess_, pool));
   out.timings.preprocess_ms = MsSince(t0);
   const int64_t n = static_cast<int64_t>(prompt.tokens.size());
   out.timings.prompt_tokens = n;

@@ -123,6 +123,28 @@ TEST_F(EngineTest, TypedImagePlaceholderIsRejectedBeforePrefill) {
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(EngineTest, PixelCapShrinksTheImage) {
+  Request r;
+  r.messages = {Message::User({ContentPart::Image(Gradient(512, 640)), ContentPart::Text("Describe.")})};
+  r.max_tokens = 1;
+  auto full = MakeEngine();
+  StatusOr<Completion> a = full->Generate(r);
+  ASSERT_TRUE(a.ok());
+  EngineOptions o;
+  o.threads = 2;
+  o.max_context = 2048;
+  // smart_resize with max 65536: beta = sqrt(512*640/65536) = 2.236, 512x640 -> 224x256,
+  // i.e. 7x8 = 56 merged tokens instead of 16x20 = 320.
+  o.max_pixels = 65536;
+  auto capped = std::move(Engine::Create(model_, o)).value();
+  EXPECT_LE(capped->preprocess_params().max_pixels, 65536);
+  StatusOr<Completion> b = capped->Generate(r);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(a->timings.prompt_tokens - b->timings.prompt_tokens, 320 - 56);
+  o.min_pixels = 1 << 20;  // above the cap
+  EXPECT_EQ(Engine::Create(model_, o).status().code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(EngineTest, ConstrainedOutputAlwaysParsesAcrossSeeds) {
   auto engine = MakeEngine();
   Request r;

@@ -20,9 +20,8 @@ VisionPreprocessParams PreprocessParamsFor(const PreprocessorConfig& config) {
 }
 
 StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::vector<Message>& messages,
-                                       ThreadPool* pool) {
+                                       const VisionPreprocessParams& params, ThreadPool* pool) {
   PreparedPrompt out;
-  const VisionPreprocessParams params = PreprocessParamsFor(model.preprocessor());
   std::vector<ChatMessage> chat;
   int64_t image_tokens = 0;
   for (const Message& m : messages) {

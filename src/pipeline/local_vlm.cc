@@ -20,9 +20,8 @@ std::string LocalVlm::name() const {
 
 StatusOr<std::pair<int64_t, int64_t>> LocalVlm::ModelInputSize(int64_t height,
                                                                int64_t width) const {
-  const PreprocessorConfig& pre = engine_->model().preprocessor();
-  CORGI_ASSIGN_OR_RETURN(ResizeTarget t, SmartResize(height, width, pre.patch_size * pre.merge_size,
-                                                     pre.min_pixels, pre.max_pixels));
+  const VisionPreprocessParams& pre = engine_->preprocess_params();
+  CORGI_ASSIGN_OR_RETURN(ResizeTarget t, SmartResize(height, width, pre.factor(), pre.min_pixels, pre.max_pixels));
   return std::make_pair(t.height, t.width);
 }
 

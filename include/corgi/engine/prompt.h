@@ -31,6 +31,6 @@ VisionPreprocessParams PreprocessParamsFor(const PreprocessorConfig& config);
 // preprocessing rejects, placeholder tokens typed into text that break the image/token
 // correspondence), OutOfRange (an image above the pixel limit).
 StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::vector<Message>& messages,
-                                       ThreadPool* pool);
+                                       const VisionPreprocessParams& params, ThreadPool* pool);
 
 }  // namespace corgi

@@ -83,19 +83,14 @@ StatusOr<std::unique_ptr<QueryRunner>> QueryRunner::Create(const CommonFlags& co
     loaded->model_name = "replay:" + *common.replay;
     vlm = loaded->replay.get();
   } else {
-    // The engine sizes images from the checkpoint's preprocessor_config.json only; refuse
-    // rather than silently ignore a cap the user asked for.
-    if (config.image.max_pixels != 0 || config.image.min_pixels != 0) {
-      return UnimplementedError(
-          "image.max_pixels / image.min_pixels: the local engine does not apply "
-          "pixel bounds other than the checkpoint's yet; leave them 0");
-    }
     StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(*common.model);
     if (!model.ok()) return model.status().WithContext("loading model '" + *common.model + "'");
     loaded->model = std::move(*model);
     EngineOptions options;
     options.threads = config.engine.threads;
     options.max_context = config.engine.max_context;
+    options.min_pixels = config.image.min_pixels;
+    options.max_pixels = config.image.max_pixels;
     CORGI_ASSIGN_OR_RETURN(loaded->engine, Engine::Create(loaded->model.get(), options));
     loaded->local = std::make_unique<pipeline::LocalVlm>(loaded->engine.get(),
                                                          pipeline::LocalVlmOptions{*common.model});
