@@ -17,7 +17,9 @@ Json BoxSchema(const BoxFrame& frame) {
   return Json{{"type", "array"}, {"items", coord}, {"minItems", 4}, {"maxItems", 4}};
 }
 
-Json StringSchema() { return Json{{"type", "string"}}; }
+// Strings are capped so a rambling (or random) model cannot spend a phase's whole token
+// budget on one field; the caps sit well above what the prompts ask for.
+Json StringSchema(int64_t max_chars) { return Json{{"type", "string"}, {"maxLength", max_chars}}; }
 
 }  // namespace
 
@@ -110,8 +112,8 @@ std::string StepsSchema(int64_t max_steps, const BoxFrame& frame) {
   Json step = {{"type", "object"},
                {"properties",
                 {{"index", {{"type", "integer"}, {"minimum", 1}}},
-                 {"statement", StringSchema()},
-                 {"reason", StringSchema()},
+                 {"statement", StringSchema(300)},
+                 {"reason", StringSchema(300)},
                  {"need_object_captioning", {{"type", "boolean"}}},
                  {"need_text_ocr", {{"type", "boolean"}}},
                  {"bbox", bbox}}},
@@ -128,7 +130,7 @@ std::string StepsSchema(int64_t max_steps, const BoxFrame& frame) {
 
 std::string GroundingSchema(int64_t max_regions, const BoxFrame& frame) {
   Json item = {{"type", "object"},
-               {"properties", {{"bbox_2d", BoxSchema(frame)}, {"label", StringSchema()}}},
+               {"properties", {{"bbox_2d", BoxSchema(frame)}, {"label", StringSchema(80)}}},
                {"required", Json::array({"bbox_2d", "label"})},
                {"additionalProperties", false}};
   Json root = {{"type", "array"}, {"items", item}, {"minItems", 0}, {"maxItems", max_regions}};
@@ -139,15 +141,15 @@ std::string SynthesisSchema(const BoxFrame& frame) {
   Json item = {{"type", "object"},
                {"properties",
                 {{"bbox", BoxSchema(frame)},
-                 {"description", StringSchema()},
-                 {"reasoning", StringSchema()}}},
+                 {"description", StringSchema(300)},
+                 {"reasoning", StringSchema(400)}}},
                {"required", Json::array({"bbox", "description", "reasoning"})},
                {"additionalProperties", false}};
   Json root = {
       {"type", "object"},
       {"properties",
-       {{"answer", StringSchema()},
-        {"explanation", StringSchema()},
+       {{"answer", StringSchema(300)},
+        {"explanation", StringSchema(600)},
         {"key_evidence", {{"type", "array"}, {"items", item}, {"minItems", 0}, {"maxItems", 3}}}}},
       {"required", Json::array({"answer", "explanation", "key_evidence"})},
       {"additionalProperties", false}};
