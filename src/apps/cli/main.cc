@@ -20,7 +20,7 @@ const Command kCommands[] = {
     {"tokenize", corgi::cli::RunTokenize, "text on stdin -> token ids as JSON (--decode: the reverse)"},
     {"preprocess", corgi::cli::RunPreprocess, "decode, resize and patchify an image as the model sees it"},
     {"generate", corgi::cli::RunGenerate, "one completion with timings; --dump writes stage outputs"},
-    {"bench", corgi::cli::RunBench, "measure speed (JSON): bench tokenizer ..."},
+    {"bench", corgi::cli::RunBench, "measure speed as JSON: bench tokenizer, bench model"},
 };
 
 void PrintHelp() {
