@@ -67,26 +67,26 @@ int MropeAxis(const TextConfig& config, int64_t k) {
   return 2;
 }
 
-static std::vector<float> TextInvFreq(const TextConfig& config) {
+MropeFrequencies MakeMropeFrequencies(const TextConfig& config) {
   // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), all float32.
   const int64_t half = config.head_dim / 2;
-  std::vector<float> inv(half);
+  MropeFrequencies f;
+  f.inv_freq.resize(half);
+  f.axis.resize(half);
   const float base = static_cast<float>(config.rope_theta);
   for (int64_t k = 0; k < half; ++k) {
     float exponent = static_cast<float>(2 * k) / static_cast<float>(config.head_dim);
-    inv[k] = 1.0f / std::pow(base, exponent);
+    f.inv_freq[k] = 1.0f / std::pow(base, exponent);
+    f.axis[k] = MropeAxis(config, k);
   }
-  return inv;
+  return f;
 }
 
-void MropeAngles(const TextConfig& config, std::span<const int32_t> pos, int64_t length, float* out) {
-  const int64_t half = config.head_dim / 2;
-  std::vector<float> inv = TextInvFreq(config);
-  std::vector<int> axis(half);
-  for (int64_t k = 0; k < half; ++k) axis[k] = MropeAxis(config, k);
+void MropeAngles(const MropeFrequencies& freq, std::span<const int32_t> pos, int64_t length, float* out) {
+  const int64_t half = static_cast<int64_t>(freq.inv_freq.size());
   for (int64_t i = 0; i < length; ++i)
     for (int64_t k = 0; k < half; ++k)
-      out[i * half + k] = static_cast<float>(pos[axis[k] * length + i]) * inv[k];
+      out[i * half + k] = static_cast<float>(pos[freq.axis[k] * length + i]) * freq.inv_freq[k];
 }
 
 void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_size, float* out) {

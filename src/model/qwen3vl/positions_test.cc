@@ -93,7 +93,7 @@ TEST(Mrope, AnglesUseTheRightAxis) {
   TextConfig t = PresetConfig("2b")->text;
   std::vector<int32_t> pos = {10, 20, 30};  // one token: t=10, h=20, w=30
   std::vector<float> angles(64);
-  MropeAngles(t, pos, 1, angles.data());
+  MropeAngles(MakeMropeFrequencies(t), pos, 1, angles.data());
   EXPECT_EQ(angles[0], 10.0f);  // inv_freq[0] = 1
   float inv1 = 1.0f / std::pow(5000000.0f, 2.0f / 128.0f);
   EXPECT_FLOAT_EQ(angles[1], 20.0f * inv1);

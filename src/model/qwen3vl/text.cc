@@ -87,7 +87,8 @@ Status ForwardText(const ModelConfig& config, const TextWeights& weights, const 
   std::copy(batch.embeds, batch.embeds + s * d, x.h.begin());
   Observe(observer, "text.embeds", x.h.data(), Shape{s, d});
   // cos/sin in float32 from float32 angles (spec §5.3).
-  MropeAngles(t, std::span(batch.positions, 3 * s), s, x.angles.data());
+  if (x.rope.inv_freq.empty()) x.rope = MakeMropeFrequencies(t);
+  MropeAngles(x.rope, std::span(batch.positions, 3 * s), s, x.angles.data());
   for (int64_t i = 0; i < s * half; ++i) {
     x.cos[i] = std::cos(x.angles[i]);
     x.sin[i] = std::sin(x.angles[i]);

@@ -40,10 +40,18 @@ struct TextPositions {
 StatusOr<TextPositions> ComputeTextPositions(std::span<const int32_t> tokens, int32_t image_token_id,
                                              std::span<const ImageGrid> grids, int64_t merge_size);
 
+// The per-slot inverse frequencies and position axes of the text rotary, computed once
+// per model (they depend only on the config).
+struct MropeFrequencies {
+  std::vector<float> inv_freq;  // [head_dim/2]
+  std::vector<int> axis;        // [head_dim/2], 0 = t, 1 = h, 2 = w (MropeAxis)
+};
+MropeFrequencies MakeMropeFrequencies(const TextConfig& config);
+
 // Interleaved M-RoPE angles (spec §5.3) for tokens with 3-axis positions.
 // out: [S, head_dim/2] angles phi_k = pos_axis(k) * inv_freq[k] (float32).
 // pos: [3, S] as in TextPositions::ids (or three equal rows for decode tokens).
-void MropeAngles(const TextConfig& config, std::span<const int32_t> pos, int64_t length, float* out);
+void MropeAngles(const MropeFrequencies& freq, std::span<const int32_t> pos, int64_t length, float* out);
 
 // Which position axis (0 = t, 1 = h, 2 = w) drives frequency slot k.
 int MropeAxis(const TextConfig& config, int64_t k);

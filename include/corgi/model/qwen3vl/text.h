@@ -9,6 +9,7 @@
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/positions.h"
 #include "corgi/model/qwen3vl/stage_observer.h"
 #include "corgi/model/qwen3vl/weights.h"
 
@@ -50,6 +51,7 @@ struct TextBatch {
 // Reusable scratch for ForwardText; grows to the largest S seen.
 struct TextScratch {
   std::vector<float> h, norm, q, o, gate, up, cos, sin, angles;
+  MropeFrequencies rope;  // filled on first use; the config never changes under a scratch
 };
 
 // Runs the decoder over `batch`, appending S rows to `cache` (which must have room:
