@@ -61,7 +61,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
   if (options.prefill_chunk < 1) return InvalidArgumentError("prefill_chunk must be positive");
   if (options.min_pixels < 0 || options.max_pixels < 0) return InvalidArgumentError("pixel bounds must not be negative");
   std::unique_ptr<Engine> e(new Engine(model, options));
-  e->preprocess_ = PreprocessParamsFor(model->preprocessor());
+  CORGI_ASSIGN_OR_RETURN(e->preprocess_, PreprocessParamsFor(model->preprocessor()));
   if (options.max_pixels > 0) e->preprocess_.max_pixels = std::min(e->preprocess_.max_pixels, options.max_pixels);
   if (options.min_pixels > 0) e->preprocess_.min_pixels = options.min_pixels;
   if (e->preprocess_.min_pixels > e->preprocess_.max_pixels) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "corgi/engine/prompt.h"
 #include "corgi/model/qwen3vl/presets.h"
 #include "corgi/model/qwen3vl/synthetic.h"
 
@@ -121,6 +122,13 @@ TEST_F(EngineTest, TypedImagePlaceholderIsRejectedBeforePrefill) {
   StatusOr<Completion> c = engine->Generate(r);
   ASSERT_FALSE(c.ok());
   EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PreprocessParamsFor, RejectsSettingsTheImageLayerCannotHonor) {
+  PreprocessorConfig c;
+  ASSERT_TRUE(PreprocessParamsFor(c).ok());
+  c.do_normalize = false;
+  EXPECT_EQ(PreprocessParamsFor(c).status().code(), StatusCode::kUnimplemented);
 }
 
 TEST_F(EngineTest, PixelCapShrinksTheImage) {

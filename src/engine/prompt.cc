@@ -5,7 +5,10 @@
 
 namespace corgi {
 
-VisionPreprocessParams PreprocessParamsFor(const PreprocessorConfig& config) {
+StatusOr<VisionPreprocessParams> PreprocessParamsFor(const PreprocessorConfig& config) {
+  if (!config.do_rescale || !config.do_normalize) {
+    return UnimplementedError("preprocessor_config.json: do_rescale/do_normalize false is not supported");
+  }
   VisionPreprocessParams p = VisionPreprocessParams::Qwen3Vl();
   p.min_pixels = config.min_pixels;
   p.max_pixels = config.max_pixels;

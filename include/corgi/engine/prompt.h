@@ -24,8 +24,9 @@ struct PreparedPrompt {
   qwen3vl::TextPositions positions;        // [3, S] and rope_delta
 };
 
-// The checkpoint's preprocessor_config.json as image-layer parameters.
-VisionPreprocessParams PreprocessParamsFor(const PreprocessorConfig& config);
+// The checkpoint's preprocessor_config.json as image-layer parameters. Unimplemented for
+// settings the image layer cannot honor (do_rescale or do_normalize false).
+StatusOr<VisionPreprocessParams> PreprocessParamsFor(const PreprocessorConfig& config);
 
 // Errors: InvalidArgument (bad roles, an image in a non-user message, an image that
 // preprocessing rejects, placeholder tokens typed into text that break the image/token

@@ -79,7 +79,7 @@ RgbImage Pattern(int64_t h, int64_t w) {
 }
 
 StatusOr<nlohmann::json> BenchVision(const qwen3vl::Model& model, int64_t h, int64_t w, ThreadPool* pool) {
-  const VisionPreprocessParams params = PreprocessParamsFor(model.preprocessor());
+  CORGI_ASSIGN_OR_RETURN(const VisionPreprocessParams params, PreprocessParamsFor(model.preprocessor()));
   CORGI_ASSIGN_OR_RETURN(PreprocessedImage pre, PreprocessImage(Pattern(h, w), params, pool));
   qwen3vl::ImageGrid grid{pre.grid_t, pre.grid_h, pre.grid_w};
   auto t = Clock::now();

@@ -10,6 +10,7 @@
 #include "apps/cli/flags.h"
 #include "apps/cli/npy.h"
 #include "corgi/core/thread_pool.h"
+#include "corgi/engine/prompt.h"
 #include "corgi/image/decode.h"
 #include "corgi/image/preprocess.h"
 #include "corgi/io/model_config.h"
@@ -26,21 +27,7 @@ double MillisSince(std::chrono::steady_clock::time_point start) {
 StatusOr<VisionPreprocessParams> ParamsFromModel(const std::string& dir) {
   CORGI_ASSIGN_OR_RETURN(PreprocessorConfig c,
                          LoadPreprocessorConfig(dir + "/preprocessor_config.json"));
-  VisionPreprocessParams p;
-  p.min_pixels = c.min_pixels;
-  p.max_pixels = c.max_pixels;
-  p.patch_size = c.patch_size;
-  p.temporal_patch_size = c.temporal_patch_size;
-  p.merge_size = c.merge_size;
-  p.image_mean = c.image_mean;
-  p.image_std = c.image_std;
-  p.rescale_factor = c.rescale_factor;
-  p.do_resize = c.do_resize;
-  if (!c.do_rescale || !c.do_normalize) {
-    return UnimplementedError(
-        "preprocessor_config.json: do_rescale/do_normalize false is not supported");
-  }
-  return p;
+  return PreprocessParamsFor(c);
 }
 
 }  // namespace
