@@ -153,6 +153,20 @@ struct AttentionParams {
 void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
                const AttentionParams& params, MutableRowsView out, ThreadPool* pool);
 
+// Keys/values stored in fixed-size pages (a paged KV cache): row j of the view is
+// pages[j / page_rows] + (j % page_rows) * ld. Any page size gives results bitwise equal
+// to the same rows stored contiguously (the kernel copies each key block before use).
+struct PagedRowsView {
+  const float* const* pages = nullptr;
+  int64_t page_rows = 0;
+  int64_t ld = 0;
+};
+
+// Attention with paged k and v; otherwise exactly Attention. The page arrays must cover
+// skv rows.
+void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, int64_t skv,
+                    const AttentionParams& params, MutableRowsView out, ThreadPool* pool);
+
 // Block-diagonal, non-causal attention over segments (vision: one segment per image frame).
 // cu_seqlens [num_segments + 1], cu_seqlens[0] = 0, non-decreasing: segment s is rows
 // [cu_seqlens[s], cu_seqlens[s+1]) of q, k, v and out, and attends only to itself.

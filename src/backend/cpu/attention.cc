@@ -74,6 +74,32 @@ void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
   Run(args, pool);
 }
 
+void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, int64_t skv,
+                    const AttentionParams& params, MutableRowsView out, ThreadPool* pool) {
+  CORGI_CHECK(k.pages != nullptr && v.pages != nullptr && k.page_rows > 0 && v.page_rows == k.page_rows)
+      << "AttentionPaged: missing pages or mismatched page sizes";
+  CheckParams(params, q, RowsView{nullptr, k.ld}, RowsView{nullptr, v.ld}, out);
+  CORGI_CHECK(sq >= 0 && skv >= 1) << "AttentionPaged: sq " << sq << ", skv " << skv;
+  CORGI_CHECK(!params.causal || skv >= params.past + sq)
+      << "AttentionPaged: causal with past " << params.past << " and " << sq
+      << " queries needs at least " << params.past + sq << " keys, got " << skv;
+  if (sq == 0) return;
+  internal::AttentionArgs args;
+  args.q = q.data;
+  args.out = out.data;
+  args.ldq = q.ld;
+  args.ldk = k.ld;
+  args.ldv = v.ld;
+  args.ldo = out.ld;
+  args.sq = sq;
+  args.skv = skv;
+  args.p = params;
+  args.k_pages = k.pages;
+  args.v_pages = v.pages;
+  args.page_rows = k.page_rows;
+  Run(args, pool);
+}
+
 void AttentionSegments(RowsView q, RowsView k, RowsView v, const int64_t* cu_seqlens,
                        int64_t num_segments, const AttentionParams& params, MutableRowsView out,
                        ThreadPool* pool) {

@@ -121,8 +121,8 @@ void Attention(const internal::AttentionArgs& a, int64_t kv_head, int64_t q_begi
   for (int64_t j0 = 0; j0 < key_end; j0 += kBlock) {
     const int64_t count = key_end - j0 < kBlock ? key_end - j0 : kBlock;
     for (int64_t j = 0; j < count; ++j) {
-      const float* key = a.k + (j0 + j) * a.ldk + kv_head * hd;
-      const float* value = a.v + (j0 + j) * a.ldv + kv_head * hd;
+      const float* key = a.KeyRow(j0 + j) + kv_head * hd;
+      const float* value = a.ValueRow(j0 + j) + kv_head * hd;
       for (int64_t d = 0; d < hd; ++d) kt[d * kBlock + j] = key[d];
       for (int64_t d = 0; d < hd; ++d) vb[j * hd + d] = value[d];
     }

@@ -3,6 +3,7 @@
 // invariance between a causal prefill and single-token decode steps.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -124,6 +125,51 @@ TEST(AttentionTest, PrefillEqualsDecodeBitwise) {
         EXPECT_TRUE(testing::BitwiseEqual(step.data(), prefill.data() + i * ld, ld))
             << KernelPathName(path) << " token " << i;
       }
+    }
+  }
+}
+
+// Keys and values scattered over pages (in shuffled page order, with padding rows) give
+// the same output bitwise as the contiguous rows, for page sizes that do and do not
+// divide the 64-key block, in prefill and decode.
+TEST(AttentionTest, PagedEqualsContiguousBitwise) {
+  const int64_t s = 150, nh = 4, nkv = 2, hd = 64, ld = nh * hd, ldkv = nkv * hd;
+  std::vector<float> q = RandomVector(s * ld, 11, -3, 3);
+  std::vector<float> k = RandomVector(s * ldkv, 12, -3, 3);
+  std::vector<float> v = RandomVector(s * ldkv, 13);
+  ThreadPool pool2(2);
+  for (int64_t page_rows : {int64_t{1}, int64_t{7}, int64_t{16}, int64_t{64}, int64_t{100}}) {
+    const int64_t npages = (s + page_rows - 1) / page_rows;
+    // Page i holds rows [i*page_rows, ...) and is stored at slot (i * 5) % npages... of a
+    // pool with extra pages, so neighbours in the sequence are not neighbours in memory.
+    std::vector<std::vector<float>> kstore(npages + 3), vstore(npages + 3);
+    std::vector<const float*> kp(npages), vp(npages);
+    for (int64_t i = 0; i < npages; ++i) {
+      const int64_t slot = (i * 7 + 2) % (npages + 3);
+      kstore[slot].assign(page_rows * ldkv, 99.0f);
+      vstore[slot].assign(page_rows * ldkv, -99.0f);
+      for (int64_t r = 0; r < page_rows && i * page_rows + r < s; ++r) {
+        std::copy_n(k.data() + (i * page_rows + r) * ldkv, ldkv, kstore[slot].data() + r * ldkv);
+        std::copy_n(v.data() + (i * page_rows + r) * ldkv, ldkv, vstore[slot].data() + r * ldkv);
+      }
+      kp[i] = kstore[slot].data();
+      vp[i] = vstore[slot].data();
+    }
+    for (KernelPath path : testing::AllPaths()) {
+      ScopedPath scope(path);
+      const AttentionParams p{nh, nkv, hd, 0.125f, true, 0};
+      std::vector<float> want(s * ld), got(s * ld);
+      Attention({q.data(), ld}, {k.data(), ldkv}, {v.data(), ldkv}, s, s, p, {want.data(), ld}, nullptr);
+      AttentionPaged({q.data(), ld}, {kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv}, s, s, p,
+                     {got.data(), ld}, &pool2);
+      EXPECT_TRUE(testing::BitwiseEqual(got.data(), want.data(), s * ld))
+          << KernelPathName(path) << " page_rows " << page_rows;
+      AttentionParams pd = p;
+      pd.past = s - 1;
+      std::vector<float> step(ld);
+      AttentionPaged({q.data() + (s - 1) * ld, ld}, {kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv},
+                     1, s, pd, {step.data(), ld}, nullptr);
+      EXPECT_TRUE(testing::BitwiseEqual(step.data(), want.data() + (s - 1) * ld, ld));
     }
   }
 }

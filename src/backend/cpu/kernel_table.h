@@ -36,6 +36,17 @@ struct AttentionArgs {
   int64_t sq = 0;
   int64_t skv = 0;
   AttentionParams p;
+  // Paged keys/values (k, v unused): row j lives in page j / page_rows at row j % page_rows.
+  const float* const* k_pages = nullptr;
+  const float* const* v_pages = nullptr;
+  int64_t page_rows = 0;
+
+  const float* KeyRow(int64_t j) const {
+    return k_pages == nullptr ? k + j * ldk : k_pages[j / page_rows] + (j % page_rows) * ldk;
+  }
+  const float* ValueRow(int64_t j) const {
+    return v_pages == nullptr ? v + j * ldv : v_pages[j / page_rows] + (j % page_rows) * ldv;
+  }
 };
 
 // Keys per block of the streaming softmax. Fixed for every path and every call: a query
