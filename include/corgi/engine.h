@@ -8,9 +8,20 @@
 //   r.max_tokens = 64;
 //   StatusOr<Completion> c = (*engine)->Generate(r);
 //
+//   std::vector<StatusOr<Completion>> all = (*engine)->GenerateBatch({r1, r2, r3});
+//
+// Work shared between calls (DESIGN.md "Caches and batching"): a vision cache keyed by
+// image content, preprocessing and model; a paged KV cache whose full pages are kept in
+// a prefix tree (image tokens keyed by their image), so a prompt that starts like an
+// earlier one resumes from its pages; GenerateBatch decodes its requests together (one
+// matmul over all active rows per layer). Kernels are batch-invariant: under greedy
+// sampling a request yields the same tokens alone, in any batch, with or without a cache
+// hit (tests assert it bitwise on the logits).
+//
 // Ownership: the Engine borrows the Model (which must outlive it) and owns all mutable
-// state: KV caches, scratch, the thread pool. Thread-safety: Generate serializes callers
-// internally (one request runs at a time in this version); Stats is safe to call anytime.
+// state: KV pages, caches, scratch, the thread pool. Thread-safety: Generate and
+// GenerateBatch serialize callers internally (one batch runs at a time); Stats is safe
+// to call anytime.
 // Failures: bad requests (prompt longer than the context, undecodable image, image token
 // count mismatch) return InvalidArgument/OutOfRange before any model work; the engine
 // never aborts on user input.
@@ -88,8 +99,8 @@ struct Completion {
   std::vector<int32_t> tokens;
   FinishReason finish = FinishReason::kLength;
   Timings timings;
-  int64_t prefix_tokens_reused = 0;  // prefix cache (later)
-  int64_t images_from_cache = 0;     // vision cache (later)
+  int64_t prefix_tokens_reused = 0;  // prompt tokens whose KV came from the prefix cache
+  int64_t images_from_cache = 0;     // images whose features came from the vision cache
 };
 
 struct EngineOptions {
@@ -100,13 +111,53 @@ struct EngineOptions {
   // (preprocessor_config.json); max_pixels is a cap (never above the checkpoint's).
   int64_t min_pixels = 0;
   int64_t max_pixels = 0;
+  // KV cache: tokens per page and the byte budget of all pages (live sequences and the
+  // prefix cache together; 0: room for 2 × max_context tokens, at least 4 pages).
+  int64_t kv_page_tokens = 64;
+  int64_t kv_cache_bytes = 0;
+  bool prefix_cache = true;   // keep prompt pages for later requests to resume from
+  // Vision cache byte budget (merged embeddings + DeepStack features); 0 disables it.
+  int64_t vision_cache_bytes = int64_t{256} << 20;
+  // Requests decoded together by GenerateBatch; 1 runs them one after another, each
+  // with its own vision pass (the "naive" mode benchmarks compare against).
+  int64_t max_batch = 16;
+
+  // No caches, one request at a time: what every call costs on its own.
+  static EngineOptions Naive(EngineOptions base);
+};
+
+struct VisionCacheStats {
+  int64_t hits = 0, misses = 0, entries = 0, bytes = 0, budget_bytes = 0, evictions = 0;
+};
+
+struct PrefixCacheStats {
+  int64_t lookups = 0;        // prompts matched against the tree
+  int64_t hits = 0;           // prompts that resumed from at least one cached token
+  int64_t tokens_reused = 0;  // prompt tokens not recomputed
+  int64_t tokens_computed = 0;
+  int64_t nodes = 0;          // cached pages in the tree
+  int64_t evictions = 0;      // cached pages dropped for room
+};
+
+struct KvStats {
+  int64_t page_tokens = 0, page_bytes = 0, max_pages = 0;
+  int64_t pages_in_use = 0;   // by live sequences or the prefix tree
+  int64_t peak_pages = 0;     // most pages in use at once
+  int64_t pages_allocated = 0;  // pages that hold memory
 };
 
 struct EngineStats {
   int64_t requests = 0;
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
-  int64_t images_encoded = 0;
+  int64_t images_encoded = 0;   // images run through the vision tower
+  int64_t vision_passes = 0;    // vision tower invocations (a batch's images go in one)
+  int64_t decode_steps = 0;     // forward steps of the decode loop
+  int64_t decode_rows = 0;      // Σ sequences per decode step (rows / steps = mean batch)
+  int64_t max_decode_batch = 0;
+  VisionCacheStats vision_cache;
+  PrefixCacheStats prefix_cache;
+  KvStats kv;
 };
 
 class Engine {
@@ -116,7 +167,13 @@ class Engine {
   ~Engine();
 
   StatusOr<Completion> Generate(const Request& request);
+  // Runs the requests together: images not in the vision cache go through the tower in
+  // one pass, prompts resume from the prefix cache, and up to max_batch sequences decode
+  // together (more wait for a slot, as do sequences whose KV pages do not fit yet). One
+  // result per request, in order; a bad request fails alone.
+  std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests);
   EngineStats Stats() const;
+  const EngineOptions& options() const { return options_; }
   const qwen3vl::Model& model() const { return *model_; }
   // How this engine preprocesses images (the checkpoint's config with the options' bounds).
   const VisionPreprocessParams& preprocess_params() const { return preprocess_; }
@@ -130,6 +187,7 @@ class Engine {
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<State> state_;
   mutable std::mutex mutex_;
+  friend class BatchRun;
 };
 
 }  // namespace corgi

@@ -2,6 +2,7 @@
 
 #include "corgi/engine.h"
 #include "corgi/tokenizer/chat_template.h"
+#include "engine/vision_cache.h"
 
 namespace corgi {
 
@@ -23,7 +24,8 @@ StatusOr<VisionPreprocessParams> PreprocessParamsFor(const PreprocessorConfig& c
 }
 
 StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::vector<Message>& messages,
-                                       const VisionPreprocessParams& params, ThreadPool* pool) {
+                                       const VisionPreprocessParams& params, ThreadPool* pool,
+                                       bool with_pixels) {
   PreparedPrompt out;
   std::vector<ChatMessage> chat;
   int64_t image_tokens = 0;
@@ -36,12 +38,22 @@ StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::v
         continue;
       }
       if (part.image == nullptr) return InvalidArgumentError("an image part has no image");
-      StatusOr<PreprocessedImage> pre = PreprocessImage(*part.image, params, pool);
-      if (!pre.ok()) return pre.status().WithContext("image " + std::to_string(out.grids.size() + 1));
-      out.grids.push_back({pre->grid_t, pre->grid_h, pre->grid_w});
-      out.pixel_values.insert(out.pixel_values.end(), pre->pixel_values.begin(), pre->pixel_values.end());
-      cm.content.push_back(ChatContent::Image(pre->num_merged_tokens()));
-      image_tokens += pre->num_merged_tokens();
+      const std::string which = "image " + std::to_string(out.grids.size() + 1);
+      StatusOr<PreprocessPlan> plan = PlanPreprocess(*part.image, params);
+      if (!plan.ok()) return plan.status().WithContext(which);
+      out.grids.push_back({1, plan->grid_h, plan->grid_w});
+      PromptImage image;
+      image.rgb = part.image;
+      image.key = ImageCacheKey(*part.image, params, model.identity());
+      image.tokens = plan->merged_tokens;
+      out.images.push_back(std::move(image));
+      if (with_pixels) {
+        StatusOr<std::vector<float>> pixels = PreprocessPromptImage(out, out.images.size() - 1, params, pool);
+        if (!pixels.ok()) return pixels.status().WithContext(which);
+        out.pixel_values.insert(out.pixel_values.end(), pixels->begin(), pixels->end());
+      }
+      cm.content.push_back(ChatContent::Image(plan->merged_tokens));
+      image_tokens += plan->merged_tokens;
     }
     chat.push_back(std::move(cm));
   }
@@ -55,11 +67,24 @@ StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::v
                                 " <|image_pad|> tokens but its images need " + std::to_string(image_tokens) +
                                 " (is '<|image_pad|>' typed into the text?)");
   }
+  for (size_t i = 0, row = 0; i < out.images.size(); row += out.images[i].tokens, ++i)
+    out.images[i].first_row = out.visual_rows[row];
   StatusOr<qwen3vl::TextPositions> pos =
       qwen3vl::ComputeTextPositions(out.tokens, image_id, out.grids, model.config().vision.spatial_merge_size);
   if (!pos.ok()) return pos.status().WithContext("image placeholders");
   out.positions = std::move(*pos);
   return out;
+}
+
+StatusOr<std::vector<float>> PreprocessPromptImage(const PreparedPrompt& prompt, size_t image,
+                                                   const VisionPreprocessParams& params, ThreadPool* pool) {
+  const PromptImage& img = prompt.images.at(image);
+  CORGI_ASSIGN_OR_RETURN(PreprocessedImage pre, PreprocessImage(*img.rgb, params, pool));
+  const qwen3vl::ImageGrid& grid = prompt.grids.at(image);
+  if (pre.grid_t != grid.t || pre.grid_h != grid.h || pre.grid_w != grid.w) {
+    return InternalError("preprocessing produced a different grid than planned");
+  }
+  return std::move(pre.pixel_values);
 }
 
 }  // namespace corgi

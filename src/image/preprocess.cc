@@ -110,8 +110,7 @@ StatusOr<PreprocessedImage> NormalizeAndPatchify(const RgbImage& img,
   return out;
 }
 
-StatusOr<PreprocessedImage> PreprocessImage(const RgbImage& image, const VisionPreprocessParams& p,
-                                            ThreadPool* pool) {
+StatusOr<PreprocessPlan> PlanPreprocess(const RgbImage& image, const VisionPreprocessParams& p) {
   CORGI_RETURN_IF_ERROR(ValidatePreprocessParams(p));
   if (image.empty()) return InvalidArgumentError("preprocess: empty image");
   if (image.height * image.width > p.max_input_pixels) {
@@ -119,14 +118,36 @@ StatusOr<PreprocessedImage> PreprocessImage(const RgbImage& image, const VisionP
                            std::to_string(image.width) + " is above max_input_pixels " +
                            std::to_string(p.max_input_pixels));
   }
+  PreprocessPlan plan;
+  if (!p.do_resize) {
+    if (image.height % p.factor() != 0 || image.width % p.factor() != 0) {
+      return InvalidArgumentError("patchify: image " + std::to_string(image.height) + "x" +
+                                  std::to_string(image.width) + " is not a non-empty multiple of " +
+                                  std::to_string(p.factor()) + " (patch_size * merge_size)");
+    }
+    plan.resized_height = image.height;
+    plan.resized_width = image.width;
+  } else {
+    CORGI_ASSIGN_OR_RETURN(ResizeTarget target, SmartResize(image.height, image.width, p.factor(),
+                                                            p.min_pixels, p.max_pixels));
+    plan.resized_height = target.height;
+    plan.resized_width = target.width;
+  }
+  plan.grid_h = plan.resized_height / p.patch_size;
+  plan.grid_w = plan.resized_width / p.patch_size;
+  plan.merged_tokens = plan.grid_h * plan.grid_w / (p.merge_size * p.merge_size);
+  return plan;
+}
+
+StatusOr<PreprocessedImage> PreprocessImage(const RgbImage& image, const VisionPreprocessParams& p,
+                                            ThreadPool* pool) {
+  CORGI_ASSIGN_OR_RETURN(PreprocessPlan plan, PlanPreprocess(image, p));
   if (!p.do_resize) {
     CORGI_ASSIGN_OR_RETURN(PreprocessedImage out, NormalizeAndPatchify(image, p, pool));
     return out;
   }
-  CORGI_ASSIGN_OR_RETURN(ResizeTarget target, SmartResize(image.height, image.width, p.factor(),
-                                                          p.min_pixels, p.max_pixels));
   CORGI_ASSIGN_OR_RETURN(RgbImage resized,
-                         ResizeBicubic(image, target.height, target.width, p.precision, pool));
+                         ResizeBicubic(image, plan.resized_height, plan.resized_width, p.precision, pool));
   CORGI_ASSIGN_OR_RETURN(PreprocessedImage out, NormalizeAndPatchify(resized, p, pool));
   out.original_height = image.height;
   out.original_width = image.width;

@@ -14,6 +14,11 @@ StatusOr<Completion> LocalVlm::Generate(const Request& request, const CallInfo& 
   return engine_->Generate(request);
 }
 
+std::vector<StatusOr<Completion>> LocalVlm::GenerateBatch(const std::vector<Request>& requests,
+                                                          const std::vector<CallInfo>& calls) {
+  return engine_->GenerateBatch(requests);
+}
+
 std::string LocalVlm::name() const {
   return options_.name.empty() ? engine_->model().directory() : options_.name;
 }

@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "corgi/core/hash.h"
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/image/preprocess.h"
@@ -16,10 +18,19 @@ namespace corgi {
 
 struct Message;
 
+// One image of a prompt.
+struct PromptImage {
+  std::shared_ptr<const RgbImage> rgb;
+  Hash128 key;            // vision-cache key: pixels, size, preprocessing, model identity
+  int64_t first_row = 0;  // row of its first <|image_pad|> token
+  int64_t tokens = 0;     // its <|image_pad|> tokens (merged patches)
+};
+
 struct PreparedPrompt {
   std::vector<int32_t> tokens;             // [S]
   std::vector<qwen3vl::ImageGrid> grids;   // one per image, prompt order
-  std::vector<float> pixel_values;         // [Σ patches, C*T*P*P]
+  std::vector<PromptImage> images;         // one per image, prompt order
+  std::vector<float> pixel_values;         // [Σ patches, C*T*P*P]; empty unless with_pixels
   std::vector<int64_t> visual_rows;        // indices of <|image_pad|> tokens, in order
   qwen3vl::TextPositions positions;        // [3, S] and rope_delta
 };
@@ -30,8 +41,15 @@ StatusOr<VisionPreprocessParams> PreprocessParamsFor(const PreprocessorConfig& c
 
 // Errors: InvalidArgument (bad roles, an image in a non-user message, an image that
 // preprocessing rejects, placeholder tokens typed into text that break the image/token
-// correspondence), OutOfRange (an image above the pixel limit).
+// correspondence), OutOfRange (an image above the pixel limit). With with_pixels false
+// the images are only planned (sizes, keys), not resized: the engine preprocesses only
+// those the vision cache lacks (PreprocessPromptImage).
 StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::vector<Message>& messages,
-                                       const VisionPreprocessParams& params, ThreadPool* pool);
+                                       const VisionPreprocessParams& params, ThreadPool* pool,
+                                       bool with_pixels = true);
+
+// The patches of one planned image [patches, C*T*P*P], checked against its planned grid.
+StatusOr<std::vector<float>> PreprocessPromptImage(const PreparedPrompt& prompt, size_t image,
+                                                   const VisionPreprocessParams& params, ThreadPool* pool);
 
 }  // namespace corgi

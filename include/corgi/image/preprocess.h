@@ -74,6 +74,16 @@ struct PreprocessedImage {
   int64_t num_merged_tokens() const { return num_patches() / (merge_size * merge_size); }
 };
 
+// The model-input size PreprocessImage would produce, without touching pixels: what a
+// caller needs to lay out placeholder tokens (or look up a cache) before deciding
+// whether to preprocess at all. Same errors as PreprocessImage.
+struct PreprocessPlan {
+  int64_t resized_height = 0, resized_width = 0;
+  int64_t grid_h = 0, grid_w = 0;  // patches
+  int64_t merged_tokens = 0;       // grid_h * grid_w / merge_size²
+};
+StatusOr<PreprocessPlan> PlanPreprocess(const RgbImage& image, const VisionPreprocessParams& params);
+
 // smart_resize -> bicubic resize -> normalize -> patchify. Errors: those of
 // ValidatePreprocessParams and SmartResize, OutOfRange above max_input_pixels,
 // InvalidArgument for an empty image (or, with do_resize false, a size that is not a

@@ -28,6 +28,10 @@ class LocalVlm : public Vlm {
 
   // Errors: those of Engine::Generate (bad request, prompt too long).
   StatusOr<Completion> Generate(const Request& request, const CallInfo& call) override;
+  // Engine::GenerateBatch: the requests decode together (one after another when the
+  // engine's max_batch is 1).
+  std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests,
+                                                  const std::vector<CallInfo>& calls) override;
   std::string name() const override;
   // Qwen3-VL writes boxes as integers 0..1000 relative to the image.
   GroundingSpace grounding_space() const override { return GroundingSpace::kRelative1000; }

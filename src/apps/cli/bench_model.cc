@@ -93,19 +93,24 @@ StatusOr<nlohmann::json> BenchVision(const qwen3vl::Model& model, int64_t h, int
                         {"ms", s * 1e3}};
 }
 
-// Text-only prefill of `n` tokens (positions 0..n-1), then `decode` single-token steps.
+// Text-only prefill of `n` tokens (positions 0..n-1) into one sequence, then `decode`
+// steps of `batch` sequences together (the others start from copies of the first's KV).
 struct TextTiming {
   double prefill_s = 0, decode_s = 0;
 };
-StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t decode, int64_t chunk,
+StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t decode, int64_t batch, int64_t chunk,
                              ThreadPool* pool) {
   const ModelConfig& c = model.config();
-  const int64_t d = c.text.hidden_size;
+  const int64_t d = c.text.hidden_size, v = c.text.vocab_size, page_rows = 64;
   std::vector<int32_t> ids(n);
   for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<int32_t>((i * 7919) % 150000);
-  std::vector<float> embeds(n * d), logits(c.text.vocab_size);
+  std::vector<float> embeds(std::max(n, batch) * d), logits(batch * v);
   CORGI_RETURN_IF_ERROR(model.Embed(ids, embeds.data(), pool));
-  qwen3vl::KvCache cache(c.text, n + decode + 1);
+  const int64_t pages_per_seq = (n + decode + page_rows) / page_rows;
+  qwen3vl::KvPagePool kv(c.text, page_rows, pages_per_seq * batch);
+  std::vector<qwen3vl::KvSequence> seqs(batch);
+  for (auto& seq : seqs)
+    for (int64_t p = 0; p < pages_per_seq; ++p) seq.pages.push_back(kv.Allocate());
   qwen3vl::TextScratch scratch;
   TextTiming t;
   auto start = Clock::now();
@@ -115,39 +120,51 @@ StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t dec
     pos.resize(3 * len);
     for (int a = 0; a < 3; ++a)
       for (int64_t i = 0; i < len; ++i) pos[a * len + i] = static_cast<int32_t>(b + i);
-    qwen3vl::TextBatch batch;
-    batch.embeds = embeds.data() + b * d;
-    batch.length = len;
-    batch.positions = pos.data();
-    batch.logits_from = b + len == n ? len - 1 : len;
-    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, batch, &cache, &scratch, logits.data(), pool));
+    qwen3vl::TextBatch step;
+    step.embeds = embeds.data() + b * d;
+    step.positions = pos.data();
+    step.segments = {{&seqs[0], len}};
+    const int64_t last[] = {len - 1};
+    if (b + len == n) step.logit_rows = last;
+    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, step, &kv, &scratch, logits.data(), pool));
   }
   t.prefill_s = Seconds(start);
+  for (int64_t s = 1; s < batch; ++s) {
+    for (int64_t p = 0; p < pages_per_seq; ++p) kv.CopyRows(seqs[0].pages[p], seqs[s].pages[p], page_rows);
+    seqs[s].length = seqs[0].length;
+    std::copy_n(logits.data(), v, logits.data() + s * v);
+  }
   start = Clock::now();
+  std::vector<int32_t> tokens(batch);
+  std::vector<int64_t> rows(batch);
+  pos.resize(3 * batch);
   for (int64_t step = 0; step < decode; ++step) {
-    const int32_t token = static_cast<int32_t>(ops::Argmax(logits.data(), model.sampleable_vocab()));
-    const int32_t p = static_cast<int32_t>(cache.length());
-    int32_t pos3[3] = {p, p, p};
-    CORGI_RETURN_IF_ERROR(model.Embed(std::span(&token, 1), embeds.data(), nullptr));
     qwen3vl::TextBatch one;
+    for (int64_t s = 0; s < batch; ++s) {
+      tokens[s] = static_cast<int32_t>(ops::Argmax(logits.data() + s * v, model.sampleable_vocab()));
+      for (int a = 0; a < 3; ++a) pos[a * batch + s] = static_cast<int32_t>(seqs[s].length);
+      rows[s] = s;
+      one.segments.push_back({&seqs[s], 1});
+    }
+    CORGI_RETURN_IF_ERROR(model.Embed(tokens, embeds.data(), nullptr));
     one.embeds = embeds.data();
-    one.length = 1;
-    one.positions = pos3;
-    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, one, &cache, &scratch, logits.data(), pool));
+    one.positions = pos.data();
+    one.logit_rows = rows;
+    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, one, &kv, &scratch, logits.data(), pool));
   }
   t.decode_s = Seconds(start);
   return t;
 }
 
 // Bytes a decode step must read: every text weight once (decoder, final norm, lm_head)
-// plus the KV cache of `context` tokens (f32 K and V).
-double DecodeBytes(const qwen3vl::Model& model, int64_t context) {
+// plus the KV cache of `context` tokens (f32 K and V) for each of `batch` sequences.
+double DecodeBytes(const qwen3vl::Model& model, int64_t context, int64_t batch) {
   const qwen3vl::TextWeights& w = model.weights().text;
   double bytes = static_cast<double>(w.lm_head.bytes() + w.final_norm.weight.bytes());
   for (const qwen3vl::TextLayer& l : w.layers)
     for (const qwen3vl::Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) bytes += lin->weight.bytes();
   const TextConfig& t = model.config().text;
-  return bytes + 2.0 * t.num_hidden_layers * context * t.num_key_value_heads * t.head_dim * 4;
+  return bytes + 2.0 * batch * t.num_hidden_layers * context * t.num_key_value_heads * t.head_dim * 4;
 }
 
 std::vector<int64_t> ParseList(const std::string& text) {
@@ -168,6 +185,7 @@ int BenchModel(int argc, char** argv) {
   std::string* prefill = flags.String("prefill", "512,2048", "prefill lengths");
   int64_t* context = flags.Int("decode-context", 1024, "context length for the decode measurement");
   int64_t* decode_tokens = flags.Int("decode-tokens", 16, "decode steps to time");
+  std::string* decode_batches = flags.String("decode-batches", "1,4,8", "sequences decoded together, comma separated");
   int64_t* chunk = flags.Int("prefill-chunk", 512, "prefill chunk size");
   int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
@@ -209,27 +227,33 @@ int BenchModel(int argc, char** argv) {
     out["vision"].push_back(*v);
   }
   for (int64_t n : ParseList(*prefill)) {
-    StatusOr<TextTiming> t = RunText(**model, n, 0, *chunk, &pool);
+    StatusOr<TextTiming> t = RunText(**model, n, 0, 1, *chunk, &pool);
     if (!t.ok()) {
       std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
       return 1;
     }
     out["prefill"].push_back({{"tokens", n}, {"ms", t->prefill_s * 1e3}, {"tokens_per_s", n / t->prefill_s}});
   }
-  StatusOr<TextTiming> t = RunText(**model, *context, *decode_tokens, *chunk, &pool);
-  if (!t.ok()) {
-    std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
-    return 1;
+  for (int64_t batch : ParseList(*decode_batches)) {
+    if (batch < 1 || batch > 256) {
+      std::fprintf(stderr, "error: decode batch %ld outside [1, 256]\n", static_cast<long>(batch));
+      return 2;
+    }
+    StatusOr<TextTiming> t = RunText(**model, *context, *decode_tokens, batch, *chunk, &pool);
+    if (!t.ok()) {
+      std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
+      return 1;
+    }
+    const double per_step = t->decode_s / static_cast<double>(*decode_tokens);
+    const double bytes = DecodeBytes(**model, *context + *decode_tokens / 2, batch);
+    out["decode"].push_back({{"batch", batch},
+                             {"context", *context},
+                             {"steps", *decode_tokens},
+                             {"ms_per_step", per_step * 1e3},
+                             {"tokens_per_s", batch / per_step},
+                             {"bytes_per_step", bytes},
+                             {"efficiency", bytes / per_step / 1e9 / bandwidth}});
   }
-  const double per_token = t->decode_s / static_cast<double>(*decode_tokens);
-  const double bytes = DecodeBytes(**model, *context + *decode_tokens / 2);
-  out["decode"] = {{"batch", 1},
-                   {"context", *context},
-                   {"tokens", *decode_tokens},
-                   {"ms_per_token", per_token * 1e3},
-                   {"tokens_per_s", 1.0 / per_token},
-                   {"bytes_per_token", bytes},
-                   {"efficiency", bytes / per_token / 1e9 / bandwidth}};
   std::printf("%s\n", out.dump(2).c_str());
   return 0;
 }

@@ -1,5 +1,6 @@
 #include "corgi/model/qwen3vl/text.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -8,9 +9,10 @@
 
 namespace corgi::qwen3vl {
 
-KvCache::KvCache(const TextConfig& config, int64_t capacity)
-    : capacity_(capacity), row_width_(config.num_key_value_heads * config.head_dim) {
-  data_.resize(static_cast<size_t>(2 * config.num_hidden_layers * capacity_ * row_width_));
+int64_t TextBatch::length() const {
+  int64_t s = 0;
+  for (const TextSegment& seg : segments) s += seg.rows;
+  return s;
 }
 
 namespace {
@@ -20,31 +22,51 @@ void Grow(std::vector<float>& v, int64_t n) {
 }
 
 // Self-attention sublayer: h += o_proj(attn(rope(norm(q)), rope(norm(k)), v)).
-void AttentionBlock(const TextConfig& t, const TextLayer& w, int64_t layer, int64_t s, KvCache* cache,
-                    TextScratch& x, ThreadPool* pool) {
+// New keys/values are computed for all S rows at once, then scattered to each
+// segment's pages; attention then runs per segment over that sequence's pages.
+void AttentionBlock(const TextConfig& t, const TextLayer& w, int64_t layer, const TextBatch& batch,
+                    std::span<const int64_t> past, KvPagePool* kv, TextScratch& x, ThreadPool* pool) {
+  const int64_t s = batch.length();
   const int64_t d = t.hidden_size, hd = t.head_dim, nh = t.num_attention_heads, nkv = t.num_key_value_heads;
-  const int64_t qw = nh * hd, kvw = nkv * hd, past = cache->length();
+  const int64_t qw = nh * hd, kvw = nkv * hd, page_rows = kv->page_rows();
   const float eps = static_cast<float>(t.rms_norm_eps);
   ops::RmsNorm(x.h.data(), d, s, d, w.input_norm.weight, eps, false, x.norm.data(), d, pool);
   ops::MatMul(x.norm.data(), s, w.q.weight, w.q.bias, x.q.data(), pool);
-  // K and V go straight into the cache rows [past, past + S).
-  float* k = cache->keys(layer) + past * kvw;
-  float* v = cache->values(layer) + past * kvw;
-  ops::MatMul(x.norm.data(), d, s, w.k.weight, w.k.bias, k, kvw, pool);
-  ops::MatMul(x.norm.data(), d, s, w.v.weight, w.v.bias, v, kvw, pool);
+  ops::MatMul(x.norm.data(), s, w.k.weight, w.k.bias, x.k.data(), pool);
+  ops::MatMul(x.norm.data(), s, w.v.weight, w.v.bias, x.v.data(), pool);
   ops::RmsNormHeads(x.q.data(), s, nh, hd, qw, w.q_norm.weight, eps, false, pool);
-  ops::RmsNormHeads(k, s, nkv, hd, kvw, w.k_norm.weight, eps, false, pool);
+  ops::RmsNormHeads(x.k.data(), s, nkv, hd, kvw, w.k_norm.weight, eps, false, pool);
   ops::ApplyRotary(x.q.data(), s, nh, hd, qw, x.cos.data(), x.sin.data(), pool);
-  ops::ApplyRotary(k, s, nkv, hd, kvw, x.cos.data(), x.sin.data(), pool);
+  ops::ApplyRotary(x.k.data(), s, nkv, hd, kvw, x.cos.data(), x.sin.data(), pool);
   ops::AttentionParams params;
   params.num_heads = nh;
   params.num_kv_heads = nkv;
   params.head_dim = hd;
   params.scale = 1.0f / std::sqrt(static_cast<float>(hd));
   params.causal = true;
-  params.past = past;
-  ops::Attention({x.q.data(), qw}, {cache->keys(layer), kvw}, {cache->values(layer), kvw}, s, past + s, params,
-                 {x.o.data(), qw}, pool);
+  int64_t row = 0;
+  for (size_t si = 0; si < batch.segments.size(); ++si) {
+    const TextSegment& seg = batch.segments[si];
+    const std::vector<int32_t>& pages = seg.kv->pages;
+    for (int64_t i = 0; i < seg.rows; ++i) {
+      const int64_t at = past[si] + i;
+      const int32_t page = pages[at / page_rows];
+      std::copy_n(x.k.data() + (row + i) * kvw, kvw, kv->keys(page, layer) + (at % page_rows) * kvw);
+      std::copy_n(x.v.data() + (row + i) * kvw, kvw, kv->values(page, layer) + (at % page_rows) * kvw);
+    }
+    const int64_t used_pages = (past[si] + seg.rows + page_rows - 1) / page_rows;
+    x.key_pages.resize(used_pages);
+    x.value_pages.resize(used_pages);
+    for (int64_t p = 0; p < used_pages; ++p) {
+      x.key_pages[p] = kv->keys(pages[p], layer);
+      x.value_pages[p] = kv->values(pages[p], layer);
+    }
+    params.past = past[si];
+    ops::AttentionPaged({x.q.data() + row * qw, qw}, {x.key_pages.data(), page_rows, kvw},
+                        {x.value_pages.data(), page_rows, kvw}, seg.rows, past[si] + seg.rows, params,
+                        {x.o.data() + row * qw, qw}, pool);
+    row += seg.rows;
+  }
   ops::MatMul(x.o.data(), s, w.o.weight, w.o.bias, x.norm.data(), pool);
   ops::Add(x.h.data(), x.norm.data(), x.h.data(), s * d, pool);
 }
@@ -64,19 +86,34 @@ void MlpBlock(const TextConfig& t, const TextLayer& w, int64_t s, TextScratch& x
 }  // namespace
 
 Status ForwardText(const ModelConfig& config, const TextWeights& weights, const TextBatch& batch,
-                   KvCache* cache, TextScratch* scratch, float* logits, ThreadPool* pool,
+                   KvPagePool* kv, TextScratch* scratch, float* logits, ThreadPool* pool,
                    const StageObserver* observer) {
   const TextConfig& t = config.text;
-  const int64_t s = batch.length, d = t.hidden_size, half = t.head_dim / 2;
-  if (s <= 0) return InvalidArgumentError("empty batch");
-  if (cache->length() + s > cache->capacity()) {
-    return FailedPreconditionError("the KV cache holds " + std::to_string(cache->capacity()) + " tokens; " +
-                                   std::to_string(cache->length() + s) + " needed");
+  const int64_t s = batch.length(), d = t.hidden_size, half = t.head_dim / 2;
+  if (s <= 0 || batch.segments.empty()) return InvalidArgumentError("empty batch");
+  std::vector<int64_t> past;  // each sequence's length before this step
+  for (const TextSegment& seg : batch.segments) {
+    if (seg.kv == nullptr || seg.rows <= 0) return InvalidArgumentError("a segment without rows or sequence");
+    for (const TextSegment& other : batch.segments)
+      if (&other != &seg && other.kv == seg.kv) return InvalidArgumentError("a sequence appears twice in one step");
+    const int64_t room = static_cast<int64_t>(seg.kv->pages.size()) * kv->page_rows();
+    if (seg.kv->length + seg.rows > room) {
+      return FailedPreconditionError("the sequence's KV pages hold " + std::to_string(room) + " tokens; " +
+                                     std::to_string(seg.kv->length + seg.rows) + " needed");
+    }
+    past.push_back(seg.kv->length);
+  }
+  for (size_t i = 0; i < batch.logit_rows.size(); ++i) {
+    if (batch.logit_rows[i] < 0 || batch.logit_rows[i] >= s || (i > 0 && batch.logit_rows[i] <= batch.logit_rows[i - 1]))
+      return InvalidArgumentError("logit rows must be ascending rows of the batch");
   }
   TextScratch& x = *scratch;
+  const int64_t kvw = t.num_key_value_heads * t.head_dim;
   Grow(x.h, s * d);
   Grow(x.norm, s * d);
   Grow(x.q, s * t.num_attention_heads * t.head_dim);
+  Grow(x.k, s * kvw);
+  Grow(x.v, s * kvw);
   Grow(x.o, s * t.num_attention_heads * t.head_dim);
   Grow(x.gate, s * t.intermediate_size);
   Grow(x.up, s * t.intermediate_size);
@@ -96,7 +133,7 @@ Status ForwardText(const ModelConfig& config, const TextWeights& weights, const 
 
   for (int64_t layer = 0; layer < t.num_hidden_layers; ++layer) {
     const TextLayer& w = weights.layers[layer];
-    AttentionBlock(t, w, layer, s, cache, x, pool);
+    AttentionBlock(t, w, layer, batch, past, kv, x, pool);
     MlpBlock(t, w, s, x, pool);
     // DeepStack: add level `layer`'s features to the image rows (spec §5.2).
     if (layer < static_cast<int64_t>(batch.deepstack.size()) && batch.deepstack[layer] != nullptr) {
@@ -107,12 +144,13 @@ Status ForwardText(const ModelConfig& config, const TextWeights& weights, const 
     }
     Observe(observer, "text.layer" + std::to_string(layer) + ".out", x.h.data(), Shape{s, d});
   }
-  cache->set_length(cache->length() + s);
+  for (const TextSegment& seg : batch.segments) seg.kv->length += seg.rows;
 
-  const int64_t from = batch.logits_from, rows = s - from;
+  const int64_t rows = static_cast<int64_t>(batch.logit_rows.size());
   if (rows > 0) {
-    ops::RmsNorm(x.h.data() + from * d, d, rows, d, weights.final_norm.weight, static_cast<float>(t.rms_norm_eps),
-                 false, x.norm.data(), d, pool);
+    for (int64_t i = 0; i < rows; ++i)
+      ops::RmsNorm(x.h.data() + batch.logit_rows[i] * d, d, 1, d, weights.final_norm.weight,
+                   static_cast<float>(t.rms_norm_eps), false, x.norm.data() + i * d, d, nullptr);
     Observe(observer, "text.norm", x.norm.data(), Shape{rows, d});
     ops::MatMul(x.norm.data(), rows, weights.lm_head, TensorView(), logits, pool);
   }

@@ -1,0 +1,282 @@
+// BatchRun's model steps and scheduling loop: prefill of one sequence (resuming after
+// its cached prefix), sampling, the batched decode step, and Run.
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "corgi/backend/ops.h"
+#include "corgi/model/qwen3vl/text.h"
+#include "engine/batch_run.h"
+
+namespace corgi {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double MsSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+bool IsEos(const qwen3vl::Model& model, int32_t token) {
+  const auto& eos = model.generation().eos_token_ids;
+  return std::find(eos.begin(), eos.end(), token) != eos.end();
+}
+
+// Finds the earliest stop string in `text` at or after `from` bytes; npos if none.
+size_t FindStop(const std::string& text, const std::vector<std::string>& stops, size_t from) {
+  size_t best = std::string::npos;
+  for (const std::string& s : stops) {
+    if (s.empty()) continue;
+    size_t start = from >= s.size() ? from - s.size() + 1 : 0;
+    size_t at = text.find(s, start);
+    if (at != std::string::npos && at < best) best = at;
+  }
+  return best;
+}
+
+// Chunked prefill emits each text stage once per chunk; this gathers the chunks' rows
+// so an observer sees every stage once, over the whole prompt, in prompt order.
+class ChunkedStages {
+ public:
+  explicit ChunkedStages(const qwen3vl::StageObserver* target) : target_(target) {
+    if (target_ != nullptr)
+      gather_ = [this](const std::string& name, const float* data, const Shape& shape) {
+        Stage& s = stages_[name];
+        if (s.rows == 0) order_.push_back(name);
+        s.width = shape.rank() == 2 ? shape[1] : shape.numel();
+        s.rows += shape.rank() == 2 ? shape[0] : 1;
+        s.data.insert(s.data.end(), data, data + shape.numel());
+      };
+  }
+  const qwen3vl::StageObserver* observer() const { return target_ ? &gather_ : nullptr; }
+  void Flush() {
+    for (const std::string& name : order_) {
+      const Stage& s = stages_[name];
+      qwen3vl::Observe(target_, name, s.data.data(), Shape{s.rows, s.width});
+    }
+  }
+
+ private:
+  struct Stage {
+    int64_t rows = 0, width = 0;
+    std::vector<float> data;
+  };
+  const qwen3vl::StageObserver* target_;
+  qwen3vl::StageObserver gather_;
+  std::map<std::string, Stage> stages_;
+  std::vector<std::string> order_;
+};
+
+}  // namespace
+
+Status BatchRun::Prefill(Sequence& s) {
+  const auto t0 = Clock::now();
+  const ModelConfig& config = model_.config();
+  const PreparedPrompt& prompt = s.prompt;
+  const int64_t n = s.prompt_length(), d = config.text.hidden_size;
+  const int64_t chunk = engine_->options_.prefill_chunk;
+  const qwen3vl::StageObserver* observer = s.request->observer;
+  if (observer != nullptr) {
+    std::vector<float> pos(prompt.positions.ids.begin(), prompt.positions.ids.end());
+    qwen3vl::Observe(observer, "text.positions", pos.data(), Shape{3, n});
+  }
+  ChunkedStages stages(observer);
+  const size_t levels = s.features.empty() ? 0 : s.features[0]->deepstack.size();
+  std::vector<float> embeds;
+  std::vector<int32_t> chunk_pos;
+  std::vector<int64_t> chunk_visual;
+  std::vector<std::vector<float>> deepstack(levels);
+  prefill_logits_.resize(config.text.vocab_size);
+  for (int64_t begin = s.kv.length; begin < n; begin += chunk) {
+    const int64_t len = std::min(chunk, n - begin), end = begin + len;
+    embeds.resize(len * d);
+    CORGI_RETURN_IF_ERROR(model_.Embed(std::span(prompt.tokens).subspan(begin, len), embeds.data(), engine_->pool_.get()));
+    chunk_pos.resize(3 * len);
+    for (int a = 0; a < 3; ++a)
+      for (int64_t i = 0; i < len; ++i) chunk_pos[a * len + i] = prompt.positions.ids[a * n + begin + i];
+    // Image rows: the cached (or just computed) features replace the placeholder embeddings.
+    chunk_visual.clear();
+    for (auto& level : deepstack) level.clear();
+    for (size_t k = 0; k < prompt.images.size(); ++k) {
+      const PromptImage& img = prompt.images[k];
+      const ImageFeatures& f = *s.features[k];
+      for (int64_t r = std::max(begin, img.first_row); r < std::min(end, img.first_row + img.tokens); ++r) {
+        const int64_t j = r - img.first_row;
+        std::copy_n(f.embeds.data() + j * d, d, embeds.data() + (r - begin) * d);
+        chunk_visual.push_back(r - begin);
+        for (size_t l = 0; l < levels; ++l)
+          deepstack[l].insert(deepstack[l].end(), f.deepstack[l].data() + j * d, f.deepstack[l].data() + (j + 1) * d);
+      }
+    }
+    qwen3vl::TextBatch batch;
+    batch.embeds = embeds.data();
+    batch.positions = chunk_pos.data();
+    batch.segments = {{&s.kv, len}};
+    batch.visual_rows = chunk_visual;
+    if (!chunk_visual.empty())
+      for (const auto& level : deepstack) batch.deepstack.push_back(level.data());
+    const int64_t last_row[] = {len - 1};
+    if (end == n) batch.logit_rows = last_row;
+    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(config, model_.weights().text, batch, st_.kv.get(), &st_.scratch,
+                                               prefill_logits_.data(), engine_->pool_.get(), stages.observer()));
+  }
+  stages.Flush();
+  qwen3vl::Observe(observer, "logits.prefill_last", prefill_logits_.data(), Shape{1, config.text.vocab_size});
+  s.logits = prefill_logits_.data();
+  s.out.timings.prefill_ms = MsSince(t0);
+  return Status::Ok();
+}
+
+void BatchRun::SampleNext(Sequence& s) {
+  Completion& out = s.out;
+  const int64_t step = static_cast<int64_t>(out.tokens.size());
+  if (step >= s.budget) {
+    s.done = true;
+    return;
+  }
+  float* logits = const_cast<float*>(s.logits);
+  const int64_t sampleable = model_.sampleable_vocab();
+  if (s.matcher) s.matcher->MaskLogits(logits, sampleable, s.budget - step);
+  const int32_t token = s.sampler->Sample(logits, sampleable);
+  out.tokens.push_back(token);
+  s.done = true;  // until shown otherwise
+  if (s.matcher) {
+    Status accepted = s.matcher->Accept(token);
+    if (!accepted.ok()) return s.Fail(InternalError("sampled a token the constraint masked: " + accepted.message()));
+  }
+  if (!s.request->ignore_eos && IsEos(model_, token)) {
+    out.finish = FinishReason::kEos;
+    return;
+  }
+  StatusOr<std::string> piece = s.detok->Push(token);
+  if (!piece.ok()) return s.Fail(piece.status());
+  const size_t before = out.text.size();
+  out.text += *piece;
+  const size_t stop_at = FindStop(out.text, s.request->stop, before);
+  if (stop_at != std::string::npos) {
+    out.text.resize(stop_at);
+    s.stop_string_hit = true;
+    out.finish = FinishReason::kStop;
+    if (s.request->on_token) s.request->on_token(token, out.text.size() > before ? out.text.substr(before) : "");
+    return;
+  }
+  if (s.request->on_token && !s.request->on_token(token, *piece)) {
+    out.finish = FinishReason::kStop;
+    return;
+  }
+  if (s.matcher && s.matcher->IsComplete()) {  // the grammar allows nothing more
+    out.finish = FinishReason::kStop;
+    return;
+  }
+  if (step + 1 == s.budget) return;  // kLength
+  s.next_token = token;
+  s.done = false;
+}
+
+Status BatchRun::DecodeStep(const std::vector<Sequence*>& active) {
+  const ModelConfig& config = model_.config();
+  const int64_t b = static_cast<int64_t>(active.size()), d = config.text.hidden_size, v = config.text.vocab_size;
+  std::vector<int32_t> tokens(b), positions(3 * b);
+  std::vector<int64_t> rows(b);
+  qwen3vl::TextBatch batch;
+  for (int64_t i = 0; i < b; ++i) {
+    Sequence& s = *active[i];
+    tokens[i] = s.next_token;
+    // Next position: index + rope_delta on all three axes (spec §5.4).
+    const int32_t pos = static_cast<int32_t>(s.kv.length + s.prompt.positions.rope_delta);
+    for (int a = 0; a < 3; ++a) positions[a * b + i] = pos;
+    rows[i] = i;
+    batch.segments.push_back({&s.kv, 1});
+  }
+  std::vector<float> embeds(b * d);
+  CORGI_RETURN_IF_ERROR(model_.Embed(tokens, embeds.data(), nullptr));
+  batch.embeds = embeds.data();
+  batch.positions = positions.data();
+  batch.logit_rows = rows;
+  if (static_cast<int64_t>(st_.logits.size()) < b * v) st_.logits.resize(b * v);
+  CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(config, model_.weights().text, batch, st_.kv.get(), &st_.scratch,
+                                             st_.logits.data(), engine_->pool_.get(), nullptr));
+  for (int64_t i = 0; i < b; ++i) active[i]->logits = st_.logits.data() + i * v;
+  st_.stats.decode_steps += 1;
+  st_.stats.decode_rows += b;
+  st_.stats.max_decode_batch = std::max(st_.stats.max_decode_batch, b);
+  return Status::Ok();
+}
+
+void BatchRun::Finish(Sequence& s) {
+  Completion& out = s.out;
+  if (s.ok() && !s.stop_string_hit && s.detok) out.text += s.detok->Finish();
+  if (s.decode_start != Clock::time_point()) out.timings.decode_ms = MsSince(s.decode_start);
+  out.timings.generated_tokens = static_cast<int64_t>(out.tokens.size());
+  for (int32_t page : s.kv.pages) st_.prefix->Release(page);
+  s.kv.pages.clear();
+  s.done = true;
+  if (!s.ok()) return;
+  st_.stats.requests += 1;
+  st_.stats.prompt_tokens += s.prompt_length();
+  st_.stats.generated_tokens += out.timings.generated_tokens;
+}
+
+std::vector<StatusOr<Completion>> BatchRun::Run() {
+  std::vector<Sequence*> ready;
+  for (auto& s : seqs_) {
+    Prepare(*s);
+    if (s->ok()) ready.push_back(s.get());
+  }
+  EncodeImages(ready);
+  std::deque<Sequence*> pending;
+  for (Sequence* s : ready)
+    if (s->ok()) pending.push_back(s);
+  std::vector<Sequence*> active;
+  const int64_t max_batch = engine_->options_.max_batch;
+  while (!pending.empty() || !active.empty()) {
+    // Admit while a batch slot and the sequence's KV pages are free.
+    while (!pending.empty() && static_cast<int64_t>(active.size()) < max_batch) {
+      Sequence& s = *pending.front();
+      const int64_t need = PagesNeeded(s);
+      if (need > st_.prefix->AvailablePages()) {
+        if (!active.empty()) break;  // wait for a running sequence to free its pages
+        s.Fail(ResourceExhaustedError(
+            "the request needs " + std::to_string(need) + " KV pages of " + std::to_string(st_.kv->page_rows()) +
+            " tokens (" + std::to_string(s.prompt_length()) + " prompt + " + std::to_string(s.budget) +
+            " generated) but the KV cache holds " + std::to_string(st_.kv->max_pages()) +
+            " (raise kv_cache_bytes or lower max_tokens)"));
+        pending.pop_front();
+        continue;
+      }
+      pending.pop_front();
+      Status admitted = Admit(s);
+      if (!admitted.ok()) {
+        s.Fail(admitted);
+        Finish(s);
+        continue;
+      }
+      s.decode_start = Clock::now();
+      SampleNext(s);
+      if (s.done) {
+        Finish(s);
+      } else {
+        active.push_back(&s);
+      }
+    }
+    if (active.empty()) continue;
+    Status stepped = DecodeStep(active);
+    for (Sequence* s : active) {
+      if (stepped.ok()) {
+        SampleNext(*s);
+      } else {
+        s->Fail(stepped);
+      }
+      if (s->done) Finish(*s);
+    }
+    active.erase(std::remove_if(active.begin(), active.end(), [](Sequence* s) { return s->done; }), active.end());
+  }
+  std::vector<StatusOr<Completion>> results;
+  for (auto& s : seqs_) {
+    if (s->ok()) {
+      results.emplace_back(std::move(s->out));
+    } else {
+      results.emplace_back(s->status);
+    }
+  }
+  return results;
+}
+
+}  // namespace corgi

@@ -1,0 +1,24 @@
+// Private: the mutable state an Engine owns, shared by engine.cc and the batch runner.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "corgi/engine.h"
+#include "corgi/model/qwen3vl/kv_pages.h"
+#include "corgi/model/qwen3vl/text.h"
+#include "engine/prefix_cache.h"
+#include "engine/vision_cache.h"
+
+namespace corgi {
+
+struct Engine::State {
+  std::unique_ptr<qwen3vl::KvPagePool> kv;
+  std::unique_ptr<PrefixCache> prefix;  // page references (+ the prefix tree when enabled)
+  std::unique_ptr<VisionCache> vision;  // nullptr when disabled
+  qwen3vl::TextScratch scratch;
+  std::vector<float> logits;  // [max_batch, V] of the latest step
+  EngineStats stats;
+};
+
+}  // namespace corgi

@@ -1,0 +1,50 @@
+// Private: one request's life inside a GenerateBatch call (BatchRun).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "corgi/engine.h"
+#include "corgi/engine/prompt.h"
+#include "corgi/model/qwen3vl/kv_pages.h"
+#include "engine/prefix_cache.h"
+#include "engine/vision_cache.h"
+
+namespace corgi {
+
+struct Sequence {
+  using Clock = std::chrono::steady_clock;
+
+  size_t index = 0;  // position in the batch's requests
+  const Request* request = nullptr;
+  Status status;     // the first error; the sequence stops at it
+  bool use_caches = true;  // false when an observer must see every stage computed
+
+  PreparedPrompt prompt;
+  std::vector<TokenKey> keys;  // [S] prefix-cache keys of the prompt tokens
+  std::vector<std::shared_ptr<const ImageFeatures>> features;  // per prompt image
+  int64_t budget = 0;          // tokens that may be generated
+  std::unique_ptr<TokenMatcher> matcher;
+  std::optional<Sampler> sampler;
+  std::optional<TokenStreamDecoder> detok;
+
+  qwen3vl::KvSequence kv;
+  const float* logits = nullptr;  // [V] for the next sample (scratch owned by the run)
+  int32_t next_token = -1;        // sampled, to feed to the next decode step
+  bool done = false;
+  bool stop_string_hit = false;
+  Clock::time_point decode_start;
+  Completion out;
+
+  bool ok() const { return status.ok(); }
+  int64_t prompt_length() const { return static_cast<int64_t>(prompt.tokens.size()); }
+  void Fail(Status s) {
+    if (status.ok()) status = std::move(s);
+    done = true;
+  }
+};
+
+}  // namespace corgi
