@@ -77,7 +77,11 @@ struct Request {
   // Called for each generated token with the text it completes (may be empty while a
   // multi-byte character is pending). Return false to stop generation (reason kStop).
   std::function<bool(int32_t token, const std::string& text_piece)> on_token;
+  // Copy the logits the first token is sampled from (before any constraint mask) into
+  // Completion::prefill_logits — for tests and debugging.
+  bool keep_prefill_logits = false;
   // Sees named intermediate tensors (vision, positions, layer outputs, logits) — `--dump`.
+  // A request with an observer bypasses the caches, so every stage is computed.
   const qwen3vl::StageObserver* observer = nullptr;
 };
 
@@ -101,6 +105,7 @@ struct Completion {
   Timings timings;
   int64_t prefix_tokens_reused = 0;  // prompt tokens whose KV came from the prefix cache
   int64_t images_from_cache = 0;     // images whose features came from the vision cache
+  std::vector<float> prefill_logits; // [V] when Request::keep_prefill_logits
 };
 
 struct EngineOptions {

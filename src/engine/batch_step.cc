@@ -120,6 +120,7 @@ Status BatchRun::Prefill(Sequence& s) {
   stages.Flush();
   qwen3vl::Observe(observer, "logits.prefill_last", prefill_logits_.data(), Shape{1, config.text.vocab_size});
   s.logits = prefill_logits_.data();
+  if (s.request->keep_prefill_logits) s.out.prefill_logits = prefill_logits_;
   s.out.timings.prefill_ms = MsSince(t0);
   return Status::Ok();
 }

@@ -47,6 +47,10 @@ void RunSeeds(uint64_t seeds) {
   auto engine = Engine::Create(model->get(), EngineOptions{2, 4096, 256});
   ASSERT_TRUE(engine.ok());
   LocalVlm vlm(engine->get(), LocalVlmOptions{"tiny"});
+  // No caches, one call at a time: the optimized engine must produce the same query.
+  auto naive_engine = Engine::Create(model->get(), EngineOptions::Naive(EngineOptions{2, 4096, 256}));
+  ASSERT_TRUE(naive_engine.ok());
+  LocalVlm naive_vlm(naive_engine->get(), LocalVlmOptions{"tiny"});
   testing::FakeOcr ocr;
 
   PipelineConfig config;
@@ -83,6 +87,11 @@ void RunSeeds(uint64_t seeds) {
       StatusOr<Result> r2 = pipeline.Run(Query{"gradient.png", image, "What is shown?"}, nullptr, &again);
       ASSERT_TRUE(r2.ok());
       EXPECT_EQ(Comparable(*r), Comparable(*r2)) << "seed " << seed << " is not deterministic";
+      Pipeline naive(&naive_vlm, &ocr, config);
+      StatusOr<Result> rn = naive.Run(Query{"gradient.png", image, "What is shown?"}, nullptr, nullptr);
+      ASSERT_TRUE(rn.ok()) << rn.status().ToString();
+      EXPECT_EQ(Comparable(*r), Comparable(*rn)) << "seed " << seed << ": naive engine differs";
+      EXPECT_EQ(rn->counts.prefix_tokens_reused, 0);
       auto replay = ReplayVlm::FromFile(out + "/trace.json", ReplayOptions{});
       ASSERT_TRUE(replay.ok()) << replay.status().ToString();
       Pipeline replayed(replay->get(), &ocr, config);

@@ -47,6 +47,10 @@ struct OutputConfig {
 struct EngineConfig {
   int64_t threads = 0;        // 0: all cores
   int64_t max_context = 8192;
+  int64_t kv_cache_mb = 0;         // KV page budget; 0: 2 × max_context tokens
+  int64_t vision_cache_mb = 256;   // image features kept for reuse; 0: off
+  bool prefix_cache = true;        // prompts resume from earlier prompts' KV pages
+  int64_t max_batch = 16;          // sequences decoded together; 1: one call at a time
 };
 
 struct PipelineConfig {

@@ -61,6 +61,10 @@ const KeySpec kKeys[] = {
     CORGI_CONFIG_KEY("outputs.trace", kBool, outputs.trace),
     CORGI_CONFIG_KEY("engine.threads", kInt, engine.threads),
     CORGI_CONFIG_KEY("engine.max_context", kInt, engine.max_context),
+    CORGI_CONFIG_KEY("engine.kv_cache_mb", kInt, engine.kv_cache_mb),
+    CORGI_CONFIG_KEY("engine.vision_cache_mb", kInt, engine.vision_cache_mb),
+    CORGI_CONFIG_KEY("engine.prefix_cache", kBool, engine.prefix_cache),
+    CORGI_CONFIG_KEY("engine.max_batch", kInt, engine.max_batch),
 };
 
 #undef CORGI_CONFIG_KEY
@@ -340,6 +344,9 @@ std::optional<Issue> FindIssue(const PipelineConfig& c) {
                                          std::to_string(c.image.max_pixels) + "), got " +
                                          std::to_string(c.image.min_pixels)};
   if ((issue = range("engine.threads", c.engine.threads, 0, 1024))) return issue;
+  if ((issue = range("engine.kv_cache_mb", c.engine.kv_cache_mb, 0, int64_t{1} << 24))) return issue;
+  if ((issue = range("engine.vision_cache_mb", c.engine.vision_cache_mb, 0, int64_t{1} << 24))) return issue;
+  if ((issue = range("engine.max_batch", c.engine.max_batch, 1, 256))) return issue;
   return std::nullopt;
 }
 

@@ -1,0 +1,324 @@
+// The caches and batching of issue 5 against the plain path: under greedy decoding (and
+// seeded sampling) every request yields the same tokens, and bitwise the same first
+// logits, whether it runs alone with no caches ("naive"), resumes from the prefix
+// cache, takes its image features from the vision cache, decodes in a batch, uses
+// small pages, chunked or unchunked prefill, or runs under budgets that force eviction.
+//
+// The workload mimics one CoRGI query per image: reasoning on the whole image, captions
+// of two crops and a grounding call decoded together, a text-only call, then synthesis.
+// CI runs the tiny preset on two seeds; the acceptance matrix (tiny and small, five seeds,
+// three images) is engine_cache_slow_test (label slow).
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "corgi/engine.h"
+#include "corgi/engine/prompt.h"
+#include "corgi/image/decode.h"
+#include "corgi/image/preprocess.h"
+#include "corgi/model/qwen3vl/presets.h"
+#include "corgi/model/qwen3vl/synthetic.h"
+
+namespace corgi {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::unique_ptr<qwen3vl::Model> MakeModel(const std::string& preset, uint64_t seed) {
+  const std::string dir = (fs::temp_directory_path() / ("corgi_cache_test_" + preset + "_" + std::to_string(seed))).string();
+  if (!fs::exists(dir + "/config.json")) {
+    qwen3vl::SyntheticOptions o;
+    o.seed = seed;
+    o.dtype = DType::kBF16;
+    o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
+    Status s = qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig(preset), o, dir, nullptr);
+    if (!s.ok()) ADD_FAILURE() << s.ToString();
+  }
+  auto m = qwen3vl::Model::Load(dir);
+  if (!m.ok()) ADD_FAILURE() << m.status().ToString();
+  return m.ok() ? std::move(*m) : nullptr;
+}
+
+RgbImage LoadImage(const std::string& relative) {
+  auto img = DecodeImageFile(std::string(CORGI_SHARED_DATA) + "/images/" + relative);
+  if (!img.ok()) ADD_FAILURE() << img.status().ToString();
+  return img.ok() ? std::move(*img) : RgbImage::Make(64, 64);
+}
+
+const char* const kImages[] = {"llama_cpp_mtmd/test-1.jpeg", "moondream_demo/demo-1.jpg", "qwen3_vl_jax_256/horses.png"};
+
+Request Ask(const RgbImage* image, const std::string& text, int64_t max_tokens) {
+  Request r;
+  std::vector<ContentPart> parts;
+  if (image != nullptr) parts.push_back(ContentPart::Image(*image));
+  parts.push_back(ContentPart::Text(text));
+  r.messages = {Message::User(std::move(parts))};
+  r.max_tokens = max_tokens;
+  r.ignore_eos = true;
+  r.keep_prefill_logits = true;
+  return r;
+}
+
+// The calls of one query, in the order the pipeline makes them; `batches` groups them.
+struct Workload {
+  std::vector<Request> calls;
+  std::vector<std::vector<size_t>> batches;
+};
+
+const std::string kInstructions =
+    "You answer questions about the image above by reasoning step by step and checking each step "
+    "against the image. First think briefly, then list the verification steps as JSON.\n";
+
+Workload MakeWorkload(const RgbImage& image, uint64_t sampling_seed, bool sample) {
+  Workload w;
+  auto crop = [&](std::array<double, 4> box) { return *CropNormalized(image, box); };
+  static thread_local std::vector<RgbImage> crops;
+  crops = {crop({0.1, 0.1, 0.6, 0.5}), crop({0.4, 0.3, 0.95, 0.9})};
+  w.calls.push_back(Ask(&image, kInstructions + "Question: what is in the picture?", 20));
+  w.calls.push_back(Ask(&crops[0], "Describe the region.\nStatement: a thing is here", 10));
+  w.calls.push_back(Ask(&crops[1], "Describe the region.\nStatement: another thing", 12));
+  // Shares the image and the first part of the reasoning instructions: a partial-page hit.
+  w.calls.push_back(Ask(&image, kInstructions + "Locate: the left object", 8));
+  w.calls.push_back(Ask(nullptr, "A text-only call between the others.", 6));
+  w.calls.push_back(Ask(&image, kInstructions + "Answer using the evidence: (1) a thing (2) another", 16));
+  if (sample)
+    for (size_t i = 0; i < w.calls.size(); ++i) {
+      w.calls[i].sampling.temperature = 0.8;
+      w.calls[i].sampling.top_k = 40;
+      w.calls[i].sampling.seed = sampling_seed + i;
+    }
+  w.batches = {{0}, {1, 2, 3, 4}, {5}};
+  return w;
+}
+
+std::vector<Completion> RunWorkload(const qwen3vl::Model* model, const EngineOptions& options, const Workload& w,
+                                    EngineStats* stats = nullptr) {
+  auto engine = Engine::Create(model, options);
+  EXPECT_TRUE(engine.ok()) << engine.status().ToString();
+  if (!engine.ok()) return {};
+  std::vector<Completion> out(w.calls.size());
+  for (const auto& batch : w.batches) {
+    std::vector<Request> requests;
+    for (size_t i : batch) requests.push_back(w.calls[i]);
+    std::vector<StatusOr<Completion>> got = (*engine)->GenerateBatch(requests);
+    for (size_t k = 0; k < batch.size(); ++k) {
+      EXPECT_TRUE(got[k].ok()) << got[k].status().ToString();
+      if (got[k].ok()) out[batch[k]] = std::move(*got[k]);
+    }
+  }
+  if (stats != nullptr) *stats = (*engine)->Stats();
+  return out;
+}
+
+EngineOptions Base() {
+  EngineOptions o;
+  o.threads = 2;
+  o.max_context = 1024;
+  o.prefill_chunk = 512;
+  o.min_pixels = 4096;
+  o.max_pixels = 160 * 160;  // a few dozen image tokens keep the matrix fast
+  return o;
+}
+
+void ExpectSame(const std::vector<Completion>& want, const std::vector<Completion>& got, const std::string& what) {
+  ASSERT_EQ(want.size(), got.size()) << what;
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ(want[i].tokens, got[i].tokens) << what << ": call " << i;
+    ASSERT_EQ(want[i].prefill_logits.size(), got[i].prefill_logits.size()) << what << ": call " << i;
+    EXPECT_EQ(0, std::memcmp(want[i].prefill_logits.data(), got[i].prefill_logits.data(),
+                             want[i].prefill_logits.size() * sizeof(float)))
+        << what << ": call " << i << " first logits differ";
+  }
+}
+
+// Tokens two requests' prompts have in common at the start.
+int64_t SharedPrefix(const qwen3vl::Model* model, const Request& a, const Request& b) {
+  const VisionPreprocessParams params = std::move(Engine::Create(model, Base())).value()->preprocess_params();
+  const PreparedPrompt pa = *PreparePrompt(*model, a.messages, params, nullptr, false);
+  const PreparedPrompt pb = *PreparePrompt(*model, b.messages, params, nullptr, false);
+  int64_t n = 0;
+  while (n < static_cast<int64_t>(std::min(pa.tokens.size(), pb.tokens.size())) && pa.tokens[n] == pb.tokens[n]) ++n;
+  return n;
+}
+
+// Every optimized configuration against the naive run of the same workload.
+void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t seed, bool sample) {
+  const Workload w = MakeWorkload(image, seed, sample);
+  const std::vector<Completion> naive = RunWorkload(model, EngineOptions::Naive(Base()), w);
+  ASSERT_EQ(naive.size(), w.calls.size());
+  for (const Completion& c : naive) {
+    EXPECT_EQ(c.prefix_tokens_reused, 0);
+    EXPECT_EQ(c.images_from_cache, 0);
+  }
+
+  EngineStats stats;
+  const std::vector<Completion> optimized = RunWorkload(model, Base(), w, &stats);
+  ExpectSame(naive, optimized, "optimized");
+  // The caches did their work: the grounding and synthesis calls resumed after all they
+  // share with the reasoning prompt (the image and the instructions), and took the
+  // image's features from the vision cache.
+  if (!optimized.empty()) {
+    const int64_t shared = SharedPrefix(model, w.calls[0], w.calls[3]);
+    EXPECT_GT(shared, 40);
+    EXPECT_EQ(optimized[3].prefix_tokens_reused, shared);
+    EXPECT_EQ(optimized[5].prefix_tokens_reused, shared);
+    EXPECT_EQ(optimized[3].images_from_cache, 1);
+    EXPECT_EQ(optimized[5].images_from_cache, 1);
+  }
+  EXPECT_EQ(stats.images_encoded, 3);  // the image once, two crops
+  EXPECT_EQ(stats.vision_passes, 2);   // the reasoning call's; the crops in one pass
+  EXPECT_EQ(stats.max_decode_batch, 4);
+
+  EngineOptions small_pages = Base();
+  small_pages.kv_page_tokens = 16;
+  small_pages.prefill_chunk = 16;
+  ExpectSame(naive, RunWorkload(model, small_pages, w), "16-token pages, 16-token chunks");
+
+  EngineOptions one_chunk = Base();
+  one_chunk.prefill_chunk = 4096;
+  one_chunk.kv_page_tokens = 7;
+  ExpectSame(naive, RunWorkload(model, one_chunk, w), "unchunked prefill, 7-token pages");
+
+  EngineOptions sequential = Base();
+  sequential.max_batch = 1;
+  ExpectSame(naive, RunWorkload(model, sequential, w), "caches on, one at a time");
+
+  EngineOptions pairs = Base();
+  pairs.max_batch = 2;  // the batch of four runs as a continuous batch of two slots
+  ExpectSame(naive, RunWorkload(model, pairs, w), "two slots");
+}
+
+#if CORGI_CACHE_MATRIX
+// The acceptance matrix: tiny and small presets, five seeds, three images.
+TEST(EngineCacheSlowTest, OptimizedEqualsNaiveMatrix) {
+  for (const char* preset : {"tiny", "small"}) {
+    for (uint64_t seed = 1; seed <= 5; ++seed) {
+      auto model = MakeModel(preset, seed);
+      ASSERT_NE(model, nullptr);
+      for (const char* name : kImages) {
+        SCOPED_TRACE(std::string(preset) + " " + name + " seed " + std::to_string(seed));
+        CheckExactness(model.get(), LoadImage(name), seed, /*sample=*/false);
+      }
+    }
+  }
+}
+#else
+TEST(EngineCacheTest, OptimizedEqualsNaiveTiny) {
+  for (uint64_t seed : {1u, 2u}) {
+    auto model = MakeModel("tiny", seed);
+    ASSERT_NE(model, nullptr);
+    for (const char* name : kImages) {
+      SCOPED_TRACE(std::string(name) + " seed " + std::to_string(seed));
+      CheckExactness(model.get(), LoadImage(name), seed, /*sample=*/false);
+    }
+  }
+}
+
+TEST(EngineCacheTest, SeededSamplingIsUnchangedByCachesAndBatching) {
+  auto model = MakeModel("tiny", 1);
+  ASSERT_NE(model, nullptr);
+  CheckExactness(model.get(), LoadImage(kImages[0]), 7, /*sample=*/true);
+}
+
+// A hit resumes with the right positions: the logits after a prefix hit equal a
+// from-scratch run's, for a prompt whose image sits after some text (so the image's
+// 3-D positions and the rope delta both matter) and for a two-image prompt.
+TEST(EngineCacheTest, PrefixHitResumesWithTheRightPositions) {
+  auto model = MakeModel("tiny", 1);
+  ASSERT_NE(model, nullptr);
+  const RgbImage a = LoadImage(kImages[0]), b = LoadImage(kImages[2]);
+  auto two_images = [&](const std::string& tail) {
+    Request r = Ask(nullptr, "", 4);
+    r.messages = {Message::User({ContentPart::Text("Compare the first image"), ContentPart::Image(a),
+                                 ContentPart::Text("with the second"), ContentPart::Image(b),
+                                 ContentPart::Text(tail)})};
+    return r;
+  };
+  auto engine = std::move(Engine::Create(model.get(), Base())).value();
+  auto naive = std::move(Engine::Create(model.get(), EngineOptions::Naive(Base()))).value();
+  ASSERT_TRUE(engine->Generate(two_images("What differs?")).ok());
+  const Request again = two_images("Which one is brighter? Answer briefly.");
+  auto hit = engine->Generate(again);
+  auto scratch = naive->Generate(again);
+  ASSERT_TRUE(hit.ok() && scratch.ok());
+  EXPECT_EQ(hit->prefix_tokens_reused, SharedPrefix(model.get(), two_images("What differs?"), again));
+  EXPECT_EQ(hit->images_from_cache, 2);
+  EXPECT_EQ(hit->tokens, scratch->tokens);
+  ASSERT_EQ(hit->prefill_logits.size(), scratch->prefill_logits.size());
+  EXPECT_EQ(0, std::memcmp(hit->prefill_logits.data(), scratch->prefill_logits.data(),
+                           hit->prefill_logits.size() * sizeof(float)));
+  // The same image with different text before it changes every position after that
+  // text: nothing past the differing text may be reused.
+  Request shifted = two_images("What differs?");
+  shifted.messages[0].content[0].text = "Compare the very first image";
+  auto moved = engine->Generate(shifted);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_LT(moved->prefix_tokens_reused, 8);
+}
+
+// Budgets that force eviction: results stay identical, memory stays within the budgets.
+TEST(EngineCacheTest, TinyBudgetsEvictAndStayExact) {
+  auto model = MakeModel("tiny", 2);
+  ASSERT_NE(model, nullptr);
+  const RgbImage image = LoadImage(kImages[1]);
+  Workload w = MakeWorkload(image, 0, false);
+  // The query twice more over: cached pages and features are reused, then evicted.
+  for (int rep = 0; rep < 2; ++rep) {
+    const size_t base = w.calls.size();
+    for (size_t i = 0; i < 6; ++i) w.calls.push_back(w.calls[i]);
+    w.batches.push_back({base});
+    w.batches.push_back({base + 1, base + 2, base + 3, base + 4});
+    w.batches.push_back({base + 5});
+  }
+  const std::vector<Completion> naive = RunWorkload(model.get(), EngineOptions::Naive(Base()), w);
+
+  EngineOptions tight = Base();
+  tight.kv_page_tokens = 16;
+  const int64_t page_bytes = 16 * 2 * model->config().text.num_hidden_layers *
+                             model->config().text.num_key_value_heads * model->config().text.head_dim * 4;
+  // Room for the batch of four running at once, little more: cached pages must go.
+  tight.kv_cache_bytes = 12 * page_bytes;
+  // Room for a little more than the image's features: the crops push it out.
+  auto engine = std::move(Engine::Create(model.get(), Base())).value();
+  const int64_t levels = 1 + static_cast<int64_t>(model->config().vision.deepstack_visual_indexes.size());
+  const int64_t image_bytes =
+      PlanPreprocess(image, engine->preprocess_params())->merged_tokens * levels * model->config().text.hidden_size * 4;
+  tight.vision_cache_bytes = image_bytes * 5 / 4;
+  EngineStats stats;
+  const std::vector<Completion> got = RunWorkload(model.get(), tight, w, &stats);
+  ExpectSame(naive, got, "tight budgets");
+  EXPECT_LE(stats.kv.pages_allocated * stats.kv.page_bytes, tight.kv_cache_bytes);
+  EXPECT_LE(stats.kv.peak_pages, stats.kv.max_pages);
+  EXPECT_GT(stats.prefix_cache.evictions, 0);
+  EXPECT_LE(stats.vision_cache.bytes, tight.vision_cache_bytes);
+  EXPECT_GT(stats.vision_cache.evictions, 0);
+  EXPECT_GT(stats.prefix_cache.tokens_reused, 0);
+}
+
+// A request whose KV cannot fit even alone fails clearly; the others in its batch run.
+TEST(EngineCacheTest, RequestLargerThanTheKvBudgetFailsAlone) {
+  auto model = MakeModel("tiny", 1);
+  ASSERT_NE(model, nullptr);
+  EngineOptions o = Base();
+  o.kv_page_tokens = 16;
+  o.kv_cache_bytes = 4 * 16 * 2 * model->config().text.num_hidden_layers * model->config().text.num_key_value_heads *
+                     model->config().text.head_dim * 4;
+  auto engine = std::move(Engine::Create(model.get(), o)).value();
+  std::vector<Request> batch = {Ask(nullptr, "short", 4), Ask(nullptr, "long", 200), Ask(nullptr, "short too", 4)};
+  auto out = engine->GenerateBatch(batch);
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].ok());
+  ASSERT_FALSE(out[1].ok());
+  EXPECT_EQ(out[1].status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(out[1].status().message().find("KV pages"), std::string::npos) << out[1].status().ToString();
+  EXPECT_TRUE(out[2].ok());
+  EXPECT_EQ(engine->Stats().kv.pages_in_use, 0);  // nothing cached for text this short
+}
+
+#endif  // CORGI_CACHE_MATRIX
+
+}  // namespace
+}  // namespace corgi
