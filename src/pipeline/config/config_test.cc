@@ -109,7 +109,7 @@ ocr:
   workers: 4
 image: {max_pixels: 1003520, min_pixels: 3136}
 outputs: {crops: false, visualization: no, report: off, trace: False}
-engine: {threads: 3, max_context: 4096}
+engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, prefix_cache: off, max_batch: 4}
 )";
   StatusOr<PipelineConfig> parsed = ParseConfigYaml(yaml, "all.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -140,8 +140,12 @@ engine: {threads: 3, max_context: 4096}
   EXPECT_FALSE(c.outputs.trace);
   EXPECT_EQ(c.engine.threads, 3);
   EXPECT_EQ(c.engine.max_context, 4096);
-  // 26 keys in config.h; the test above sets each one, so the table has no extra key.
-  EXPECT_EQ(ConfigKeyPaths().size(), 26u);
+  EXPECT_EQ(c.engine.kv_cache_mb, 512);
+  EXPECT_EQ(c.engine.vision_cache_mb, 64);
+  EXPECT_FALSE(c.engine.prefix_cache);
+  EXPECT_EQ(c.engine.max_batch, 4);
+  // 30 keys in config.h; the test above sets each one, so the table has no extra key.
+  EXPECT_EQ(ConfigKeyPaths().size(), 30u);
 }
 
 TEST(ConfigTest, PartialFileKeepsOtherDefaults) {
