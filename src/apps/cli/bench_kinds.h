@@ -3,6 +3,7 @@
 
 namespace corgi::cli {
 
-int BenchModel(int argc, char** argv);  // bench_model.cc
+int BenchModel(int argc, char** argv);     // bench_model.cc
+int BenchPipeline(int argc, char** argv);  // bench_pipeline.cc
 
 }  // namespace corgi::cli

@@ -303,6 +303,7 @@ struct BenchKind {
 const BenchKind kKinds[] = {
     {"tokenizer", BenchTokenizer, "encoding speed (MB/s, tokens/s), word cache cold/warm/off"},
     {"model", BenchModel, "vision encode, prefill and decode speed against measured machine limits"},
+    {"pipeline", BenchPipeline, "the standard CoRGI workload, optimized or --naive (no caches, sequential)"},
 };
 
 void PrintKinds() {

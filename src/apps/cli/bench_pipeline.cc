@@ -1,0 +1,268 @@
+// `corgi bench pipeline`: DESIGN.md's standard CoRGI workload through the real pipeline —
+// one 1024×768 image, reasoning 256 tokens, four steps (two object captions of 48 tokens
+// on crops, two text steps read by Tesseract beside the model), synthesis 128 tokens, EOS
+// ignored, greedy — in optimized mode (caches, batched decoding) or --naive mode (no
+// caches, one call at a time, each with its own vision pass).
+//
+// Random-weight checkpoints write gibberish, so WorkloadVlm pins the workload: it fixes
+// every call's token budget, drops the grammar, and replaces the reasoning and synthesis
+// texts with canned ones the pipeline parses into the four steps. The engine still runs
+// every token; tokens_sha (a hash of all generated tokens in call order) lets a naive and
+// an optimized run be compared token for token.
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "apps/cli/bench_kinds.h"
+#include "apps/cli/flags.h"
+#include "corgi/core/hash.h"
+#include "corgi/core/mapped_file.h"
+#include "corgi/core/thread_pool.h"
+#include "corgi/engine.h"
+#include "corgi/engine/prompt.h"
+#include "corgi/image/decode.h"
+#include "corgi/image/resize.h"
+#include "corgi/pipeline/local_vlm.h"
+#include "corgi/pipeline/ocr.h"
+#include "corgi/pipeline/pipeline.h"
+
+namespace corgi::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int64_t kReasoningTokens = 256, kCaptionTokens = 48, kSynthesisTokens = 128;
+
+// Four steps in Qwen3-VL's 0..1000 frame: two objects, two text regions, apart enough
+// that non-maximum suppression keeps all four.
+const char* const kReasoningText =
+    "<THINKING>The picture shows several regions worth checking.</THINKING>\n"
+    "<STRUCTURED_STEPS>{\"steps\": ["
+    "{\"index\": 1, \"statement\": \"There is an object on the left.\", \"reason\": \"check it\", "
+    "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [40, 120, 420, 560]}, "
+    "{\"index\": 2, \"statement\": \"There is an object on the right.\", \"reason\": \"check it\", "
+    "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [560, 400, 960, 900]}, "
+    "{\"index\": 3, \"statement\": \"Some text is written at the top.\", \"reason\": \"read it\", "
+    "\"need_object_captioning\": false, \"need_text_ocr\": true, \"bbox\": [50, 20, 950, 110]}, "
+    "{\"index\": 4, \"statement\": \"A label sits at the bottom left.\", \"reason\": \"read it\", "
+    "\"need_object_captioning\": false, \"need_text_ocr\": true, \"bbox\": [40, 700, 480, 980]}"
+    "]}</STRUCTURED_STEPS>";
+const char* const kSynthesisText =
+    "{\"answer\": \"benchmark\", \"explanation\": \"A fixed answer for the benchmark workload.\", "
+    "\"key_evidence\": []}";
+
+struct CallRecord {
+  std::string phase;
+  int step = 0;
+  Completion completion;
+};
+
+class WorkloadVlm : public pipeline::Vlm {
+ public:
+  explicit WorkloadVlm(pipeline::LocalVlm* inner) : inner_(inner) {}
+
+  StatusOr<Completion> Generate(const Request& request, const pipeline::CallInfo& call) override {
+    auto out = GenerateBatch({request}, {call});
+    return std::move(out[0]);
+  }
+  std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests,
+                                                  const std::vector<pipeline::CallInfo>& calls) override {
+    for (const pipeline::CallInfo& c : calls) {
+      if (c.phase != "reasoning" && c.phase != "caption" && c.phase != "synthesis") {
+        // Grounding or VLM OCR means the canned steps did not route as planned.
+        return std::vector<StatusOr<Completion>>(
+            requests.size(), FailedPreconditionError("the benchmark workload made an unexpected " +
+                                                     c.phase + " call (step " + std::to_string(c.step) + ")"));
+      }
+    }
+    std::vector<Request> pinned = requests;
+    for (size_t i = 0; i < pinned.size(); ++i) {
+      pinned[i].ignore_eos = true;
+      pinned[i].constraint = Constraint();
+      pinned[i].max_tokens = Budget(calls[i].phase);
+    }
+    std::vector<StatusOr<Completion>> out =
+        pinned.size() == 1 ? std::vector<StatusOr<Completion>>{} : inner_->GenerateBatch(pinned, calls);
+    if (pinned.size() == 1) out.push_back(inner_->Generate(pinned[0], calls[0]));
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (size_t i = 0; i < out.size(); ++i) {
+      if (!out[i].ok()) continue;
+      records_.push_back({calls[i].phase, calls[i].step, *out[i]});
+      if (calls[i].phase == "reasoning") reasoning_request_ = requests[i];
+      if (calls[i].phase == "reasoning") out[i]->text = kReasoningText;
+      if (calls[i].phase == "synthesis") out[i]->text = kSynthesisText;
+    }
+    return out;
+  }
+  std::string name() const override { return inner_->name(); }
+  pipeline::GroundingSpace grounding_space() const override { return inner_->grounding_space(); }
+  StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t h, int64_t w) const override {
+    return inner_->ModelInputSize(h, w);
+  }
+  const std::vector<CallRecord>& records() const { return records_; }
+  // The reasoning request exactly as the pipeline built it (empty messages before it ran).
+  const Request& reasoning_request() const { return reasoning_request_; }
+
+ private:
+  static int64_t Budget(const std::string& phase) {
+    if (phase == "reasoning") return kReasoningTokens;
+    if (phase == "synthesis") return kSynthesisTokens;
+    return kCaptionTokens;
+  }
+  pipeline::LocalVlm* inner_;
+  std::mutex mutex_;
+  std::vector<CallRecord> records_;
+  Request reasoning_request_;
+};
+
+double PeakRssMb() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0;  // KiB on Linux
+}
+
+// Prompt tokens through the image's <|vision_end|> in a request: the "image prefix".
+StatusOr<int64_t> ImagePrefixTokens(const Engine& engine, const Request& request) {
+  CORGI_ASSIGN_OR_RETURN(PreparedPrompt p,
+                         PreparePrompt(engine.model(), request.messages, engine.preprocess_params(), nullptr, false));
+  if (p.images.empty()) return InvalidArgumentError("the request has no image");
+  return p.images[0].first_row + p.images[0].tokens + 1;
+}
+
+std::string TokensHash(const std::vector<int32_t>& tokens) {
+  return HashBytes(tokens.data(), tokens.size() * sizeof(int32_t)).ToHex();
+}
+
+StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& image_path, bool naive, int64_t threads,
+                             const std::string& question) {
+  CORGI_ASSIGN_OR_RETURN(RgbImage decoded, DecodeImageFile(image_path));
+  const int64_t source_width = decoded.width, source_height = decoded.height;
+  RgbImage image = std::move(decoded);
+  if (image.width != 1024 || image.height != 768) {
+    CORGI_ASSIGN_OR_RETURN(image, ResizeBicubic(image, 768, 1024, ResamplePrecision::kTorchvision, nullptr));
+  }
+  StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(model_dir);
+  if (!model.ok()) return model.status().WithContext("loading model '" + model_dir + "'");
+  EngineOptions options;
+  options.threads = threads;
+  if (naive) options = EngineOptions::Naive(options);
+  CORGI_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model->get(), options));
+  pipeline::LocalVlm local(engine.get(), pipeline::LocalVlmOptions{model_dir});
+  WorkloadVlm vlm(&local);
+
+  pipeline::PipelineConfig config;
+  config.max_steps = 4;
+  config.ocr.engine = "tesseract";
+  config.budgets.reasoning = kReasoningTokens;
+  config.budgets.caption = kCaptionTokens;
+  config.budgets.synthesis = kSynthesisTokens;
+  config.outputs = pipeline::OutputConfig{false, false, false, false};
+  pipeline::OcrOptions ocr_options;
+  ocr_options.workers = config.ocr.workers;
+  CORGI_ASSIGN_OR_RETURN(std::unique_ptr<pipeline::OcrEngine> ocr, pipeline::CreateTesseractEngine(ocr_options));
+  pipeline::Pipeline pipe(&vlm, ocr.get(), config);
+
+  const auto t0 = Clock::now();
+  CORGI_ASSIGN_OR_RETURN(pipeline::Result result, pipe.Run(pipeline::Query{image_path, image, question}, nullptr, nullptr));
+  const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+  if (result.error.has_value()) return InternalError("the pinned workload did not parse: " + *result.error);
+  const pipeline::Counts& n = result.counts;
+  if (n.steps != 4 || n.object_evidence != 2 || n.text_evidence != 2 || n.model_calls != 4) {
+    return InternalError("the workload needs 4 steps (2 object, 2 text) and 4 model calls; got " +
+                         std::to_string(n.steps) + " steps, " + std::to_string(n.object_evidence) + " object, " +
+                         std::to_string(n.text_evidence) + " text, " + std::to_string(n.model_calls) + " calls");
+  }
+
+  nlohmann::json out;
+  out["model"] = model_dir;
+  out["mode"] = naive ? "naive" : "optimized";
+  out["threads"] = options.threads > 0 ? static_cast<int64_t>(options.threads)
+                                       : static_cast<int64_t>(DefaultThreadCount());
+  out["image"] = {{"path", image_path},
+                  {"width", image.width},
+                  {"height", image.height},
+                  {"source_width", source_width},
+                  {"source_height", source_height}};
+  out["budgets"] = {{"reasoning", kReasoningTokens}, {"caption", kCaptionTokens}, {"synthesis", kSynthesisTokens}};
+  out["wall_ms"] = wall_ms;
+  for (const pipeline::PhaseTiming& t : result.timings) out["phases_ms"][t.phase] = t.ms;
+  std::vector<int32_t> all_tokens;
+  int64_t generated = 0, reused = 0, from_cache = 0, reasoning_prefix = 0, synthesis_reused = -1;
+  for (const CallRecord& r : vlm.records()) {
+    const Completion& c = r.completion;
+    const Timings& t = c.timings;
+    out["calls"].push_back({{"phase", r.phase},
+                            {"step", r.step},
+                            {"prompt_tokens", t.prompt_tokens},
+                            {"generated_tokens", t.generated_tokens},
+                            {"prefix_tokens_reused", c.prefix_tokens_reused},
+                            {"images_from_cache", c.images_from_cache},
+                            {"vision_ms", t.vision_ms},
+                            {"prefill_ms", t.prefill_ms},
+                            {"decode_ms", t.decode_ms},
+                            {"tokens_sha", TokensHash(c.tokens)}});
+    all_tokens.insert(all_tokens.end(), c.tokens.begin(), c.tokens.end());
+    generated += t.generated_tokens;
+    reused += c.prefix_tokens_reused;
+    from_cache += c.images_from_cache;
+    if (r.phase == "synthesis") synthesis_reused = c.prefix_tokens_reused;
+  }
+  CORGI_ASSIGN_OR_RETURN(reasoning_prefix, ImagePrefixTokens(*engine, vlm.reasoning_request()));
+  const EngineStats s = engine->Stats();
+  out["totals"] = {{"tokens_generated", generated},
+                   {"prefix_tokens_reused", reused},
+                   {"images_from_cache", from_cache},
+                   {"images_encoded", s.images_encoded},
+                   {"vision_passes", s.vision_passes},
+                   {"vision_cache_hits", s.vision_cache.hits},
+                   {"vision_cache_misses", s.vision_cache.misses},
+                   {"decode_steps", s.decode_steps},
+                   {"mean_decode_batch", s.decode_steps > 0 ? double(s.decode_rows) / s.decode_steps : 0.0},
+                   {"kv_peak_pages", s.kv.peak_pages},
+                   {"kv_page_bytes", s.kv.page_bytes},
+                   {"peak_rss_mb", PeakRssMb()}};
+  out["image_prefix_tokens"] = reasoning_prefix;
+  out["synthesis_image_prefix_reuse"] =
+      synthesis_reused >= 0 && reasoning_prefix > 0 ? double(synthesis_reused) / reasoning_prefix : 0.0;
+  out["tokens_sha"] = TokensHash(all_tokens);
+  return out;
+}
+
+}  // namespace
+
+int BenchPipeline(int argc, char** argv) {
+  FlagParser flags("corgi bench pipeline --model DIR [--naive] [--image PATH] [flags]",
+                   "The standard CoRGI workload (DESIGN.md) in optimized or naive mode; prints JSON.");
+  std::string* dir = flags.String("model", "", "checkpoint directory");
+  bool* naive = flags.Bool("naive", "no caches, one call at a time");
+  std::string* image = flags.String("image", "../shared/data/images/llama_cpp_mtmd/test-1.jpeg",
+                                    "the image (resized to 1024x768 when it is another size)");
+  std::string* question = flags.String("question", "What is shown in this picture?", "the question");
+  int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
+  std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)");
+  if (!flags.Parse(argc, argv)) return flags.exit_code();
+  if (dir->empty()) {
+    std::fprintf(stderr, "error: --model is required\n");
+    return 2;
+  }
+  StatusOr<nlohmann::json> j = Run(*dir, *image, *naive, *threads, *question);
+  if (!j.ok()) {
+    std::fprintf(stderr, "error: %s\n", j.status().ToString().c_str());
+    return 1;
+  }
+  const std::string text = j->dump(2) + "\n";
+  std::fputs(text.c_str(), stdout);
+  if (!out_file->empty()) {
+    Status s = WriteFileAtomically(*out_file, text);
+    if (!s.ok()) {
+      std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
+      return 1;
+    }
+  }
+  return 0;
+}
+
+}  // namespace corgi::cli
