@@ -37,7 +37,7 @@ static void ChunkBounds(size_t n, size_t parts, size_t index, size_t* begin, siz
 namespace {
 
 // About 50-100 µs of polling before blocking.
-constexpr int kSpinIterations = 20000;
+constexpr int kSpinIterations = 4000;
 
 inline void CpuRelax() {
 #if defined(__x86_64__) || defined(__i386__)
