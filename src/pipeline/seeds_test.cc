@@ -87,11 +87,13 @@ void RunSeeds(uint64_t seeds) {
       StatusOr<Result> r2 = pipeline.Run(Query{"gradient.png", image, "What is shown?"}, nullptr, &again);
       ASSERT_TRUE(r2.ok());
       EXPECT_EQ(Comparable(*r), Comparable(*r2)) << "seed " << seed << " is not deterministic";
-      Pipeline naive(&naive_vlm, &ocr, config);
-      StatusOr<Result> rn = naive.Run(Query{"gradient.png", image, "What is shown?"}, nullptr, nullptr);
-      ASSERT_TRUE(rn.ok()) << rn.status().ToString();
-      EXPECT_EQ(Comparable(*r), Comparable(*rn)) << "seed " << seed << ": naive engine differs";
-      EXPECT_EQ(rn->counts.prefix_tokens_reused, 0);
+      if (seed == 0) {  // the engine's own tests cover caches vs naive broadly
+        Pipeline naive(&naive_vlm, &ocr, config);
+        StatusOr<Result> rn = naive.Run(Query{"gradient.png", image, "What is shown?"}, nullptr, nullptr);
+        ASSERT_TRUE(rn.ok()) << rn.status().ToString();
+        EXPECT_EQ(Comparable(*r), Comparable(*rn)) << "seed " << seed << ": naive engine differs";
+        EXPECT_EQ(rn->counts.prefix_tokens_reused, 0);
+      }
       auto replay = ReplayVlm::FromFile(out + "/trace.json", ReplayOptions{});
       ASSERT_TRUE(replay.ok()) << replay.status().ToString();
       Pipeline replayed(replay->get(), &ocr, config);
