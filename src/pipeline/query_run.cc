@@ -92,6 +92,8 @@ StatusOr<std::vector<Completion>> QueryRun::Call(const std::vector<PlannedCall>&
                                      FinishReasonName(c.finish),
                                      t.prompt_tokens,
                                      generated,
+                                     c.prefix_tokens_reused,
+                                     c.images_from_cache,
                                      engine_ms > 0 ? engine_ms : wall_ms / out.size()});
     Counts& counts = result_.counts;
     counts.model_calls += 1;

@@ -168,6 +168,8 @@ TraceCall CallFrom(const Json& j, const std::string& path) {
   c.finish_reason = Get<std::string>(j, "finish_reason", path, "");
   c.prompt_tokens = Get<int64_t>(j, "prompt_tokens", path, 0);
   c.generated_tokens = Get<int64_t>(j, "generated_tokens", path, 0);
+  c.prefix_tokens_reused = Get<int64_t>(j, "prefix_tokens_reused", path, 0);
+  c.images_from_cache = Get<int64_t>(j, "images_from_cache", path, 0);
   c.ms = Get<double>(j, "ms", path, 0);
   return c;
 }
@@ -274,6 +276,8 @@ std::string TraceToJson(const Trace& trace, int indent) {
                           {"finish_reason", c.finish_reason},
                           {"prompt_tokens", c.prompt_tokens},
                           {"generated_tokens", c.generated_tokens},
+                          {"prefix_tokens_reused", c.prefix_tokens_reused},
+                          {"images_from_cache", c.images_from_cache},
                           {"ms", c.ms}});
   }
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -97,6 +97,8 @@ struct TraceCall {
   std::string finish_reason;
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
+  int64_t prefix_tokens_reused = 0;  // prompt tokens resumed from the engine's prefix cache
+  int64_t images_from_cache = 0;     // images whose features came from the vision cache
   double ms = 0;
 };
 
