@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "corgi/core/json_scan.h"
 #include "io/json_util.h"
 
 namespace corgi {
@@ -35,33 +36,15 @@ uint64_t LoadLittleEndian64(const uint8_t* p) {
 // Rejects NUL bytes (nlohmann treats NUL as end of input and would ignore the rest of
 // the header) and nesting deeper than kMaxHeaderNesting, before the parser sees it.
 Status CheckHeaderText(std::string_view header) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
+  JsonDepthScanner scanner;
   for (size_t i = 0; i < header.size(); ++i) {
-    char c = header[i];
-    if (c == '\0') {
+    if (header[i] == '\0') {
       return DataLossError("header contains a NUL byte at offset " + std::to_string(i));
     }
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > kMaxHeaderNesting) {
-        return DataLossError("header JSON nests deeper than " + std::to_string(kMaxHeaderNesting) +
-                             " levels at offset " + std::to_string(i));
-      }
-    } else if (c == '}' || c == ']') {
-      --depth;
+    if (scanner.Feed(header[i]) == JsonDepthScanner::Event::kOpen &&
+        scanner.depth() > kMaxHeaderNesting) {
+      return DataLossError("header JSON nests deeper than " + std::to_string(kMaxHeaderNesting) +
+                           " levels at offset " + std::to_string(i));
     }
   }
   return Status::Ok();

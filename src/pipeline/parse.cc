@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "corgi/core/json_scan.h"
+
 namespace corgi::pipeline {
 namespace {
 
@@ -138,26 +140,10 @@ std::optional<Step> ReadStep(const Json& item, size_t position, const BoxFrame& 
 std::optional<std::string> ExtractJsonValue(const std::string& text, size_t from) {
   size_t start = text.find_first_of("{[", from);
   if (start == std::string::npos) return std::nullopt;
-  int depth = 0;
-  bool in_string = false, escaped = false;
+  JsonDepthScanner scanner;
   for (size_t i = start; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      ++depth;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return text.substr(start, i - start + 1);
+    if (scanner.Feed(text[i]) == JsonDepthScanner::Event::kClose && scanner.depth() == 0) {
+      return text.substr(start, i - start + 1);
     }
   }
   return std::nullopt;

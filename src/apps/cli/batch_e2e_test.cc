@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "apps/cli/cli_test_util.h"
 #include "corgi/core/mapped_file.h"
 
 extern char** environ;
@@ -30,22 +31,6 @@ using Json = nlohmann::json;
 
 const std::string kCorgi = std::string(CORGI_BINARY_DIR) + "/src/apps/corgi";
 const std::string kImages = std::string(CORGI_SHARED_DATA) + "/images/qwen3_vl_jax_256";
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "corgi_e2e_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string Slurp(const std::string& path) {
   StatusOr<std::string> text = ReadFileToString(path);
@@ -146,7 +131,7 @@ class E2eTest : public ::testing::Test {
       fs::copy_file(kImages + "/" + name, dir_.path() + "/imgs/" + name);
     std::string text = "# 20 questions\n";
     for (int i = 0; i < n; ++i) {
-      text += Json{{"id", "q" + std::to_string(i)},
+      text += Json{{"id", std::string("q").append(std::to_string(i))},
                    {"image", "imgs/" + names[i % names.size()]},
                    {"question", "What is in the centre?"}}
                   .dump() +
@@ -183,7 +168,7 @@ void ExpectExactlyOnce(const std::vector<std::string>& ids, int n) {
   std::map<std::string, int> count;
   for (const std::string& id : ids) ++count[id];
   EXPECT_EQ(ids.size(), static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) EXPECT_EQ(count["q" + std::to_string(i)], 1) << "q" << i;
+  for (int i = 0; i < n; ++i) EXPECT_EQ(count[std::string("q").append(std::to_string(i))], 1) << "q" << i;
 }
 
 TEST_F(E2eTest, BatchKilledMidwayResumesWithoutLossOrDuplicates) {

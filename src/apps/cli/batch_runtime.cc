@@ -1,6 +1,7 @@
 #include "apps/cli/batch_runtime.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -32,11 +33,7 @@ CommonFlags AddCommonFlags(FlagParser* flags) {
   return c;
 }
 
-std::string CheckCommonFlags(const CommonFlags& common) {
-  if (common.model->empty() && common.replay->empty())
-    return "--model is required (or --replay FILE)";
-  return "";
-}
+namespace {
 
 StatusOr<PipelineConfig> ResolveConfig(const CommonFlags& common, const FlagParser& flags) {
   PipelineConfig config;
@@ -56,6 +53,28 @@ StatusOr<PipelineConfig> ResolveConfig(const CommonFlags& common, const FlagPars
   Status valid = pipeline::ValidateConfig(config);
   if (!valid.ok()) return valid.WithContext("settings after command-line flags");
   return config;
+}
+
+}  // namespace
+
+std::optional<PipelineConfig> CheckFlagsAndResolveConfig(const CommonFlags& common,
+                                                         const FlagParser& flags,
+                                                         const std::string& command_problem) {
+  std::string usage;
+  if (common.model->empty() && common.replay->empty()) usage = "--model is required (or --replay FILE)";
+  if (!command_problem.empty()) usage = command_problem;
+  if (!flags.positional().empty()) usage = "unexpected argument '" + flags.positional()[0] + "'";
+  if (!usage.empty()) {
+    std::fprintf(stderr, "error: %s\n\n", usage.c_str());
+    flags.PrintUsage();
+    return std::nullopt;
+  }
+  StatusOr<PipelineConfig> config = ResolveConfig(common, flags);
+  if (!config.ok()) {
+    std::fprintf(stderr, "error: %s\n", config.status().ToString().c_str());
+    return std::nullopt;
+  }
+  return *std::move(config);
 }
 
 struct QueryRunner::Loaded {

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "apps/cli/flags.h"
@@ -36,13 +37,13 @@ struct CommonFlags {
 // --no-crops, --no-visualization on `flags`.
 CommonFlags AddCommonFlags(FlagParser* flags);
 
-// Usage problems with the common flags (neither --model nor --replay), or "" when fine.
-std::string CheckCommonFlags(const CommonFlags& common);
-
-// Defaults, then the --config file, then the flags the user set. Errors name the file
-// position and key (bad file) or the flag (bad override).
-StatusOr<pipeline::PipelineConfig> ResolveConfig(const CommonFlags& common,
-                                                 const FlagParser& flags);
+// After flags.Parse: the usage checks (neither --model nor --replay, `command_problem` —
+// the command's own usage problem or "" —, a stray positional argument), then the settings:
+// defaults, then the --config file, then the flags the user set. On a problem prints it
+// (with the usage text for usage errors; a bad file names its position and key, a bad
+// override its flag) and returns nullopt: the command exits with status 2.
+std::optional<pipeline::PipelineConfig> CheckFlagsAndResolveConfig(
+    const CommonFlags& common, const FlagParser& flags, const std::string& command_problem);
 
 // The result of one query: what Pipeline::Run returned, or the failure before it could
 // return one (undecodable image, engine failure) in `failure`.

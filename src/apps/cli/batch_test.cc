@@ -10,28 +10,13 @@
 #include "apps/cli/batch_input.h"
 #include "apps/cli/batch_progress.h"
 #include "apps/cli/batch_results.h"
+#include "apps/cli/cli_test_util.h"
 #include "corgi/core/mapped_file.h"
 
 namespace corgi::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "corgi_batch_test_XXXXXX").string();
-    path_ = ::mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;

@@ -109,19 +109,9 @@ int RunAsk(int argc, char** argv) {
   bool* events = flags.Bool(
       "events", "stream events to stdout as JSON lines {\"event\", \"data\"} as they happen");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
-  std::string usage = CheckCommonFlags(common);
-  if (image->empty() || question->empty()) usage = "--image and --question are required";
-  if (!flags.positional().empty()) usage = "unexpected argument '" + flags.positional()[0] + "'";
-  if (!usage.empty()) {
-    std::fprintf(stderr, "error: %s\n\n", usage.c_str());
-    flags.PrintUsage();
-    return 2;
-  }
-  StatusOr<pipeline::PipelineConfig> config = ResolveConfig(common, flags);
-  if (!config.ok()) {
-    std::fprintf(stderr, "error: %s\n", config.status().ToString().c_str());
-    return 2;
-  }
+  std::optional<pipeline::PipelineConfig> config = CheckFlagsAndResolveConfig(
+      common, flags, image->empty() || question->empty() ? "--image and --question are required" : "");
+  if (!config) return 2;
   StatusOr<std::unique_ptr<QueryRunner>> runner = QueryRunner::Create(common, *config);
   if (!runner.ok()) {
     std::fprintf(stderr, "error: %s\n", runner.status().ToString().c_str());

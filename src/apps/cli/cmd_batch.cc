@@ -148,19 +148,9 @@ int RunBatch(int argc, char** argv) {
   bool* retry_failed =
       flags.Bool("retry-failed", "run again the items whose recorded result is an error");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
-  std::string usage = CheckCommonFlags(common);
-  if (input->empty() || out->empty()) usage = "--input and --out are required";
-  if (!flags.positional().empty()) usage = "unexpected argument '" + flags.positional()[0] + "'";
-  if (!usage.empty()) {
-    std::fprintf(stderr, "error: %s\n\n", usage.c_str());
-    flags.PrintUsage();
-    return 2;
-  }
-  StatusOr<pipeline::PipelineConfig> config = ResolveConfig(common, flags);
-  if (!config.ok()) {
-    std::fprintf(stderr, "error: %s\n", config.status().ToString().c_str());
-    return 2;
-  }
+  std::optional<pipeline::PipelineConfig> config = CheckFlagsAndResolveConfig(
+      common, flags, input->empty() || out->empty() ? "--input and --out are required" : "");
+  if (!config) return 2;
   // Every line is checked before any work starts: a typo on line 900 should not surface
   // after an hour of computing.
   StatusOr<std::vector<BatchItem>> items = LoadBatchInput(*input);
