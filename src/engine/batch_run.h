@@ -27,7 +27,13 @@ class BatchRun {
   Status Admit(Sequence& s);    // prefix match, pages, prefill; leaves logits ready
   Status Prefill(Sequence& s);
   void SampleNext(Sequence& s);  // samples from s.logits; may end the sequence
+  void Draft(Sequence& s);  // fills s.draft by prompt lookup (may leave it empty)
+  // One forward step: per sequence next_token and its draft. Leaves each sequence's rows
+  // of logits in step_logits_ (row 0 at s.logits).
   Status DecodeStep(const std::vector<Sequence*>& active);
+  // Samples from the step's rows in order while the draft holds; rewinds the KV length to
+  // the rows that stay valid.
+  void AcceptStep(Sequence& s);
   void Finish(Sequence& s);
 
   Engine* engine_;

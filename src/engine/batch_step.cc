@@ -1,5 +1,5 @@
 // BatchRun's model steps and scheduling loop: prefill of one sequence (resuming after
-// its cached prefix), sampling, the batched decode step, and Run.
+// its cached prefix), sampling, prompt-lookup drafts, the batched decode step, and Run.
 #include <algorithm>
 #include <deque>
 #include <map>
@@ -171,34 +171,89 @@ void BatchRun::SampleNext(Sequence& s) {
   s.done = false;
 }
 
+void BatchRun::Draft(Sequence& s) {
+  s.draft.clear();
+  // Every fed row may yield a token, so the draft stays within the budget.
+  const int64_t most = std::min<int64_t>(engine_->options_.lookup_draft_tokens,
+                                         s.budget - static_cast<int64_t>(s.out.tokens.size()) - 1);
+  if (most <= 0) return;
+  // History = prompt, then output (whose last token is next_token), then the draft itself,
+  // so a continuation that runs into the end keeps repeating the matched period.
+  const std::vector<int32_t>& prompt = s.prompt.tokens;
+  const std::vector<int32_t>& output = s.out.tokens;
+  const int64_t np = static_cast<int64_t>(prompt.size()), h = np + static_cast<int64_t>(output.size());
+  auto at = [&](int64_t i) { return i < np ? prompt[i] : i < h ? output[i - np] : s.draft[i - h]; };
+  for (int64_t n = 3; n >= 2; --n) {
+    // The most recent earlier occurrence of the last n tokens.
+    for (int64_t start = h - n - 1; start >= 0; --start) {
+      int64_t j = 0;
+      while (j < n && at(start + j) == at(h - n + j)) ++j;
+      if (j < n) continue;
+      for (int64_t i = start + n; static_cast<int64_t>(s.draft.size()) < most; ++i) s.draft.push_back(at(i));
+      return;
+    }
+  }
+}
+
 Status BatchRun::DecodeStep(const std::vector<Sequence*>& active) {
   const ModelConfig& config = model_.config();
-  const int64_t b = static_cast<int64_t>(active.size()), d = config.text.hidden_size, v = config.text.vocab_size;
-  std::vector<int32_t> tokens(b), positions(3 * b);
-  std::vector<int64_t> rows(b);
+  const int64_t d = config.text.hidden_size, v = config.text.vocab_size;
+  int64_t rows = 0;
+  for (const Sequence* s : active) rows += 1 + static_cast<int64_t>(s->draft.size());
+  std::vector<int32_t> tokens, positions(3 * rows);
+  std::vector<int64_t> logit_rows(rows);
   qwen3vl::TextBatch batch;
-  for (int64_t i = 0; i < b; ++i) {
-    Sequence& s = *active[i];
-    tokens[i] = s.next_token;
-    // Next position: index + rope_delta on all three axes (spec §5.4).
-    const int32_t pos = static_cast<int32_t>(s.kv.length + s.prompt.positions.rope_delta);
-    for (int a = 0; a < 3; ++a) positions[a * b + i] = pos;
-    rows[i] = i;
-    batch.segments.push_back({&s.kv, 1});
+  int64_t row = 0;
+  for (Sequence* s : active) {
+    // Row j feeds next_token (j = 0) or draft[j - 1] at position index + rope_delta on
+    // all three axes (spec §5.4).
+    const int64_t fed = 1 + static_cast<int64_t>(s->draft.size());
+    for (int64_t j = 0; j < fed; ++j, ++row) {
+      tokens.push_back(j == 0 ? s->next_token : s->draft[j - 1]);
+      const int32_t pos = static_cast<int32_t>(s->kv.length + j + s->prompt.positions.rope_delta);
+      for (int a = 0; a < 3; ++a) positions[a * rows + row] = pos;
+      logit_rows[row] = row;
+    }
+    batch.segments.push_back({&s->kv, fed});
+    st_.stats.draft_tokens += fed - 1;
   }
-  std::vector<float> embeds(b * d);
+  std::vector<float> embeds(rows * d);
   CORGI_RETURN_IF_ERROR(model_.Embed(tokens, embeds.data(), nullptr));
   batch.embeds = embeds.data();
   batch.positions = positions.data();
-  batch.logit_rows = rows;
-  if (static_cast<int64_t>(st_.logits.size()) < b * v) st_.logits.resize(b * v);
+  batch.logit_rows = logit_rows;
+  if (static_cast<int64_t>(st_.logits.size()) < rows * v) st_.logits.resize(rows * v);
   CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(config, model_.weights().text, batch, st_.kv.get(), &st_.scratch,
                                              st_.logits.data(), engine_->pool_.get(), nullptr));
-  for (int64_t i = 0; i < b; ++i) active[i]->logits = st_.logits.data() + i * v;
+  row = 0;
+  for (Sequence* s : active) {
+    s->logits = st_.logits.data() + row * v;
+    row += 1 + static_cast<int64_t>(s->draft.size());
+  }
+  const int64_t b = static_cast<int64_t>(active.size());
   st_.stats.decode_steps += 1;
   st_.stats.decode_rows += b;
   st_.stats.max_decode_batch = std::max(st_.stats.max_decode_batch, b);
   return Status::Ok();
+}
+
+void BatchRun::AcceptStep(Sequence& s) {
+  const int64_t v = model_.config().text.vocab_size;
+  const int64_t drafted = static_cast<int64_t>(s.draft.size());
+  const int64_t before = s.kv.length - 1 - drafted;  // ForwardText appended the fed rows
+  const float* first = s.logits;
+  // Row j's logits follow next_token and the first j drafted tokens; sampling them in
+  // order is exactly what j + 1 plain steps would do, as long as the draft holds.
+  int64_t accepted = 0;
+  for (;; ++accepted) {
+    s.logits = first + accepted * v;
+    SampleNext(s);
+    if (s.done || accepted == drafted || s.next_token != s.draft[accepted]) break;
+  }
+  st_.stats.draft_tokens_accepted += accepted;
+  // Rows after the last accepted token hold keys of a wrong guess: the next step overwrites them.
+  s.kv.length = before + 1 + accepted;
+  s.draft.clear();
 }
 
 void BatchRun::Finish(Sequence& s) {
@@ -258,10 +313,12 @@ std::vector<StatusOr<Completion>> BatchRun::Run() {
       }
     }
     if (active.empty()) continue;
+    if (engine_->options_.lookup_draft_tokens > 0)
+      for (Sequence* s : active) Draft(*s);
     Status stepped = DecodeStep(active);
     for (Sequence* s : active) {
       if (stepped.ok()) {
-        SampleNext(*s);
+        AcceptStep(*s);
       } else {
         s->Fail(stepped);
       }

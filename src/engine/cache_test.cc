@@ -171,11 +171,17 @@ void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t
   EXPECT_EQ(stats.images_encoded, 3);  // the image once, two crops
   EXPECT_EQ(stats.vision_passes, 2);   // the reasoning call's; the crops in one pass
   EXPECT_EQ(stats.max_decode_batch, 4);
+  // Random weights repeat themselves, so prompt lookup guesses and some guesses hold.
+  if (!sample) {
+    EXPECT_GT(stats.draft_tokens_accepted, 0);
+  }
+  EXPECT_LE(stats.draft_tokens_accepted, stats.draft_tokens);
 
   EngineOptions small_pages = Base();
   small_pages.kv_page_tokens = 16;
   small_pages.prefill_chunk = 16;
-  ExpectSame(naive, RunWorkload(model, small_pages, w), "16-token pages, 16-token chunks");
+  small_pages.lookup_draft_tokens = 9;  // guesses that cross page ends
+  ExpectSame(naive, RunWorkload(model, small_pages, w), "16-token pages, 16-token chunks, 9-token drafts");
 
   EngineOptions one_chunk = Base();
   one_chunk.prefill_chunk = 4096;
@@ -184,7 +190,8 @@ void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t
 
   EngineOptions sequential = Base();
   sequential.max_batch = 1;
-  ExpectSame(naive, RunWorkload(model, sequential, w), "caches on, one at a time");
+  sequential.lookup_draft_tokens = 0;
+  ExpectSame(naive, RunWorkload(model, sequential, w), "caches on, one at a time, no drafts");
 
   EngineOptions pairs = Base();
   pairs.max_batch = 2;  // the batch of four runs as a continuous batch of two slots
@@ -221,6 +228,30 @@ TEST(EngineCacheTest, SeededSamplingIsUnchangedByCachesAndBatching) {
   auto model = MakeModel("tiny", 1);
   ASSERT_NE(model, nullptr);
   CheckExactness(model.get(), LoadImage(kImages[0]), 7, /*sample=*/true);
+}
+
+// Prompt-lookup drafts under seeded sampling (temperatures low enough for random weights
+// to repeat themselves): each row is sampled in order with the sampler's own random
+// stream, so accepted guesses leave the output unchanged.
+TEST(EngineCacheTest, DraftsLeaveSampledOutputUnchanged) {
+  auto model = MakeModel("tiny", 1);
+  ASSERT_NE(model, nullptr);
+  const RgbImage image = LoadImage(kImages[2]);
+  Workload w;
+  for (double temperature : {0.01, 0.05}) {
+    w.calls.push_back(Ask(&image, "Repeat after me: one two three one two three one two three", 48));
+    w.calls.back().sampling.temperature = temperature;
+    w.calls.back().sampling.seed = 11;
+  }
+  w.batches = {{0, 1}};
+  EngineOptions plain = Base();
+  plain.lookup_draft_tokens = 0;
+  EngineStats stats;
+  const std::vector<Completion> want = RunWorkload(model.get(), plain, w);
+  ExpectSame(want, RunWorkload(model.get(), Base(), w, &stats), "drafts of 4");
+  EXPECT_GT(stats.draft_tokens_accepted, 0);
+  // Fewer sequence-steps than the 2 × 47 of plain decoding.
+  EXPECT_LT(stats.decode_rows, 2 * 47) << stats.draft_tokens_accepted << " of " << stats.draft_tokens;
 }
 
 // A hit resumes with the right positions: the logits after a prefix hit equal a

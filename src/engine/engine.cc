@@ -38,6 +38,7 @@ EngineOptions EngineOptions::Naive(EngineOptions base) {
   base.prefix_cache = false;
   base.vision_cache_bytes = 0;
   base.max_batch = 1;
+  base.lookup_draft_tokens = 0;
   return base;
 }
 
@@ -55,6 +56,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
   if (options.kv_cache_bytes < 0 || options.vision_cache_bytes < 0)
     return InvalidArgumentError("cache budgets must not be negative");
   if (options.max_batch < 1) return InvalidArgumentError("max_batch must be at least 1");
+  if (options.lookup_draft_tokens < 0 || options.lookup_draft_tokens > 64)
+    return InvalidArgumentError("lookup_draft_tokens must be in [0, 64]");
   std::unique_ptr<Engine> e(new Engine(model, options));
   CORGI_ASSIGN_OR_RETURN(e->preprocess_, PreprocessParamsFor(model->preprocessor()));
   if (options.max_pixels > 0) e->preprocess_.max_pixels = std::min(e->preprocess_.max_pixels, options.max_pixels);

@@ -34,6 +34,7 @@ struct Sequence {
   qwen3vl::KvSequence kv;
   const float* logits = nullptr;  // [V] for the next sample (scratch owned by the run)
   int32_t next_token = -1;        // sampled, to feed to the next decode step
+  std::vector<int32_t> draft;     // guessed tokens fed after next_token in this step
   bool done = false;
   bool stop_string_hit = false;
   Clock::time_point decode_start;

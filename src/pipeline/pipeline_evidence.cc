@@ -28,8 +28,10 @@ struct Extraction {
 };
 
 std::string CropName(const Step& step, EvidenceKind kind, size_t box_index) {
-  std::string name = "crops/step" + std::to_string(step.index) + "_" + EvidenceKindName(kind);
-  if (step.boxes.size() > 1) name += "_" + std::to_string(box_index + 1);
+  // Appends rather than `"literal" + std::string`, which g++ 12 flags with a false -Wrestrict.
+  std::string name = "crops/step";
+  name.append(std::to_string(step.index)).append("_").append(EvidenceKindName(kind));
+  if (step.boxes.size() > 1) name.append("_").append(std::to_string(box_index + 1));
   return name + ".png";
 }
 

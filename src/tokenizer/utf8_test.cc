@@ -29,7 +29,7 @@ TEST(Utf8Test, Validity) {
 // (the maximal-subpart rule, also Rust's from_utf8_lossy used by HF's decoder).
 TEST(Utf8Test, SanitizeReplacesMaximalSubparts) {
   EXPECT_EQ(Utf8Sanitize("\x61\xF1\x80\x80\xE1\x80\xC2\x62\x80\x63\x80\xBF\x64"),
-            "a" + Repeat(kFffd, 3) + "b" + kFffd + "c" + Repeat(kFffd, 2) + "d");
+            std::string("a") + Repeat(kFffd, 3) + "b" + kFffd + "c" + Repeat(kFffd, 2) + "d");
   EXPECT_EQ(Utf8Sanitize("\xED\xA0\x80x\xC0\xAF\xF4\x90\x80\x80\xE0\x80\x80"),
             Repeat(kFffd, 3) + "x" + Repeat(kFffd, 9));
   EXPECT_EQ(Utf8Sanitize("ok \xC3\xA9"), "ok \xC3\xA9");

@@ -112,6 +112,7 @@ StatusOr<std::unique_ptr<QueryRunner>> QueryRunner::Create(const CommonFlags& co
     options.vision_cache_bytes = config.engine.vision_cache_mb << 20;
     options.prefix_cache = config.engine.prefix_cache;
     options.max_batch = config.engine.max_batch;
+    options.lookup_draft_tokens = config.engine.lookup_draft_tokens;
     options.min_pixels = config.image.min_pixels;
     options.max_pixels = config.image.max_pixels;
     CORGI_ASSIGN_OR_RETURN(loaded->engine, Engine::Create(loaded->model.get(), options));

@@ -137,7 +137,7 @@ std::string TokensHash(const std::vector<int32_t>& tokens) {
 }
 
 StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& image_path, bool naive, int64_t threads,
-                             const std::string& question) {
+                             int64_t lookup, const std::string& question) {
   CORGI_ASSIGN_OR_RETURN(RgbImage decoded, DecodeImageFile(image_path));
   const int64_t source_width = decoded.width, source_height = decoded.height;
   RgbImage image = std::move(decoded);
@@ -148,6 +148,7 @@ StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& im
   if (!model.ok()) return model.status().WithContext("loading model '" + model_dir + "'");
   EngineOptions options;
   options.threads = threads;
+  if (lookup >= 0) options.lookup_draft_tokens = lookup;
   if (naive) options = EngineOptions::Naive(options);
   CORGI_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model->get(), options));
   pipeline::LocalVlm local(engine.get(), pipeline::LocalVlmOptions{model_dir});
@@ -179,6 +180,7 @@ StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& im
   nlohmann::json out;
   out["model"] = model_dir;
   out["mode"] = naive ? "naive" : "optimized";
+  out["lookup_draft_tokens"] = options.lookup_draft_tokens;
   out["threads"] = options.threads > 0 ? static_cast<int64_t>(options.threads)
                                        : static_cast<int64_t>(DefaultThreadCount());
   out["image"] = {{"path", image_path},
@@ -221,6 +223,8 @@ StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& im
                    {"vision_cache_misses", s.vision_cache.misses},
                    {"decode_steps", s.decode_steps},
                    {"mean_decode_batch", s.decode_steps > 0 ? double(s.decode_rows) / s.decode_steps : 0.0},
+                   {"draft_tokens", s.draft_tokens},
+                   {"draft_tokens_accepted", s.draft_tokens_accepted},
                    {"kv_peak_pages", s.kv.peak_pages},
                    {"kv_page_bytes", s.kv.page_bytes},
                    {"peak_rss_mb", PeakRssMb()}};
@@ -242,13 +246,14 @@ int BenchPipeline(int argc, char** argv) {
                                     "the image (resized to 1024x768 when it is another size)");
   std::string* question = flags.String("question", "What is shown in this picture?", "the question");
   int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
+  int64_t* lookup = flags.Int("lookup", -1, "prompt-lookup draft tokens per step (-1: the engine's default; 0: off)");
   std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty()) {
     std::fprintf(stderr, "error: --model is required\n");
     return 2;
   }
-  StatusOr<nlohmann::json> j = Run(*dir, *image, *naive, *threads, *question);
+  StatusOr<nlohmann::json> j = Run(*dir, *image, *naive, *threads, *lookup, *question);
   if (!j.ok()) {
     std::fprintf(stderr, "error: %s\n", j.status().ToString().c_str());
     return 1;

@@ -65,6 +65,7 @@ const KeySpec kKeys[] = {
     CORGI_CONFIG_KEY("engine.vision_cache_mb", kInt, engine.vision_cache_mb),
     CORGI_CONFIG_KEY("engine.prefix_cache", kBool, engine.prefix_cache),
     CORGI_CONFIG_KEY("engine.max_batch", kInt, engine.max_batch),
+    CORGI_CONFIG_KEY("engine.lookup_draft_tokens", kInt, engine.lookup_draft_tokens),
 };
 
 #undef CORGI_CONFIG_KEY
@@ -347,6 +348,7 @@ std::optional<Issue> FindIssue(const PipelineConfig& c) {
   if ((issue = range("engine.kv_cache_mb", c.engine.kv_cache_mb, 0, int64_t{1} << 24))) return issue;
   if ((issue = range("engine.vision_cache_mb", c.engine.vision_cache_mb, 0, int64_t{1} << 24))) return issue;
   if ((issue = range("engine.max_batch", c.engine.max_batch, 1, 256))) return issue;
+  if ((issue = range("engine.lookup_draft_tokens", c.engine.lookup_draft_tokens, 0, 64))) return issue;
   return std::nullopt;
 }
 

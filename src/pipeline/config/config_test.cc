@@ -109,7 +109,8 @@ ocr:
   workers: 4
 image: {max_pixels: 1003520, min_pixels: 3136}
 outputs: {crops: false, visualization: no, report: off, trace: False}
-engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, prefix_cache: off, max_batch: 4}
+engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, prefix_cache: off, max_batch: 4,
+         lookup_draft_tokens: 0}
 )";
   StatusOr<PipelineConfig> parsed = ParseConfigYaml(yaml, "all.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -144,8 +145,9 @@ engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, p
   EXPECT_EQ(c.engine.vision_cache_mb, 64);
   EXPECT_FALSE(c.engine.prefix_cache);
   EXPECT_EQ(c.engine.max_batch, 4);
-  // 30 keys in config.h; the test above sets each one, so the table has no extra key.
-  EXPECT_EQ(ConfigKeyPaths().size(), 30u);
+  EXPECT_EQ(c.engine.lookup_draft_tokens, 0);
+  // 31 keys in config.h; the test above sets each one, so the table has no extra key.
+  EXPECT_EQ(ConfigKeyPaths().size(), 31u);
 }
 
 TEST(ConfigTest, PartialFileKeepsOtherDefaults) {
