@@ -1,5 +1,6 @@
 #include "corgi/engine.h"
 
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -17,7 +18,7 @@ namespace fs = std::filesystem;
 class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (fs::temp_directory_path() / "corgi_engine_test_tiny").string();
+    dir_ = (fs::temp_directory_path() / ("corgi_engine_test_tiny_" + std::to_string(::getpid()))).string();
     fs::remove_all(dir_);
     qwen3vl::SyntheticOptions o;
     o.seed = 11;
@@ -28,7 +29,10 @@ class EngineTest : public ::testing::Test {
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = std::move(*m).release();
   }
-  static void TearDownTestSuite() { delete model_; }
+  static void TearDownTestSuite() {
+    delete model_;
+    fs::remove_all(dir_);
+  }
 
   std::unique_ptr<Engine> MakeEngine(int64_t context = 2048) {
     EngineOptions o;

@@ -2,6 +2,7 @@
 // meaningless, so this checks plumbing and structure, never wording).
 #include "corgi/pipeline/local_vlm.h"
 
+#include <unistd.h>
 #include <filesystem>
 
 #include <gtest/gtest.h>
@@ -19,7 +20,7 @@ namespace fs = std::filesystem;
 class LocalVlmTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (fs::temp_directory_path() / "corgi_local_vlm_test_tiny").string();
+    dir_ = (fs::temp_directory_path() / ("corgi_local_vlm_test_tiny_" + std::to_string(::getpid()))).string();
     fs::remove_all(dir_);
     qwen3vl::SyntheticOptions o;
     o.seed = 5;

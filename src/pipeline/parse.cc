@@ -32,27 +32,45 @@ std::string Lower(std::string s) {
   return s;
 }
 
-// The inside of the first ``` fence in `text` (the language tag line skipped), or `text`.
-std::string StripFence(const std::string& text) {
+// The inside of the first ``` fence in `text` (the language tag line skipped), if any.
+std::optional<std::string> FenceBody(const std::string& text) {
   size_t open = text.find("```");
-  if (open == std::string::npos) return text;
+  if (open == std::string::npos) return std::nullopt;
   size_t body = text.find('\n', open);
-  if (body == std::string::npos) return text;
+  if (body == std::string::npos) return std::nullopt;
   size_t close = text.find("```", body + 1);
   return text.substr(body + 1, close == std::string::npos ? std::string::npos : close - body - 1);
 }
 
-// Extracts and strictly parses the first JSON value in `region`. DataLoss on failure.
+// Extracts and strictly parses the first JSON value in `region`. A ``` fence inside that
+// value is part of a string; a fence outside it wraps the JSON (prose may come before it,
+// brackets included), so its body is tried first. DataLoss (from the first try) when
+// neither gives a JSON value.
 StatusOr<Json> ParseFirstJson(const std::string& region, const std::string& what) {
-  std::optional<std::string> text = ExtractJsonValue(StripFence(region), 0);
-  if (!text)
-    return DataLossError(what + ": no complete JSON object or array in " + Snippet(region));
-  try {
-    return Json::parse(*text);
-  } catch (const Json::exception& e) {
-    return DataLossError(what + ": JSON does not parse (" + std::string(e.what()) + ") in " +
-                         Snippet(*text));
+  std::vector<std::string> tries = {region};
+  if (std::optional<std::string> body = FenceBody(region)) {
+    const size_t fence = region.find("```"), start = region.find_first_of("{[");
+    const std::optional<std::string> first_value = ExtractJsonValue(region, 0);
+    const bool inside = first_value && start < fence && fence < start + first_value->size();
+    tries.insert(inside ? tries.end() : tries.begin(), *body);
   }
+  Status first;
+  for (const std::string& text : tries) {
+    std::optional<std::string> value = ExtractJsonValue(text, 0);
+    Status failed;
+    if (!value) {
+      failed = DataLossError(what + ": no complete JSON object or array in " + Snippet(region));
+    } else {
+      try {
+        return Json::parse(*value);
+      } catch (const Json::exception& e) {
+        failed = DataLossError(what + ": JSON does not parse (" + std::string(e.what()) + ") in " +
+                               Snippet(*value));
+      }
+    }
+    if (first.ok()) first = failed;
+  }
+  return first;
 }
 
 // Flags may be JSON booleans or strings; the string "false" must be false.

@@ -175,6 +175,20 @@ TEST(ParseSynthesisTest, TruncatesKeyEvidenceToThree) {
   EXPECT_EQ(s->key_evidence.size(), 3u);
 }
 
+// A fence inside a string value is text, not a wrapper (seen with a random checkpoint:
+// cutting at it left `[]` of key_evidence as "the" JSON value).
+TEST(ParseSynthesisTest, FenceInsideAStringIsText) {
+  auto s = ParseSynthesis("{\"answer\": \"x\", \"explanation\": \"a ```tag\\nb\", \"key_evidence\": []}", kRel);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->explanation, "a ```tag\nb");  // the JSON escape decoded
+  // A fence that opens before the JSON still wraps it, even with brackets before the fence
+  // inside text and after it.
+  auto fenced = ParseSynthesis("See [1]:\n```json\n{\"answer\": \"y\", \"explanation\": \"e\", "
+                               "\"key_evidence\": []}\n```\n[done]", kRel);
+  ASSERT_TRUE(fenced.ok()) << fenced.status().ToString();
+  EXPECT_EQ(fenced->answer, "y");
+}
+
 TEST(ParseSynthesisTest, UnreadableOutputIsAClearError) {
   for (const char* bad : {"", "The answer is 3.", R"({"explanation": "no answer"})",
                           R"(["answer"])", R"({"answer": null})", R"({"answer": "x",})"}) {

@@ -1,6 +1,7 @@
 // Issue acceptance: with the tiny random checkpoint, a query produces valid results.json,
 // trace.json, annotated image and report for every one of 20 seeds, is deterministic for a
 // given seed, and replaying its trace reproduces the same results.json.
+#include <unistd.h>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -35,7 +36,7 @@ nlohmann::json Comparable(const Result& r) {
 }
 
 void RunSeeds(uint64_t seeds) {
-  const std::string dir = (fs::temp_directory_path() / "corgi_seeds_test").string();
+  const std::string dir = (fs::temp_directory_path() / ("corgi_seeds_test_" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
   qwen3vl::SyntheticOptions o;
   o.seed = 3;
