@@ -144,8 +144,10 @@ int64_t SharedPrefix(const qwen3vl::Model* model, const Request& a, const Reques
   return n;
 }
 
-// Every optimized configuration against the naive run of the same workload.
-void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t seed, bool sample) {
+// Every optimized configuration against the naive run of the same workload. Adds the
+// default configuration's accepted draft tokens to *accepted.
+void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t seed, bool sample,
+                    int64_t* accepted) {
   const Workload w = MakeWorkload(image, seed, sample);
   const std::vector<Completion> naive = RunWorkload(model, EngineOptions::Naive(Base()), w);
   ASSERT_EQ(naive.size(), w.calls.size());
@@ -171,10 +173,7 @@ void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t
   EXPECT_EQ(stats.images_encoded, 3);  // the image once, two crops
   EXPECT_EQ(stats.vision_passes, 2);   // the reasoning call's; the crops in one pass
   EXPECT_EQ(stats.max_decode_batch, 4);
-  // Random weights repeat themselves, so prompt lookup guesses and some guesses hold.
-  if (!sample) {
-    EXPECT_GT(stats.draft_tokens_accepted, 0);
-  }
+  *accepted += stats.draft_tokens_accepted;
   EXPECT_LE(stats.draft_tokens_accepted, stats.draft_tokens);
 
   EngineOptions small_pages = Base();
@@ -201,33 +200,38 @@ void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t
 #if CORGI_CACHE_MATRIX
 // The acceptance matrix: tiny and small presets, five seeds, three images.
 TEST(EngineCacheSlowTest, OptimizedEqualsNaiveMatrix) {
+  int64_t accepted = 0;
   for (const char* preset : {"tiny", "small"}) {
     for (uint64_t seed = 1; seed <= 5; ++seed) {
       auto model = MakeModel(preset, seed);
       ASSERT_NE(model, nullptr);
       for (const char* name : kImages) {
         SCOPED_TRACE(std::string(preset) + " " + name + " seed " + std::to_string(seed));
-        CheckExactness(model.get(), LoadImage(name), seed, /*sample=*/false);
+        CheckExactness(model.get(), LoadImage(name), seed, /*sample=*/false, &accepted);
       }
     }
   }
+  EXPECT_GT(accepted, 0);  // random weights often loop: some guesses held, so drafts were tested
 }
 #else
 TEST(EngineCacheTest, OptimizedEqualsNaiveTiny) {
+  int64_t accepted = 0;
   for (uint64_t seed : {1u, 2u}) {
     auto model = MakeModel("tiny", seed);
     ASSERT_NE(model, nullptr);
     for (const char* name : kImages) {
       SCOPED_TRACE(std::string(name) + " seed " + std::to_string(seed));
-      CheckExactness(model.get(), LoadImage(name), seed, /*sample=*/false);
+      CheckExactness(model.get(), LoadImage(name), seed, /*sample=*/false, &accepted);
     }
   }
+  EXPECT_GT(accepted, 0);  // random weights often loop: some guesses held, so drafts were tested
 }
 
 TEST(EngineCacheTest, SeededSamplingIsUnchangedByCachesAndBatching) {
   auto model = MakeModel("tiny", 1);
   ASSERT_NE(model, nullptr);
-  CheckExactness(model.get(), LoadImage(kImages[0]), 7, /*sample=*/true);
+  int64_t accepted = 0;
+  CheckExactness(model.get(), LoadImage(kImages[0]), 7, /*sample=*/true, &accepted);
 }
 
 // Prompt-lookup drafts under seeded sampling (temperatures low enough for random weights
