@@ -200,8 +200,14 @@ Status BatchRun::DecodeStep(const std::vector<Sequence*>& active) {
   const int64_t d = config.text.hidden_size, v = config.text.vocab_size;
   int64_t rows = 0;
   for (const Sequence* s : active) rows += 1 + static_cast<int64_t>(s->draft.size());
-  std::vector<int32_t> tokens, positions(3 * rows);
-  std::vector<int64_t> logit_rows(rows);
+  std::vector<int32_t>& tokens = st_.step_tokens;
+  std::vector<int32_t>& positions = st_.step_positions;
+  std::vector<int64_t>& logit_rows = st_.step_logit_rows;
+  std::vector<float>& embeds = st_.step_embeds;
+  tokens.clear();
+  positions.resize(3 * rows);
+  logit_rows.resize(rows);
+  embeds.resize(rows * d);
   qwen3vl::TextBatch batch;
   int64_t row = 0;
   for (Sequence* s : active) {
@@ -217,7 +223,6 @@ Status BatchRun::DecodeStep(const std::vector<Sequence*>& active) {
     batch.segments.push_back({&s->kv, fed});
     st_.stats.draft_tokens += fed - 1;
   }
-  std::vector<float> embeds(rows * d);
   CORGI_RETURN_IF_ERROR(model_.Embed(tokens, embeds.data(), nullptr));
   batch.embeds = embeds.data();
   batch.positions = positions.data();

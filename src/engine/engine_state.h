@@ -17,7 +17,11 @@ struct Engine::State {
   std::unique_ptr<PrefixCache> prefix;  // page references (+ the prefix tree when enabled)
   std::unique_ptr<VisionCache> vision;  // nullptr when disabled
   qwen3vl::TextScratch scratch;
-  std::vector<float> logits;  // [max_batch, V] of the latest step
+  std::vector<float> logits;  // [rows, V] of the latest step
+  // The decode step's inputs, kept so steps do not allocate: [rows], [3, rows], [rows], [rows, D].
+  std::vector<int32_t> step_tokens, step_positions;
+  std::vector<int64_t> step_logit_rows;
+  std::vector<float> step_embeds;
   EngineStats stats;
 };
 

@@ -42,35 +42,34 @@ std::optional<std::string> FenceBody(const std::string& text) {
   return text.substr(body + 1, close == std::string::npos ? std::string::npos : close - body - 1);
 }
 
+// Strictly parses `value` (the JSON extracted from `region`). DataLoss when there is none
+// or it does not parse.
+StatusOr<Json> ParseExtracted(const std::optional<std::string>& value, const std::string& region,
+                              const std::string& what) {
+  if (!value) return DataLossError(what + ": no complete JSON object or array in " + Snippet(region));
+  try {
+    return Json::parse(*value);
+  } catch (const Json::exception& e) {
+    return DataLossError(what + ": JSON does not parse (" + std::string(e.what()) + ") in " +
+                         Snippet(*value));
+  }
+}
+
 // Extracts and strictly parses the first JSON value in `region`. A ``` fence inside that
 // value is part of a string; a fence outside it wraps the JSON (prose may come before it,
 // brackets included), so its body is tried first. DataLoss (from the first try) when
 // neither gives a JSON value.
 StatusOr<Json> ParseFirstJson(const std::string& region, const std::string& what) {
-  std::vector<std::string> tries = {region};
-  if (std::optional<std::string> body = FenceBody(region)) {
-    const size_t fence = region.find("```"), start = region.find_first_of("{[");
-    const std::optional<std::string> first_value = ExtractJsonValue(region, 0);
-    const bool inside = first_value && start < fence && fence < start + first_value->size();
-    tries.insert(inside ? tries.end() : tries.begin(), *body);
-  }
-  Status first;
-  for (const std::string& text : tries) {
-    std::optional<std::string> value = ExtractJsonValue(text, 0);
-    Status failed;
-    if (!value) {
-      failed = DataLossError(what + ": no complete JSON object or array in " + Snippet(region));
-    } else {
-      try {
-        return Json::parse(*value);
-      } catch (const Json::exception& e) {
-        failed = DataLossError(what + ": JSON does not parse (" + std::string(e.what()) + ") in " +
-                               Snippet(*value));
-      }
-    }
-    if (first.ok()) first = failed;
-  }
-  return first;
+  const std::optional<std::string> raw = ExtractJsonValue(region, 0);
+  const std::optional<std::string> body = FenceBody(region);
+  if (!body) return ParseExtracted(raw, region, what);
+  const std::optional<std::string> fenced = ExtractJsonValue(*body, 0);
+  const size_t fence = region.find("```"), start = region.find_first_of("{[");
+  const bool inside = raw && start < fence && fence < start + raw->size();
+  StatusOr<Json> first = ParseExtracted(inside ? raw : fenced, region, what);
+  if (first.ok()) return first;
+  StatusOr<Json> second = ParseExtracted(inside ? fenced : raw, region, what);
+  return second.ok() ? second : first;
 }
 
 // Flags may be JSON booleans or strings; the string "false" must be false.

@@ -18,8 +18,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "apps/cli/cli_test_util.h"
 #include "corgi/core/mapped_file.h"
+#include "io/io_test_util.h"
 
 extern char** environ;
 
@@ -27,6 +27,7 @@ namespace corgi::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using io_test::TempDir;
 using Json = nlohmann::json;
 
 const std::string kCorgi = std::string(CORGI_BINARY_DIR) + "/src/apps/corgi";

@@ -10,13 +10,14 @@
 #include "apps/cli/batch_input.h"
 #include "apps/cli/batch_progress.h"
 #include "apps/cli/batch_results.h"
-#include "apps/cli/cli_test_util.h"
 #include "corgi/core/mapped_file.h"
+#include "io/io_test_util.h"
 
 namespace corgi::cli {
 namespace {
 
 namespace fs = std::filesystem;
+using io_test::TempDir;
 
 void WriteText(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
