@@ -10,9 +10,9 @@ namespace corgi::ops::internal {
 
 const KernelTable& Avx2Kernels() {
   using S = avx2::Simd;
-  // Matmul register tiles: MR rows × NR columns, NR_DECODE columns when M < MR.
+  // Matmul: row tiles of up to 4 rows, at most 8 accumulators (of 16 registers).
   static const KernelTable table = {
-      KernelPath::kAvx2,        simd_impl::MatMul<S, 4, 2, 4>, simd_impl::Attention<S>,
+      KernelPath::kAvx2,        simd_impl::MatMul<S, 4, 8>, simd_impl::Attention<S>,
       simd_impl::RmsNormRow<S>, simd_impl::LayerNormRow<S>,    simd_impl::Silu<S>,
       simd_impl::GeluTanh<S>,   simd_impl::GeluErf<S>,         simd_impl::SwiGlu<S>,
       simd_impl::Add<S>,        simd_impl::AddScaled<S>,       simd_impl::RotaryRow<S>,

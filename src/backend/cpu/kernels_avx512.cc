@@ -10,9 +10,9 @@ namespace corgi::ops::internal {
 
 const KernelTable& Avx512Kernels() {
   using S = avx512::Simd;
-  // Matmul register tiles: MR rows × NR columns, NR_DECODE columns when M < MR.
+  // Matmul: row tiles of up to 6 rows, at most 24 accumulators (of 32 registers).
   static const KernelTable table = {
-      KernelPath::kAvx512,      simd_impl::MatMul<S, 4, 4, 8>, simd_impl::Attention<S>,
+      KernelPath::kAvx512,      simd_impl::MatMul<S, 6, 24>, simd_impl::Attention<S>,
       simd_impl::RmsNormRow<S>, simd_impl::LayerNormRow<S>,    simd_impl::Silu<S>,
       simd_impl::GeluTanh<S>,   simd_impl::GeluErf<S>,         simd_impl::SwiGlu<S>,
       simd_impl::Add<S>,        simd_impl::AddScaled<S>,       simd_impl::RotaryRow<S>,

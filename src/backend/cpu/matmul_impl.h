@@ -133,28 +133,48 @@ void MatMulColumns(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end
   }
 }
 
-template <class S, class W, int MR, int NR, int NR_DECODE>
+// Decode-sized M (<= MR_MAX rows: one sequence with its drafts, or a small batch) runs as a
+// single row tile so every weight vector is loaded once per call; a few more columns in
+// flight keep more loads outstanding. Larger M tiles rows by MR_MAX. Tile shapes only
+// decide which accumulators sit side by side (ACC of them at most), never one element's
+// sums, so every choice below gives bitwise the same y.
+template <class S, class W, int MR_MAX, int ACC>
 void MatMulTyped(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end) {
-  // Few rows: memory-bound streaming of the weights; more columns in flight keep more
-  // loads outstanding. (Tile shape never changes per-element results.)
-  if (a.m < MR) {
-    MatMulColumns<S, W, MR, NR_DECODE>(a, n_begin, n_end);
-  } else {
-    MatMulColumns<S, W, MR, NR>(a, n_begin, n_end);
+  static_assert(MR_MAX >= 1 && MR_MAX <= 6, "row tiles of 1..6");
+  constexpr auto nr = [](int rows) { return ACC / rows < 8 ? ACC / rows : 8; };
+  switch (a.m < MR_MAX ? a.m : MR_MAX) {
+    case 1:
+      MatMulColumns<S, W, 1, nr(1)>(a, n_begin, n_end);
+      break;
+    case 2:
+      MatMulColumns<S, W, 2, nr(2)>(a, n_begin, n_end);
+      break;
+    case 3:
+      MatMulColumns<S, W, 3, nr(3)>(a, n_begin, n_end);
+      break;
+    case 4:
+      if constexpr (MR_MAX >= 4) MatMulColumns<S, W, 4, nr(4)>(a, n_begin, n_end);
+      break;
+    case 5:
+      if constexpr (MR_MAX >= 5) MatMulColumns<S, W, 5, nr(5)>(a, n_begin, n_end);
+      break;
+    default:
+      if constexpr (MR_MAX >= 6) MatMulColumns<S, W, 6, nr(6)>(a, n_begin, n_end);
+      break;
   }
 }
 
-template <class S, int MR, int NR, int NR_DECODE>
+template <class S, int MR_MAX, int ACC>
 void MatMul(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end) {
   switch (a.w_dtype) {
     case DType::kBF16:
-      MatMulTyped<S, Bf16Weights<S>, MR, NR, NR_DECODE>(a, n_begin, n_end);
+      MatMulTyped<S, Bf16Weights<S>, MR_MAX, ACC>(a, n_begin, n_end);
       break;
     case DType::kF16:
-      MatMulTyped<S, F16Weights<S>, MR, NR, NR_DECODE>(a, n_begin, n_end);
+      MatMulTyped<S, F16Weights<S>, MR_MAX, ACC>(a, n_begin, n_end);
       break;
     default:
-      MatMulTyped<S, F32Weights<S>, MR, NR, NR_DECODE>(a, n_begin, n_end);
+      MatMulTyped<S, F32Weights<S>, MR_MAX, ACC>(a, n_begin, n_end);
       break;
   }
 }

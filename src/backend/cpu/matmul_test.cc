@@ -126,10 +126,14 @@ TEST(MatMulTest, BatchInvariant) {
           EXPECT_TRUE(testing::BitwiseEqual(single.data(), batch.data() + r * n, n))
               << KernelPathName(path) << " " << DTypeName(dt) << " row " << r;
         }
-        // A prefix batch of 6 rows (different row tiling) gives the same rows too.
-        std::vector<float> prefix(6 * n);
-        MatMul(x.data(), 6, w.view(), bias.view(), prefix.data(), pool);
-        EXPECT_TRUE(testing::BitwiseEqual(prefix.data(), batch.data(), 6 * n));
+        // Every prefix batch of 1..13 rows (each M picks its own row and column tiles)
+        // gives the same rows too.
+        for (int64_t rows = 1; rows <= 13; ++rows) {
+          std::vector<float> prefix(rows * n);
+          MatMul(x.data(), rows, w.view(), bias.view(), prefix.data(), pool);
+          EXPECT_TRUE(testing::BitwiseEqual(prefix.data(), batch.data(), rows * n))
+              << KernelPathName(path) << " " << DTypeName(dt) << " M " << rows;
+        }
       }
     }
   }
