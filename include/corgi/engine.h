@@ -127,11 +127,13 @@ struct EngineOptions {
   // with its own vision pass (the "naive" mode benchmarks compare against).
   int64_t max_batch = 16;
   // Prompt-lookup drafting: when the last tokens of a sequence (3, else 2) occurred
-  // earlier in its prompt or output, the up to this many tokens that followed them there
-  // are fed as a guess in the same decode step, and each is kept only while it equals the
-  // token the model then samples — the output is exactly that of plain decoding, in fewer
-  // steps where the text repeats or copies (quotes of evidence, JSON keys). 0: off.
-  int64_t lookup_draft_tokens = 4;
+  // earlier in its prompt or output, tokens that followed them there are fed as a guess in
+  // the same decode step, and each is kept only while it equals the token the model then
+  // samples — the output is exactly that of plain decoding, in fewer steps where the text
+  // repeats or copies (quotes of evidence, JSON keys). The guess length adapts per
+  // sequence (from 4, doubling while guesses hold, shrinking after a miss) up to this
+  // many tokens. 0: off.
+  int64_t lookup_draft_tokens = 8;
 
   // No caches, one request at a time: what every call costs on its own.
   static EngineOptions Naive(EngineOptions base);
@@ -168,6 +170,7 @@ struct EngineStats {
   int64_t max_decode_batch = 0;
   int64_t draft_tokens = 0;           // tokens guessed by prompt lookup and fed to decode steps
   int64_t draft_tokens_accepted = 0;  // of those, the ones that equalled the sampled token
+  int64_t longest_accepted_draft = 0; // the most guesses one sequence kept in one step
   VisionCacheStats vision_cache;
   PrefixCacheStats prefix_cache;
   KvStats kv;

@@ -171,11 +171,19 @@ void BatchRun::SampleNext(Sequence& s) {
   s.done = false;
 }
 
+// The draft length adapts per sequence between 1 and lookup_draft_tokens: it starts at
+// kFirstDraftLimit, doubles after a draft that held to its end, and after a miss becomes
+// one more than the tokens that held. Where text repeats for long (a copied span, a loop)
+// steps soon carry the longest drafts; where guesses fail a step feeds one or two extra
+// rows, not lookup_draft_tokens (on a CPU every fed row costs compute).
+constexpr int64_t kFirstDraftLimit = 4;
+
 void BatchRun::Draft(Sequence& s) {
   s.draft.clear();
+  if (s.draft_limit == 0) s.draft_limit = std::min(kFirstDraftLimit, engine_->options_.lookup_draft_tokens);
   // Every fed row may yield a token, so the draft stays within the budget.
-  const int64_t most = std::min<int64_t>(engine_->options_.lookup_draft_tokens,
-                                         s.budget - static_cast<int64_t>(s.out.tokens.size()) - 1);
+  const int64_t most =
+      std::min<int64_t>(s.draft_limit, s.budget - static_cast<int64_t>(s.out.tokens.size()) - 1);
   if (most <= 0) return;
   // History = prompt, then output (whose last token is next_token), then the draft itself,
   // so a continuation that runs into the end keeps repeating the matched period.
@@ -256,6 +264,11 @@ void BatchRun::AcceptStep(Sequence& s) {
     if (s.done || accepted == drafted || s.next_token != s.draft[accepted]) break;
   }
   st_.stats.draft_tokens_accepted += accepted;
+  st_.stats.longest_accepted_draft = std::max(st_.stats.longest_accepted_draft, accepted);
+  if (drafted > 0 && !s.done) {
+    s.draft_limit = accepted == drafted ? std::min(2 * s.draft_limit, engine_->options_.lookup_draft_tokens)
+                                        : accepted + 1;
+  }
   // Rows after the last accepted token hold keys of a wrong guess: the next step overwrites them.
   s.kv.length = before + 1 + accepted;
   s.draft.clear();

@@ -252,10 +252,29 @@ TEST(EngineCacheTest, DraftsLeaveSampledOutputUnchanged) {
   plain.lookup_draft_tokens = 0;
   EngineStats stats;
   const std::vector<Completion> want = RunWorkload(model.get(), plain, w);
-  ExpectSame(want, RunWorkload(model.get(), Base(), w, &stats), "drafts of 4");
+  ExpectSame(want, RunWorkload(model.get(), Base(), w, &stats), "drafts of up to 8");
   EXPECT_GT(stats.draft_tokens_accepted, 0);
   // Fewer sequence-steps than the 2 × 47 of plain decoding.
   EXPECT_LT(stats.decode_rows, 2 * 47) << stats.draft_tokens_accepted << " of " << stats.draft_tokens;
+  // The draft limit grows past its start of 4 while a loop holds, up to the option: greedy
+  // decoding of a long answer, where the random weights settle into a repeating period.
+  Workload loop;
+  loop.calls.push_back(Ask(nullptr, "Repeat after me: one two three one two three one two three", 160));
+  loop.batches = {{0}};
+  const std::vector<Completion> loop_want = RunWorkload(model.get(), plain, loop);
+  EngineOptions long_drafts = Base();
+  long_drafts.lookup_draft_tokens = 16;
+  EngineStats long_stats;
+  ExpectSame(loop_want, RunWorkload(model.get(), long_drafts, loop, &long_stats), "drafts of up to 16");
+  EXPECT_GT(long_stats.longest_accepted_draft, 4) << long_stats.draft_tokens_accepted << " of " << long_stats.draft_tokens << " rows " << long_stats.decode_rows << " steps " << long_stats.decode_steps;
+  EXPECT_LE(long_stats.longest_accepted_draft, 16);
+  // A limit of 1 never feeds more than one guess per sequence and step.
+  EngineOptions one = Base();
+  one.lookup_draft_tokens = 1;
+  EngineStats one_stats;
+  ExpectSame(want, RunWorkload(model.get(), one, w, &one_stats), "drafts of 1");
+  EXPECT_LE(one_stats.longest_accepted_draft, 1);
+  EXPECT_LE(one_stats.draft_tokens, one_stats.decode_rows);
 }
 
 // A hit resumes with the right positions: the logits after a prefix hit equal a

@@ -35,6 +35,7 @@ struct Sequence {
   const float* logits = nullptr;  // [V] for the next sample (scratch owned by the run)
   int32_t next_token = -1;        // sampled, to feed to the next decode step
   std::vector<int32_t> draft;     // guessed tokens fed after next_token in this step
+  int64_t draft_limit = 0;        // the most tokens the next draft may hold (adapts, see Draft)
   bool done = false;
   bool stop_string_hit = false;
   Clock::time_point decode_start;

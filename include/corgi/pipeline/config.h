@@ -51,7 +51,7 @@ struct EngineConfig {
   int64_t vision_cache_mb = 256;   // image features kept for reuse; 0: off
   bool prefix_cache = true;        // prompts resume from earlier prompts' KV pages
   int64_t max_batch = 16;          // sequences decoded together; 1: one call at a time
-  int64_t lookup_draft_tokens = 4; // prompt-lookup guesses checked per decode step; 0: off
+  int64_t lookup_draft_tokens = 8; // most prompt-lookup guesses checked per decode step; 0: off
 };
 
 struct PipelineConfig {

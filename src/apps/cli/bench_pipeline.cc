@@ -11,7 +11,9 @@
 // an optimized run be compared token for token.
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -136,21 +138,42 @@ std::string TokensHash(const std::vector<int32_t>& tokens) {
   return HashBytes(tokens.data(), tokens.size() * sizeof(int32_t)).ToHex();
 }
 
-StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& image_path, bool naive, int64_t threads,
-                             int64_t lookup, const std::string& question) {
-  CORGI_ASSIGN_OR_RETURN(RgbImage decoded, DecodeImageFile(image_path));
-  const int64_t source_width = decoded.width, source_height = decoded.height;
-  RgbImage image = std::move(decoded);
-  if (image.width != 1024 || image.height != 768) {
-    CORGI_ASSIGN_OR_RETURN(image, ResizeBicubic(image, 768, 1024, ResamplePrecision::kTorchvision, nullptr));
+// What every run of the workload shares: the model (immutable, loaded once) and the image.
+struct Workload {
+  std::string model_dir, image_path, question;
+  std::unique_ptr<qwen3vl::Model> model;
+  RgbImage image;  // 1024×768
+  int64_t source_width = 0, source_height = 0;
+  int64_t threads = 0, lookup = -1;
+};
+
+StatusOr<Workload> LoadWorkload(const std::string& model_dir, const std::string& image_path,
+                                const std::string& question, int64_t threads, int64_t lookup) {
+  Workload w{model_dir, image_path, question};
+  w.threads = threads;
+  w.lookup = lookup;
+  CORGI_ASSIGN_OR_RETURN(w.image, DecodeImageFile(image_path));
+  w.source_width = w.image.width;
+  w.source_height = w.image.height;
+  if (w.image.width != 1024 || w.image.height != 768) {
+    CORGI_ASSIGN_OR_RETURN(w.image, ResizeBicubic(w.image, 768, 1024, ResamplePrecision::kTorchvision, nullptr));
   }
   StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(model_dir);
   if (!model.ok()) return model.status().WithContext("loading model '" + model_dir + "'");
+  w.model = std::move(*model);
+  return w;
+}
+
+// One run of the workload on a fresh engine (empty caches).
+StatusOr<nlohmann::json> Run(const Workload& w, bool naive) {
+  const std::string& model_dir = w.model_dir;
+  const std::string& image_path = w.image_path;
+  const RgbImage& image = w.image;
   EngineOptions options;
-  options.threads = threads;
-  if (lookup >= 0) options.lookup_draft_tokens = lookup;
+  options.threads = w.threads;
+  if (w.lookup >= 0) options.lookup_draft_tokens = w.lookup;
   if (naive) options = EngineOptions::Naive(options);
-  CORGI_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(model->get(), options));
+  CORGI_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(w.model.get(), options));
   pipeline::LocalVlm local(engine.get(), pipeline::LocalVlmOptions{model_dir});
   WorkloadVlm vlm(&local);
 
@@ -167,7 +190,7 @@ StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& im
   pipeline::Pipeline pipe(&vlm, ocr.get(), config);
 
   const auto t0 = Clock::now();
-  CORGI_ASSIGN_OR_RETURN(pipeline::Result result, pipe.Run(pipeline::Query{image_path, image, question}, nullptr, nullptr));
+  CORGI_ASSIGN_OR_RETURN(pipeline::Result result, pipe.Run(pipeline::Query{image_path, image, w.question}, nullptr, nullptr));
   const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (result.error.has_value()) return InternalError("the pinned workload did not parse: " + *result.error);
   const pipeline::Counts& n = result.counts;
@@ -186,8 +209,8 @@ StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& im
   out["image"] = {{"path", image_path},
                   {"width", image.width},
                   {"height", image.height},
-                  {"source_width", source_width},
-                  {"source_height", source_height}};
+                  {"source_width", w.source_width},
+                  {"source_height", w.source_height}};
   out["budgets"] = {{"reasoning", kReasoningTokens}, {"caption", kCaptionTokens}, {"synthesis", kSynthesisTokens}};
   out["wall_ms"] = wall_ms;
   for (const pipeline::PhaseTiming& t : result.timings) out["phases_ms"][t.phase] = t.ms;
@@ -225,6 +248,7 @@ StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& im
                    {"mean_decode_batch", s.decode_steps > 0 ? double(s.decode_rows) / s.decode_steps : 0.0},
                    {"draft_tokens", s.draft_tokens},
                    {"draft_tokens_accepted", s.draft_tokens_accepted},
+                   {"longest_accepted_draft", s.longest_accepted_draft},
                    {"kv_peak_pages", s.kv.peak_pages},
                    {"kv_page_bytes", s.kv.page_bytes},
                    {"peak_rss_mb", PeakRssMb()}};
@@ -235,13 +259,80 @@ StatusOr<nlohmann::json> Run(const std::string& model_dir, const std::string& im
   return out;
 }
 
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// Naive and optimized runs alternating (pair p runs naive first when p is even), so slow
+// drift of the machine (other load, clocks, page cache) falls on both modes alike; a VM's
+// run-to-run spread (±10 %) is why one pairing is not enough. Every run must generate
+// the same tokens (tokens_sha), or the comparison fails.
+StatusOr<nlohmann::json> Compare(const Workload& w, int64_t pairs) {
+  nlohmann::json out, runs = nlohmann::json::array();
+  std::map<std::string, std::vector<double>> walls;
+  std::map<std::string, std::map<std::string, std::vector<double>>> phases;
+  std::map<std::string, nlohmann::json> last;
+  for (int64_t p = 0; p < pairs; ++p) {
+    for (int i = 0; i < 2; ++i) {
+      const bool naive = (p % 2 == 0) == (i == 0);
+      CORGI_ASSIGN_OR_RETURN(nlohmann::json r, Run(w, naive));
+      const std::string mode = r["mode"];
+      std::fprintf(stderr, "pair %lld %s: %.0f ms\n", static_cast<long long>(p + 1), mode.c_str(),
+                   r["wall_ms"].get<double>());
+      walls[mode].push_back(r["wall_ms"]);
+      for (auto& [phase, ms] : r["phases_ms"].items()) phases[mode][phase].push_back(ms);
+      runs.push_back({{"pair", p + 1},
+                      {"mode", mode},
+                      {"wall_ms", r["wall_ms"]},
+                      {"phases_ms", r["phases_ms"]},
+                      {"tokens_sha", r["tokens_sha"]}});
+      last[mode] = std::move(r);
+    }
+  }
+  const std::string sha = last["naive"]["tokens_sha"];
+  bool equal = true;
+  for (const auto& r : runs) equal = equal && r["tokens_sha"] == sha;
+  out["model"] = w.model_dir;
+  out["mode"] = "compare";
+  out["pairs"] = pairs;
+  out["lookup_draft_tokens"] = last["optimized"]["lookup_draft_tokens"];
+  out["threads"] = last["optimized"]["threads"];
+  out["image"] = last["optimized"]["image"];
+  out["budgets"] = last["optimized"]["budgets"];
+  std::vector<double> pair_ratios;
+  for (int64_t p = 0; p < pairs; ++p) pair_ratios.push_back(walls["optimized"][p] / walls["naive"][p]);
+  for (const char* mode : {"naive", "optimized"}) {
+    nlohmann::json m;
+    m["wall_ms"] = walls[mode];
+    m["wall_ms_median"] = Median(walls[mode]);
+    for (auto& [phase, v] : phases[mode]) m["phases_ms_median"][phase] = Median(v);
+    m["totals"] = last[mode]["totals"];
+    m["calls"] = last[mode]["calls"];
+    out[mode] = std::move(m);
+  }
+  out["ratio_of_medians"] = Median(walls["optimized"]) / Median(walls["naive"]);
+  out["pair_ratios"] = pair_ratios;
+  out["image_prefix_tokens"] = last["optimized"]["image_prefix_tokens"];
+  out["synthesis_image_prefix_reuse"] = last["optimized"]["synthesis_image_prefix_reuse"];
+  out["tokens_sha"] = sha;
+  out["tokens_equal"] = equal;
+  out["peak_rss_mb"] = PeakRssMb();  // of the whole process: both modes
+  out["runs"] = std::move(runs);
+  return out;
+}
+
 }  // namespace
 
 int BenchPipeline(int argc, char** argv) {
-  FlagParser flags("corgi bench pipeline --model DIR [--naive] [--image PATH] [flags]",
+  FlagParser flags("corgi bench pipeline --model DIR [--naive | --compare [--pairs N]] [--image PATH] [flags]",
                    "The standard CoRGI workload (DESIGN.md) in optimized or naive mode; prints JSON.");
   std::string* dir = flags.String("model", "", "checkpoint directory");
   bool* naive = flags.Bool("naive", "no caches, one call at a time");
+  bool* compare = flags.Bool("compare", "run naive and optimized alternately --pairs times; medians and their ratio");
+  int64_t* pairs = flags.Int("pairs", 3, "with --compare: how many naive/optimized pairs");
   std::string* image = flags.String("image", "../shared/data/images/llama_cpp_mtmd/test-1.jpeg",
                                     "the image (resized to 1024x768 when it is another size)");
   std::string* question = flags.String("question", "What is shown in this picture?", "the question");
@@ -253,7 +344,12 @@ int BenchPipeline(int argc, char** argv) {
     std::fprintf(stderr, "error: --model is required\n");
     return 2;
   }
-  StatusOr<nlohmann::json> j = Run(*dir, *image, *naive, *threads, *lookup, *question);
+  if (*compare && (*naive || *pairs < 1)) {
+    std::fprintf(stderr, "error: --compare runs both modes (no --naive) and needs --pairs >= 1\n");
+    return 2;
+  }
+  StatusOr<Workload> w = LoadWorkload(*dir, *image, *question, *threads, *lookup);
+  StatusOr<nlohmann::json> j = !w.ok() ? StatusOr<nlohmann::json>(w.status()) : *compare ? Compare(*w, *pairs) : Run(*w, *naive);
   if (!j.ok()) {
     std::fprintf(stderr, "error: %s\n", j.status().ToString().c_str());
     return 1;
@@ -266,6 +362,10 @@ int BenchPipeline(int argc, char** argv) {
       std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
       return 1;
     }
+  }
+  if (*compare && !(*j)["tokens_equal"].get<bool>()) {
+    std::fprintf(stderr, "error: the runs generated different tokens (see runs[].tokens_sha)\n");
+    return 1;
   }
   return 0;
 }
