@@ -315,6 +315,7 @@ StatusOr<nlohmann::json> Compare(const Workload& w, int64_t pairs) {
   }
   out["ratio_of_medians"] = Median(walls["optimized"]) / Median(walls["naive"]);
   out["pair_ratios"] = pair_ratios;
+  out["pair_ratio_median"] = Median(pair_ratios);
   out["image_prefix_tokens"] = last["optimized"]["image_prefix_tokens"];
   out["synthesis_image_prefix_reuse"] = last["optimized"]["synthesis_image_prefix_reuse"];
   out["tokens_sha"] = sha;
