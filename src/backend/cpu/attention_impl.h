@@ -23,25 +23,37 @@ inline float ExpScalar(float x) {
   return lanes[0];
 }
 
-// acc[d0 .. d0 + G·L) = acc·corr + Σ_j p[j]·v_j[d0 ..], j ascending. `n` < L marks one
-// partial vector (G == 1) at the end of head_dim.
-template <class S, int G>
-inline void AccumulateValues(float* acc, const float* v, int64_t ldv, const float* p, int64_t count,
-                             float corr, int64_t d0, int n) {
+// For each of R rows: acc_r[d0 .. d0 + G·L) = acc_r·corr_r + Σ_j p_r[j]·v_j[d0 ..], j
+// ascending. `n` < L marks one partial vector (G == 1) at the end of head_dim. The R rows
+// share each loaded value vector; every row's own sums run in the same order as with R = 1.
+template <class S, int G, int R>
+inline void AccumulateValues(float* const* acc, const float* v, int64_t ldv, const float* const* p,
+                             int64_t count, const float* corr, int64_t d0, int n) {
   using V = typename S::V;
   constexpr int L = S::kLanes;
-  V a[G];
-  const V c = S::Set1(corr);
+  V a[R][G];
 #pragma GCC unroll 8
-  for (int g = 0; g < G; ++g) a[g] = S::Mul(S::LoadN(acc + d0 + g * L, n), c);
+  for (int r = 0; r < R; ++r) {
+    const V c = S::Set1(corr[r]);
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) a[r][g] = S::Mul(S::LoadN(acc[r] + d0 + g * L, n), c);
+  }
   for (int64_t j = 0; j < count; ++j) {
-    const V pj = S::Set1(p[j]);
     const float* row = v + j * ldv + d0;
+    V vj[G];
 #pragma GCC unroll 8
-    for (int g = 0; g < G; ++g) a[g] = S::Fma(pj, S::LoadN(row + g * L, n), a[g]);
+    for (int g = 0; g < G; ++g) vj[g] = S::LoadN(row + g * L, n);
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+      const V pj = S::Set1(p[r][j]);
+#pragma GCC unroll 8
+      for (int g = 0; g < G; ++g) a[r][g] = S::Fma(pj, vj[g], a[r][g]);
+    }
   }
 #pragma GCC unroll 8
-  for (int g = 0; g < G; ++g) S::StoreN(acc + d0 + g * L, a[g], n);
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 8
+    for (int g = 0; g < G; ++g) S::StoreN(acc[r] + d0 + g * L, a[r][g], n);
 }
 
 struct RowState {
@@ -49,50 +61,66 @@ struct RowState {
   float sum;
 };
 
-// One query row against one key block: kt [hd, kBlock] transposed keys, v points at the
-// block's first value row, `visible` keys of the block are unmasked.
-template <class S>
-inline void AttendBlock(const float* q, const float* kt, const float* v, int64_t ldv, int64_t hd,
-                        int64_t visible, float scale, RowState* st, float* acc) {
+// R query rows against one key block: kt [hd, kBlock] transposed keys, v points at the
+// block's first value row, `visible` keys of the block are unmasked for every row. Rows
+// are independent — row r's result is bitwise what it gets with R = 1 — and share each
+// loaded key and value vector, which halves the loads per FMA at R = 4.
+template <class S, int R>
+inline void AttendBlock(const float* const* q, const float* kt, const float* v, int64_t ldv, int64_t hd,
+                        int64_t visible, float scale, RowState* const* st, float* const* acc) {
   using V = typename S::V;
   constexpr int L = S::kLanes;
   constexpr int64_t kBlock = internal::kAttentionKeyBlock;
   constexpr int kChunks = static_cast<int>(kBlock / L);
-  alignas(64) float p[kBlock];
-  V s[kChunks];
+  alignas(64) float p[R][kBlock];
+  V s[R][kChunks];
 #pragma GCC unroll 16
-  for (int c = 0; c < kChunks; ++c) s[c] = S::Zero();
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 16
+    for (int c = 0; c < kChunks; ++c) s[r][c] = S::Zero();
   for (int64_t d = 0; d < hd; ++d) {
-    const V qd = S::Set1(q[d]);
     const float* kd = kt + d * kBlock;
+    V k[kChunks];
 #pragma GCC unroll 16
-    for (int c = 0; c < kChunks; ++c) s[c] = S::Fma(qd, S::Load(kd + c * L), s[c]);
+    for (int c = 0; c < kChunks; ++c) k[c] = S::Load(kd + c * L);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const V qd = S::Set1(q[r][d]);
+#pragma GCC unroll 16
+      for (int c = 0; c < kChunks; ++c) s[r][c] = S::Fma(qd, k[c], s[r][c]);
+    }
   }
   const V vscale = S::Set1(scale);
+  float corr[R];
+  const float* prow[R];
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 16
-  for (int c = 0; c < kChunks; ++c) S::Store(p + c * L, S::Mul(s[c], vscale));
-  for (int64_t j = visible; j < kBlock; ++j) p[j] = -std::numeric_limits<float>::infinity();
-  V vmax = S::Load(p);
+    for (int c = 0; c < kChunks; ++c) S::Store(p[r] + c * L, S::Mul(s[r][c], vscale));
+    for (int64_t j = visible; j < kBlock; ++j) p[r][j] = -std::numeric_limits<float>::infinity();
+    V vmax = S::Load(p[r]);
 #pragma GCC unroll 16
-  for (int c = 1; c < kChunks; ++c) vmax = S::Max(vmax, S::Load(p + c * L));
-  const float block_max = S::ReduceMax(vmax);
-  const float new_max = block_max > st->max ? block_max : st->max;
-  const float corr = ExpScalar<S>(st->max - new_max);  // 0 on the first block (max = −inf)
-  const V m = S::Set1(new_max);
-  V vsum = S::Zero();
+    for (int c = 1; c < kChunks; ++c) vmax = S::Max(vmax, S::Load(p[r] + c * L));
+    const float block_max = S::ReduceMax(vmax);
+    const float new_max = block_max > st[r]->max ? block_max : st[r]->max;
+    corr[r] = ExpScalar<S>(st[r]->max - new_max);  // 0 on the first block (max = −inf)
+    const V m = S::Set1(new_max);
+    V vsum = S::Zero();
 #pragma GCC unroll 16
-  for (int c = 0; c < kChunks; ++c) {
-    const V e = S::Exp(S::Sub(S::Load(p + c * L), m));  // masked keys give exactly 0
-    S::Store(p + c * L, e);
-    vsum = S::Add(vsum, e);
+    for (int c = 0; c < kChunks; ++c) {
+      const V e = S::Exp(S::Sub(S::Load(p[r] + c * L), m));  // masked keys give exactly 0
+      S::Store(p[r] + c * L, e);
+      vsum = S::Add(vsum, e);
+    }
+    st[r]->sum = st[r]->sum * corr[r] + S::ReduceAdd(vsum);
+    st[r]->max = new_max;
+    prow[r] = p[r];
   }
-  st->sum = st->sum * corr + S::ReduceAdd(vsum);
-  st->max = new_max;
   int64_t d0 = 0;
   for (; d0 + 4 * L <= hd; d0 += 4 * L)
-    AccumulateValues<S, 4>(acc, v, ldv, p, visible, corr, d0, L);
-  for (; d0 + L <= hd; d0 += L) AccumulateValues<S, 1>(acc, v, ldv, p, visible, corr, d0, L);
-  if (d0 < hd) AccumulateValues<S, 1>(acc, v, ldv, p, visible, corr, d0, static_cast<int>(hd - d0));
+    AccumulateValues<S, 4, R>(acc, v, ldv, prow, visible, corr, d0, L);
+  for (; d0 + L <= hd; d0 += L) AccumulateValues<S, 1, R>(acc, v, ldv, prow, visible, corr, d0, L);
+  if (d0 < hd) AccumulateValues<S, 1, R>(acc, v, ldv, prow, visible, corr, d0, static_cast<int>(hd - d0));
 }
 
 // Work item: query rows [q_begin, q_end) of the query heads sharing kv head `kv_head`.
@@ -129,13 +157,40 @@ void Attention(const internal::AttentionArgs& a, int64_t kv_head, int64_t q_begi
     for (int64_t d = 0; d < hd; ++d) {
       for (int64_t j = count; j < kBlock; ++j) kt[d * kBlock + j] = 0.0f;
     }
-    for (int64_t r = 0; r < rows; ++r) {
+    // Rows of the item in groups of kRowGroup while they see the same keys of this block
+    // (always without a causal mask), else one at a time.
+    constexpr int kRowGroup = 4;
+    auto visible_keys = [&](int64_t r) {
       const int64_t qi = q_begin + r / group;
       int64_t visible = count;
       if (prm.causal && prm.past + qi + 1 - j0 < visible) visible = prm.past + qi + 1 - j0;
-      if (visible <= 0) continue;
-      const float* q = a.q + qi * a.ldq + (kv_head * group + r % group) * hd;
-      AttendBlock<S>(q, kt, vb, hd, hd, visible, prm.scale, &state[r], acc + r * hd);
+      return visible;
+    };
+    auto query = [&](int64_t r) {
+      return a.q + (q_begin + r / group) * a.ldq + (kv_head * group + r % group) * hd;
+    };
+    for (int64_t r = 0; r < rows;) {
+      const int64_t visible = visible_keys(r);
+      if (r + kRowGroup <= rows && visible_keys(r + kRowGroup - 1) == visible && visible > 0) {
+        const float* q[kRowGroup];
+        RowState* st[kRowGroup];
+        float* out[kRowGroup];
+        for (int i = 0; i < kRowGroup; ++i) {
+          q[i] = query(r + i);
+          st[i] = &state[r + i];
+          out[i] = acc + (r + i) * hd;
+        }
+        AttendBlock<S, kRowGroup>(q, kt, vb, hd, hd, visible, prm.scale, st, out);
+        r += kRowGroup;
+        continue;
+      }
+      if (visible > 0) {
+        const float* q[1] = {query(r)};
+        RowState* st[1] = {&state[r]};
+        float* out[1] = {acc + r * hd};
+        AttendBlock<S, 1>(q, kt, vb, hd, hd, visible, prm.scale, st, out);
+      }
+      ++r;
     }
   }
   for (int64_t r = 0; r < rows; ++r) {

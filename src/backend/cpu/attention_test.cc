@@ -129,6 +129,31 @@ TEST(AttentionTest, PrefillEqualsDecodeBitwise) {
   }
 }
 
+// Without a mask, query rows go through the kernel in groups of four; each row's output
+// is bitwise the one it gets alone (vision attention, and any number of rows), on every
+// path, including a head_dim with a partial vector and a key count off the 64-key blocks.
+TEST(AttentionTest, NonCausalRowsEqualSingleRowsBitwise) {
+  for (int64_t hd : {int64_t{64}, int64_t{72}}) {
+    const int64_t sq = 13, skv = 150, nh = 4, nkv = 2, ld = nh * hd, ldkv = nkv * hd;
+    std::vector<float> q = RandomVector(sq * ld, 15, -3, 3);
+    std::vector<float> k = RandomVector(skv * ldkv, 16, -3, 3);
+    std::vector<float> v = RandomVector(skv * ldkv, 17);
+    const AttentionParams p{nh, nkv, hd, 0.125f, false, 0};
+    for (KernelPath path : testing::AllPaths()) {
+      ScopedPath scope(path);
+      std::vector<float> all(sq * ld);
+      Attention({q.data(), ld}, {k.data(), ldkv}, {v.data(), ldkv}, sq, skv, p, {all.data(), ld}, nullptr);
+      for (int64_t i = 0; i < sq; ++i) {
+        std::vector<float> one(ld);
+        Attention({q.data() + i * ld, ld}, {k.data(), ldkv}, {v.data(), ldkv}, 1, skv, p, {one.data(), ld},
+                  nullptr);
+        EXPECT_TRUE(testing::BitwiseEqual(one.data(), all.data() + i * ld, ld))
+            << KernelPathName(path) << " hd " << hd << " row " << i;
+      }
+    }
+  }
+}
+
 // Keys and values scattered over pages (in shuffled page order, with padding rows) give
 // the same output bitwise as the contiguous rows, for page sizes that do and do not
 // divide the 64-key block, in prefill and decode.
