@@ -49,6 +49,22 @@ void Run(const internal::AttentionArgs& args, ThreadPool* pool) {
   });
 }
 
+// The fields both entry points share; keys and values are filled in by the caller.
+internal::AttentionArgs CommonArgs(RowsView q, int64_t ldk, int64_t ldv, int64_t sq, int64_t skv,
+                                   const AttentionParams& params, MutableRowsView out) {
+  internal::AttentionArgs args;
+  args.q = q.data;
+  args.out = out.data;
+  args.ldq = q.ld;
+  args.ldk = ldk;
+  args.ldv = ldv;
+  args.ldo = out.ld;
+  args.sq = sq;
+  args.skv = skv;
+  args.p = params;
+  return args;
+}
+
 }  // namespace
 
 void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
@@ -59,18 +75,9 @@ void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
       << "Attention: causal with past " << params.past << " and " << sq
       << " queries needs at least " << params.past + sq << " keys, got " << skv;
   if (sq == 0) return;
-  internal::AttentionArgs args;
-  args.q = q.data;
+  internal::AttentionArgs args = CommonArgs(q, k.ld, v.ld, sq, skv, params, out);
   args.k = k.data;
   args.v = v.data;
-  args.out = out.data;
-  args.ldq = q.ld;
-  args.ldk = k.ld;
-  args.ldv = v.ld;
-  args.ldo = out.ld;
-  args.sq = sq;
-  args.skv = skv;
-  args.p = params;
   Run(args, pool);
 }
 
@@ -84,16 +91,7 @@ void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, in
       << "AttentionPaged: causal with past " << params.past << " and " << sq
       << " queries needs at least " << params.past + sq << " keys, got " << skv;
   if (sq == 0) return;
-  internal::AttentionArgs args;
-  args.q = q.data;
-  args.out = out.data;
-  args.ldq = q.ld;
-  args.ldk = k.ld;
-  args.ldv = v.ld;
-  args.ldo = out.ld;
-  args.sq = sq;
-  args.skv = skv;
-  args.p = params;
+  internal::AttentionArgs args = CommonArgs(q, k.ld, v.ld, sq, skv, params, out);
   args.k_pages = k.pages;
   args.v_pages = v.pages;
   args.page_rows = k.page_rows;
