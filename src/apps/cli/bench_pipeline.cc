@@ -13,8 +13,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <map>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -258,7 +258,6 @@ StatusOr<nlohmann::json> Run(const Workload& w, bool naive) {
   out["tokens_sha"] = TokensHash(all_tokens);
   return out;
 }
-
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());

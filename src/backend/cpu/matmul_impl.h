@@ -140,7 +140,6 @@ void MatMulColumns(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end
 // sums, so every choice below gives bitwise the same y.
 template <class S, class W, int MR_MAX, int ACC>
 void MatMulTyped(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end) {
-  static_assert(MR_MAX >= 1 && MR_MAX <= 6, "row tiles of 1..6");
   constexpr auto nr = [](int rows) { return ACC / rows < 8 ? ACC / rows : 8; };
   switch (a.m < MR_MAX ? a.m : MR_MAX) {
     case 1:
