@@ -1,6 +1,6 @@
 # Enforces DESIGN.md's layering at configure time: a file in layer L may include
 # corgi headers only from L itself or from layers below it. A violation stops the build.
-set(CORGI_LAYER_ORDER core backend io tokenizer image model engine pipeline apps)
+set(CORGI_LAYER_ORDER core backend io tokenizer image model engine pipeline service apps)
 # io, tokenizer and image sit side by side: none of them may include another.
 set(CORGI_LAYER_RANK_core 0)
 set(CORGI_LAYER_RANK_backend 1)
@@ -10,7 +10,8 @@ set(CORGI_LAYER_RANK_image 2)
 set(CORGI_LAYER_RANK_model 3)
 set(CORGI_LAYER_RANK_engine 4)
 set(CORGI_LAYER_RANK_pipeline 5)
-set(CORGI_LAYER_RANK_apps 6)
+set(CORGI_LAYER_RANK_service 6)
+set(CORGI_LAYER_RANK_apps 7)
 
 function(corgi_layer_of path out)
   set(result "")

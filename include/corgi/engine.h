@@ -18,10 +18,19 @@
 // sampling a request yields the same tokens alone, in any batch, with or without a cache
 // hit (tests assert it bitwise on the logits).
 //
+// Scheduling: one long-lived loop thread owns the model's mutable state and runs
+// everything. Callers on any thread Submit requests and Wait on (or stream, via
+// Request::on_token, or Cancel) the returned handle; the loop admits new requests
+// between decode steps, so requests of different callers decode together as one batch.
+//
+//   std::shared_ptr<PendingCompletion> p = engine->Submit(request);
+//   ... p->Cancel();                       // from any thread; frees its KV pages at once
+//   StatusOr<Completion> c = p->Wait();
+//
 // Ownership: the Engine borrows the Model (which must outlive it) and owns all mutable
-// state: KV pages, caches, scratch, the thread pool. Thread-safety: Generate and
-// GenerateBatch serialize callers internally (one batch runs at a time); Stats is safe
-// to call anytime.
+// state: KV pages, caches, scratch, the thread pool, the loop thread (joined by the
+// destructor, which cancels what is still running). Thread-safety: every method may be
+// called from any thread; Stats never waits behind a running step.
 // Failures: bad requests (prompt longer than the context, undecodable image, image token
 // count mismatch) return InvalidArgument/OutOfRange before any model work; the engine
 // never aborts on user input.
@@ -31,9 +40,11 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "corgi/core/cancel.h"
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/engine/constraint.h"
@@ -76,7 +87,11 @@ struct Request {
   Constraint constraint;                  // grammar the completion must satisfy (none by default)
   // Called for each generated token with the text it completes (may be empty while a
   // multi-byte character is pending). Return false to stop generation (reason kStop).
+  // Runs on the engine's loop thread: keep it short and never call the engine from it.
   std::function<bool(int32_t token, const std::string& text_piece)> on_token;
+  // Cancelled → the request ends at the next step boundary with a Cancelled status and
+  // its KV pages are freed (a client hung up, a deadline passed).
+  std::optional<CancelToken> cancel;
   // Copy the logits the first token is sampled from (before any constraint mask) into
   // Completion::prefill_logits — for tests and debugging.
   bool keep_prefill_logits = false;
@@ -160,6 +175,9 @@ struct KvStats {
 };
 
 struct EngineStats {
+  int64_t queued = 0;           // submitted, not yet admitted to the batch (now)
+  int64_t active = 0;           // sequences being decoded (now)
+  int64_t cancelled = 0;        // requests ended by Cancel or their CancelToken
   int64_t requests = 0;
   int64_t prompt_tokens = 0;
   int64_t generated_tokens = 0;
@@ -176,17 +194,44 @@ struct EngineStats {
   KvStats kv;
 };
 
+// A submitted request: wait for its completion, or cancel it. Shared between the caller
+// and the engine's loop; thread-safe.
+class PendingCompletion {
+ public:
+  // Blocks until the request ends. The completion, or its failure: a bad request's
+  // InvalidArgument/OutOfRange, Cancelled after Cancel. Call once (it moves the result).
+  StatusOr<Completion> Wait();
+  // Waits at most `ms` milliseconds; true when the request has ended.
+  bool WaitFor(int64_t ms);
+  bool done() const;
+  // Ends the request at the next step boundary (Wait then returns Cancelled). Idempotent;
+  // a request that already ended keeps its result.
+  void Cancel();
+
+  struct Shared;  // private to the engine
+  explicit PendingCompletion(std::shared_ptr<Shared> shared) : shared_(std::move(shared)) {}
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
 class Engine {
  public:
   // The engine for one model. InvalidArgument for nonsensical options.
   static StatusOr<std::unique_ptr<Engine>> Create(const qwen3vl::Model* model, const EngineOptions& options);
   ~Engine();
 
+  // Queues the request (copied) for the loop and returns at once. Requests submitted in
+  // one SubmitBatch call are taken up together: their uncached images go through the
+  // vision tower in one pass. Up to max_batch sequences decode together (more wait for a
+  // slot, as do sequences whose KV pages do not fit yet); a bad request fails alone.
+  std::shared_ptr<PendingCompletion> Submit(Request request);
+  std::vector<std::shared_ptr<PendingCompletion>> SubmitBatch(std::vector<Request> requests);
+
+  // Conveniences over Submit/Wait.
   StatusOr<Completion> Generate(const Request& request);
-  // Runs the requests together: images not in the vision cache go through the tower in
-  // one pass, prompts resume from the prefix cache, and up to max_batch sequences decode
-  // together (more wait for a slot, as do sequences whose KV pages do not fit yet). One
-  // result per request, in order; a bad request fails alone.
+  // One result per request, in order (max_batch 1: one after another, each with its
+  // own vision pass).
   std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests);
   EngineStats Stats() const;
   const EngineOptions& options() const { return options_; }
@@ -202,7 +247,7 @@ class Engine {
   VisionPreprocessParams preprocess_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<State> state_;
-  mutable std::mutex mutex_;
+  friend class Scheduler;
   friend class BatchRun;
 };
 

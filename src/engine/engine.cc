@@ -90,8 +90,33 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
   return e;
 }
 
+// INTERIM: synchronous Submit until the scheduler loop lands.
+struct PendingCompletion::Shared {
+  std::optional<StatusOr<Completion>> result;
+};
+StatusOr<Completion> PendingCompletion::Wait() { return std::move(*shared_->result); }
+bool PendingCompletion::WaitFor(int64_t) { return true; }
+bool PendingCompletion::done() const { return true; }
+void PendingCompletion::Cancel() {}
+
+static std::mutex g_interim_mutex;
+
+std::shared_ptr<PendingCompletion> Engine::Submit(Request request) {
+  return std::move(SubmitBatch({std::move(request)})[0]);
+}
+std::vector<std::shared_ptr<PendingCompletion>> Engine::SubmitBatch(std::vector<Request> requests) {
+  std::vector<StatusOr<Completion>> done = GenerateBatch(requests);
+  std::vector<std::shared_ptr<PendingCompletion>> out;
+  for (auto& d : done) {
+    auto sh = std::make_shared<PendingCompletion::Shared>();
+    sh->result.emplace(std::move(d));
+    out.push_back(std::make_shared<PendingCompletion>(sh));
+  }
+  return out;
+}
+
 EngineStats Engine::Stats() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(g_interim_mutex);
   const State& st = *state_;
   EngineStats s = st.stats;
   if (st.vision != nullptr) s.vision_cache = st.vision->stats();
@@ -106,12 +131,12 @@ EngineStats Engine::Stats() const {
 }
 
 StatusOr<Completion> Engine::Generate(const Request& request) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(g_interim_mutex);
   return std::move(BatchRun(this, {&request}).Run()[0]);
 }
 
 std::vector<StatusOr<Completion>> Engine::GenerateBatch(const std::vector<Request>& requests) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::mutex> lock(g_interim_mutex);
   std::vector<StatusOr<Completion>> out;
   if (options_.max_batch == 1) {
     // One request at a time, each with its own vision pass.

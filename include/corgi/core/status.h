@@ -27,6 +27,8 @@ enum class StatusCode {
   kResourceExhausted,   // out of memory or budget
   kIoError,             // the OS refused (open, read, mmap, write)
   kInternal,            // a bug surfaced as a status
+  kCancelled,           // the caller (or a disconnected client) cancelled the work
+  kDeadlineExceeded,    // the work ran past its deadline and was cancelled
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -62,6 +64,8 @@ Status FailedPreconditionError(std::string message);
 Status ResourceExhaustedError(std::string message);
 Status IoError(std::string message);
 Status InternalError(std::string message);
+Status CancelledError(std::string message);
+Status DeadlineExceededError(std::string message);
 
 // Holds either a value or a non-OK Status.
 template <typename T>

@@ -11,8 +11,10 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "corgi/core/cancel.h"
 #include "corgi/image/image.h"
 #include "corgi/pipeline/config.h"
 #include "corgi/pipeline/ocr.h"
@@ -25,12 +27,17 @@ struct Query {
   std::string image_path;  // for the record
   RgbImage image;
   std::string question;
+  // Cancelled → the running model call ends at its next step and Run returns Cancelled.
+  std::optional<CancelToken> cancel;
 };
 
 // A streaming event (PIPELINE.md "Streaming events"): `type` such as "pipeline_start",
 // "phase_start", "phase_end", "chain_of_thought", "step", "fallback_boxes", "warning",
-// "evidence", "answer", "key_evidence", "pipeline_end", "error"; `json` is the event's
-// payload as a JSON object text (one line).
+// "evidence", "answer", "key_evidence", "pipeline_end", "error", and "delta" (text of the
+// chain of thought or the synthesis as it is generated: {"phase", "text"}); `json` is the
+// event's payload as a JSON object text (one line). Delta events come from the engine's
+// thread while the query's thread waits for that call, so a sink is never called
+// concurrently by one Run.
 struct Event {
   std::string type;
   std::string json;

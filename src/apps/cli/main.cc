@@ -15,6 +15,7 @@ struct Command {
 const Command kCommands[] = {
     {"ask", corgi::cli::RunAsk, "answer a question about an image with grounded reasoning (CoRGI)"},
     {"batch", corgi::cli::RunBatch, "run CoRGI over a file of (image, question) items; resumable"},
+    {"serve", corgi::cli::RunServe, "HTTP server: CoRGI API with live events, OpenAI-compatible chat, web page"},
     {"make-model", corgi::cli::RunMakeModel, "write a synthetic Qwen3-VL checkpoint (random weights)"},
     {"inspect", corgi::cli::RunInspect, "describe a checkpoint: architecture, parameters, memory"},
     {"tokenize", corgi::cli::RunTokenize, "text on stdin -> token ids as JSON (--decode: the reverse)"},

@@ -1,0 +1,1 @@
+// Filled in by the service-layer change.
