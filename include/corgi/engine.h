@@ -56,6 +56,8 @@
 
 namespace corgi {
 
+class Scheduler;  // engine/scheduler.h
+
 struct ContentPart {
   enum class Kind { kText, kImage };
   Kind kind = Kind::kText;
@@ -247,8 +249,8 @@ class Engine {
   VisionPreprocessParams preprocess_;
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<State> state_;
+  std::unique_ptr<Scheduler> scheduler_;  // last: stopped first
   friend class Scheduler;
-  friend class BatchRun;
 };
 
 }  // namespace corgi

@@ -4,7 +4,7 @@
 
 #include "corgi/core/log.h"
 #include "corgi/engine/prompt.h"
-#include "engine/batch_run.h"
+#include "engine/scheduler.h"
 #include "engine/engine_state.h"
 
 namespace corgi {
@@ -44,7 +44,7 @@ EngineOptions EngineOptions::Naive(EngineOptions base) {
 
 Engine::Engine(const qwen3vl::Model* model, const EngineOptions& options)
     : model_(model), options_(options), state_(new State) {}
-Engine::~Engine() = default;
+Engine::~Engine() { scheduler_.reset(); }  // the loop stops before the state it uses goes
 
 StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, const EngineOptions& options) {
   if (model == nullptr) return InvalidArgumentError("no model");
@@ -87,65 +87,38 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
                   << options.kv_page_tokens << " tokens), prefix cache " << (options.prefix_cache ? "on" : "off")
                   << ", vision cache " << options.vision_cache_bytes / 1e6 << " MB, batch " << options.max_batch
                   << ", " << e->pool_->num_threads() << " threads";
+  e->scheduler_ = std::make_unique<Scheduler>(e.get());
   return e;
 }
 
-// INTERIM: synchronous Submit until the scheduler loop lands.
-struct PendingCompletion::Shared {
-  std::optional<StatusOr<Completion>> result;
-};
-StatusOr<Completion> PendingCompletion::Wait() { return std::move(*shared_->result); }
-bool PendingCompletion::WaitFor(int64_t) { return true; }
-bool PendingCompletion::done() const { return true; }
-void PendingCompletion::Cancel() {}
-
-static std::mutex g_interim_mutex;
-
 std::shared_ptr<PendingCompletion> Engine::Submit(Request request) {
-  return std::move(SubmitBatch({std::move(request)})[0]);
+  std::vector<Request> one;
+  one.push_back(std::move(request));
+  return std::move(SubmitBatch(std::move(one))[0]);
 }
+
 std::vector<std::shared_ptr<PendingCompletion>> Engine::SubmitBatch(std::vector<Request> requests) {
-  std::vector<StatusOr<Completion>> done = GenerateBatch(requests);
-  std::vector<std::shared_ptr<PendingCompletion>> out;
-  for (auto& d : done) {
-    auto sh = std::make_shared<PendingCompletion::Shared>();
-    sh->result.emplace(std::move(d));
-    out.push_back(std::make_shared<PendingCompletion>(sh));
+  std::vector<std::shared_ptr<PendingCompletion::Shared>> group;
+  std::vector<std::shared_ptr<PendingCompletion>> handles;
+  for (Request& r : requests) {
+    auto shared = std::make_shared<PendingCompletion::Shared>();
+    if (r.cancel) shared->cancel = *r.cancel;
+    shared->request = std::move(r);
+    handles.push_back(std::make_shared<PendingCompletion>(shared));
+    group.push_back(std::move(shared));
   }
-  return out;
+  scheduler_->Submit(std::move(group));
+  return handles;
 }
 
-EngineStats Engine::Stats() const {
-  std::lock_guard<std::mutex> lock(g_interim_mutex);
-  const State& st = *state_;
-  EngineStats s = st.stats;
-  if (st.vision != nullptr) s.vision_cache = st.vision->stats();
-  s.prefix_cache = st.prefix->stats();
-  s.kv.page_tokens = st.kv->page_rows();
-  s.kv.page_bytes = st.kv->page_bytes();
-  s.kv.max_pages = st.kv->max_pages();
-  s.kv.pages_in_use = st.kv->pages_in_use();
-  s.kv.peak_pages = st.prefix->peak_pages();
-  s.kv.pages_allocated = st.kv->pages_allocated();
-  return s;
-}
+EngineStats Engine::Stats() const { return scheduler_->Stats(); }
 
-StatusOr<Completion> Engine::Generate(const Request& request) {
-  std::lock_guard<std::mutex> lock(g_interim_mutex);
-  return std::move(BatchRun(this, {&request}).Run()[0]);
-}
+StatusOr<Completion> Engine::Generate(const Request& request) { return Submit(request)->Wait(); }
 
 std::vector<StatusOr<Completion>> Engine::GenerateBatch(const std::vector<Request>& requests) {
-  std::lock_guard<std::mutex> lock(g_interim_mutex);
   std::vector<StatusOr<Completion>> out;
-  if (options_.max_batch == 1) {
-    // One request at a time, each with its own vision pass.
-    for (const Request& r : requests) out.push_back(std::move(BatchRun(this, {&r}).Run()[0]));
-    return out;
-  }
-  std::vector<const Request*> all;
-  for (const Request& r : requests) all.push_back(&r);
-  return BatchRun(this, all).Run();
+  for (auto& pending : SubmitBatch(requests)) out.push_back(pending->Wait());
+  return out;
 }
 
 }  // namespace corgi

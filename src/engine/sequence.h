@@ -1,4 +1,4 @@
-// Private: one request's life inside a GenerateBatch call (BatchRun).
+// Private: one request's life inside the engine's scheduler loop.
 #pragma once
 
 #include <chrono>
@@ -18,8 +18,8 @@ namespace corgi {
 struct Sequence {
   using Clock = std::chrono::steady_clock;
 
-  size_t index = 0;  // position in the batch's requests
-  const Request* request = nullptr;
+  std::shared_ptr<PendingCompletion::Shared> shared;  // where the result goes
+  const Request* request = nullptr;                   // &shared->request
   Status status;     // the first error; the sequence stops at it
   bool use_caches = true;  // false when an observer must see every stage computed
 
@@ -36,12 +36,14 @@ struct Sequence {
   int32_t next_token = -1;        // sampled, to feed to the next decode step
   std::vector<int32_t> draft;     // guessed tokens fed after next_token in this step
   int64_t draft_limit = 0;        // the most tokens the next draft may hold (adapts, see Draft)
-  bool done = false;
+  bool done = false;      // no more tokens will be generated
+  bool finished = false;  // Finish ran: pages released, ready to deliver
   bool stop_string_hit = false;
   Clock::time_point decode_start;
   Completion out;
 
   bool ok() const { return status.ok(); }
+  bool cancelled() const;  // the request's CancelToken fired (scheduler_loop.cc)
   int64_t prompt_length() const { return static_cast<int64_t>(prompt.tokens.size()); }
   void Fail(Status s) {
     if (status.ok()) status = std::move(s);

@@ -126,17 +126,17 @@ TEST(PipelineTest, EventsComeInOrder) {
   ReplayRun run = RunWith(vlm.get(), &ocr, PipelineConfig{});
   ASSERT_TRUE(run.result.ok());
   std::vector<std::string> expected = {
-      "pipeline_start", "phase_start", "chain_of_thought", "step",        "step",
-      "step",           "phase_end",   "phase_start",      "phase_end",   "phase_start",
-      "evidence",       "evidence",    "phase_end",        "phase_start", "answer",
-      "key_evidence",   "phase_end",   "pipeline_end"};
+      "pipeline_start", "phase_start", "delta",       "chain_of_thought", "step",
+      "step",           "step",        "phase_end",   "phase_start",      "phase_end",
+      "phase_start",    "evidence",    "evidence",    "phase_end",        "phase_start",
+      "delta",          "answer",      "key_evidence", "phase_end",       "pipeline_end"};
   EXPECT_EQ(EventTypes(run), expected);
   for (const Event& e : run.events) {
     EXPECT_TRUE(nlohmann::json::accept(e.json)) << e.json;
     EXPECT_EQ(e.json.find('\n'), std::string::npos);
   }
   EXPECT_NE(run.events[1].json.find("\"reasoning\""), std::string::npos);
-  EXPECT_NE(run.events[13].json.find("\"synthesis\""), std::string::npos);
+  EXPECT_NE(run.events[14].json.find("\"synthesis\""), std::string::npos);
 }
 
 TEST(PipelineTest, VlmReadsTextWhenConfigured) {
@@ -228,6 +228,47 @@ TEST(PipelineTest, CallerErrorsAreStatuses) {
   EXPECT_EQ(no_ocr.Run(Query{"x", testing::TestImage(), "q"}, nullptr, nullptr).status().code(),
             StatusCode::kFailedPrecondition);
   EXPECT_EQ(vlm->remaining(), 4u);  // nothing consumed
+}
+
+}  // namespace
+}  // namespace corgi::pipeline
+
+namespace corgi::pipeline {
+namespace {
+
+TEST(PipelineStreamTest, DeltaEventsCarryTheReasoningAndSynthesisTextInOrder) {
+  auto vlm = ReplayVlm::FromFile(testing::ReplayPath("qwen3_basic.json"), {});
+  ASSERT_TRUE(vlm.ok());
+  testing::FakeOcr ocr;
+  testing::ReplayRun run = testing::RunWith(vlm->get(), &ocr, PipelineConfig{});
+  ASSERT_TRUE(run.result.ok());
+  std::string reasoning, synthesis;
+  std::string phase;
+  for (const Event& e : run.events) {
+    auto payload = nlohmann::json::parse(e.json);
+    if (e.type == "phase_start") phase = payload["phase"];
+    if (e.type != "delta") continue;
+    EXPECT_EQ(payload["phase"], phase) << "a delta outside its phase";
+    (payload["phase"] == "reasoning" ? reasoning : synthesis) += payload["text"].get<std::string>();
+  }
+  ASSERT_GE(run.trace.calls.size(), 2u);
+  EXPECT_EQ(reasoning, run.trace.calls.front().raw_output);
+  EXPECT_EQ(synthesis, run.trace.calls.back().raw_output);
+}
+
+TEST(PipelineStreamTest, ACancelledQueryStopsBeforeItsNextCall) {
+  auto vlm = ReplayVlm::FromFile(testing::ReplayPath("qwen3_basic.json"), {});
+  ASSERT_TRUE(vlm.ok());
+  testing::FakeOcr ocr;
+  Pipeline pipeline(vlm->get(), &ocr, PipelineConfig{});
+  Query q{"test.png", testing::TestImage(), "What does the sign say?"};
+  q.cancel = CancelToken();
+  q.cancel->Cancel();
+  Trace trace;
+  StatusOr<Result> r = pipeline.Run(q, nullptr, &trace);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled);
+  EXPECT_TRUE(trace.calls.empty());
 }
 
 }  // namespace

@@ -56,11 +56,27 @@ PlannedCall QueryRun::Plan(const CallInfo& info, std::shared_ptr<const RgbImage>
 }
 
 StatusOr<std::vector<Completion>> QueryRun::Call(const std::vector<PlannedCall>& calls) {
+  if (query_.cancel && query_.cancel->cancelled()) return CancelledError("the query was cancelled");
   std::vector<Request> requests;
   std::vector<CallInfo> infos;
   for (const PlannedCall& c : calls) {
     requests.push_back(MakeRequest(c, config_.sampling));
+    requests.back().cancel = query_.cancel;
     infos.push_back(c.info);
+  }
+  // The reasoning and synthesis calls stream their text as "delta" events (the engine
+  // calls back on its own thread while this one waits in Generate).
+  if (requests.size() == 1 && events_ != nullptr && *events_ &&
+      (infos[0].phase == "reasoning" || infos[0].phase == "synthesis")) {
+    const std::string phase = infos[0].phase;
+    const EventSink* sink = events_;
+    requests[0].on_token = [sink, phase](int32_t, const std::string& piece) {
+      if (!piece.empty()) {
+        OrderedJson payload = {{"phase", phase}, {"text", piece}};
+        (*sink)(Event{"delta", payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)});
+      }
+      return true;
+    };
   }
   Clock::time_point t0 = Clock::now();
   std::vector<StatusOr<Completion>> out;

@@ -138,6 +138,8 @@ StatusOr<Completion> ReplayVlm::Generate(const Request& request, const CallInfo&
   c.finish = finish.ok() ? *finish : FinishReason::kEos;
   c.timings.prompt_tokens = r.prompt_tokens;
   c.timings.generated_tokens = r.generated_tokens;
+  // A recording streams as one piece, so streaming consumers see the same text.
+  if (request.on_token && !c.text.empty()) request.on_token(-1, c.text);
   return c;
 }
 

@@ -1,4 +1,5 @@
-#include "engine/batch_run.h"
+// Scheduler: preparing a request, the vision pass, admission with the prefix cache.
+#include "engine/scheduler.h"
 
 #include <algorithm>
 #include <deque>
@@ -22,17 +23,7 @@ struct TowerItem {
 
 }  // namespace
 
-BatchRun::BatchRun(Engine* engine, const std::vector<const Request*>& requests)
-    : engine_(engine), model_(*engine->model_), st_(*engine->state_) {
-  for (size_t i = 0; i < requests.size(); ++i) {
-    auto s = std::make_unique<Sequence>();
-    s->index = i;
-    s->request = requests[i];
-    seqs_.push_back(std::move(s));
-  }
-}
-
-void BatchRun::Prepare(Sequence& s) {
+void Scheduler::Prepare(Sequence& s) {
   const Request& r = *s.request;
   const EngineOptions& opt = engine_->options_;
   const auto t0 = Clock::now();
@@ -46,7 +37,7 @@ void BatchRun::Prepare(Sequence& s) {
   if (n >= opt.max_context) {
     return s.Fail(OutOfRangeError("the prompt has " + std::to_string(n) + " tokens but the context holds " +
                                   std::to_string(opt.max_context) +
-                                  " (raise --max-context or shrink the images)"));
+                                  " (raise engine.max_context or shrink the images)"));
   }
   s.budget = std::min<int64_t>(r.max_tokens, opt.max_context - n);
   if (!r.constraint.empty()) {
@@ -68,7 +59,7 @@ void BatchRun::Prepare(Sequence& s) {
   s.out.timings.preprocess_ms = MsSince(t0);
 }
 
-void BatchRun::EncodeImages(const std::vector<Sequence*>& seqs) {
+void Scheduler::EncodeImages(const std::vector<Sequence*>& seqs) {
   // Cache hits first; the misses of cache-using sequences form one pass (each distinct
   // image once); a sequence with an observer gets a pass of its own, observed.
   struct Pass {
@@ -172,14 +163,14 @@ void BatchRun::EncodeImages(const std::vector<Sequence*>& seqs) {
       if (f == nullptr && !s->done) s->Fail(InternalError("an image has no features"));
 }
 
-int64_t BatchRun::PagesNeeded(const Sequence& s) const {
+int64_t Scheduler::PagesNeeded(const Sequence& s) const {
   const int64_t rows = s.prompt_length() + std::max<int64_t>(s.budget - 1, 0);
   const int64_t pr = st_.kv->page_rows();
   // One spare: a partial prefix match holds its source page while copying it.
   return (rows + pr - 1) / pr + 1;
 }
 
-Status BatchRun::Admit(Sequence& s) {
+Status Scheduler::Admit(Sequence& s) {
   const int64_t n = s.prompt_length();
   PrefixCache& prefix = *st_.prefix;
   PrefixCache::Match m;

@@ -1,12 +1,12 @@
-// BatchRun's model steps and scheduling loop: prefill of one sequence (resuming after
-// its cached prefix), sampling, prompt-lookup drafts, the batched decode step, and Run.
+// Scheduler's model steps: prefill of one sequence (resuming after its cached prefix),
+// sampling, prompt-lookup drafts, the batched decode step.
 #include <algorithm>
 #include <deque>
 #include <map>
 
 #include "corgi/backend/ops.h"
 #include "corgi/model/qwen3vl/text.h"
-#include "engine/batch_run.h"
+#include "engine/scheduler.h"
 
 namespace corgi {
 namespace {
@@ -66,7 +66,7 @@ class ChunkedStages {
 
 }  // namespace
 
-Status BatchRun::Prefill(Sequence& s) {
+Status Scheduler::Prefill(Sequence& s) {
   const auto t0 = Clock::now();
   const ModelConfig& config = model_.config();
   const PreparedPrompt& prompt = s.prompt;
@@ -125,7 +125,7 @@ Status BatchRun::Prefill(Sequence& s) {
   return Status::Ok();
 }
 
-void BatchRun::SampleNext(Sequence& s) {
+void Scheduler::SampleNext(Sequence& s) {
   Completion& out = s.out;
   const int64_t step = static_cast<int64_t>(out.tokens.size());
   if (step >= s.budget) {
@@ -178,7 +178,7 @@ void BatchRun::SampleNext(Sequence& s) {
 // rows, not lookup_draft_tokens (on a CPU every fed row costs compute).
 constexpr int64_t kFirstDraftLimit = 4;
 
-void BatchRun::Draft(Sequence& s) {
+void Scheduler::Draft(Sequence& s) {
   s.draft.clear();
   if (s.draft_limit == 0) s.draft_limit = std::min(kFirstDraftLimit, engine_->options_.lookup_draft_tokens);
   // Every fed row may yield a token, so the draft stays within the budget.
@@ -203,7 +203,7 @@ void BatchRun::Draft(Sequence& s) {
   }
 }
 
-Status BatchRun::DecodeStep(const std::vector<Sequence*>& active) {
+Status Scheduler::DecodeStep(const std::vector<Sequence*>& active) {
   const ModelConfig& config = model_.config();
   const int64_t d = config.text.hidden_size, v = config.text.vocab_size;
   int64_t rows = 0;
@@ -250,7 +250,7 @@ Status BatchRun::DecodeStep(const std::vector<Sequence*>& active) {
   return Status::Ok();
 }
 
-void BatchRun::AcceptStep(Sequence& s) {
+void Scheduler::AcceptStep(Sequence& s) {
   const int64_t v = model_.config().text.vocab_size;
   const int64_t drafted = static_cast<int64_t>(s.draft.size());
   const int64_t before = s.kv.length - 1 - drafted;  // ForwardText appended the fed rows
@@ -274,7 +274,7 @@ void BatchRun::AcceptStep(Sequence& s) {
   s.draft.clear();
 }
 
-void BatchRun::Finish(Sequence& s) {
+void Scheduler::Finish(Sequence& s) {
   Completion& out = s.out;
   if (s.ok() && !s.stop_string_hit && s.detok) out.text += s.detok->Finish();
   if (s.decode_start != Clock::time_point()) out.timings.decode_ms = MsSince(s.decode_start);
@@ -282,77 +282,12 @@ void BatchRun::Finish(Sequence& s) {
   for (int32_t page : s.kv.pages) st_.prefix->Release(page);
   s.kv.pages.clear();
   s.done = true;
+  s.finished = true;
+  if (s.status.code() == StatusCode::kCancelled) st_.stats.cancelled += 1;
   if (!s.ok()) return;
   st_.stats.requests += 1;
   st_.stats.prompt_tokens += s.prompt_length();
   st_.stats.generated_tokens += out.timings.generated_tokens;
-}
-
-std::vector<StatusOr<Completion>> BatchRun::Run() {
-  std::vector<Sequence*> ready;
-  for (auto& s : seqs_) {
-    Prepare(*s);
-    if (s->ok()) ready.push_back(s.get());
-  }
-  EncodeImages(ready);
-  std::deque<Sequence*> pending;
-  for (Sequence* s : ready)
-    if (s->ok()) pending.push_back(s);
-  std::vector<Sequence*> active;
-  const int64_t max_batch = engine_->options_.max_batch;
-  while (!pending.empty() || !active.empty()) {
-    // Admit while a batch slot and the sequence's KV pages are free.
-    while (!pending.empty() && static_cast<int64_t>(active.size()) < max_batch) {
-      Sequence& s = *pending.front();
-      const int64_t need = PagesNeeded(s);
-      if (need > st_.prefix->AvailablePages()) {
-        if (!active.empty()) break;  // wait for a running sequence to free its pages
-        s.Fail(ResourceExhaustedError(
-            "the request needs " + std::to_string(need) + " KV pages of " + std::to_string(st_.kv->page_rows()) +
-            " tokens (" + std::to_string(s.prompt_length()) + " prompt + " + std::to_string(s.budget) +
-            " generated) but the KV cache holds " + std::to_string(st_.kv->max_pages()) +
-            " (raise kv_cache_bytes or lower max_tokens)"));
-        pending.pop_front();
-        continue;
-      }
-      pending.pop_front();
-      Status admitted = Admit(s);
-      if (!admitted.ok()) {
-        s.Fail(admitted);
-        Finish(s);
-        continue;
-      }
-      s.decode_start = Clock::now();
-      SampleNext(s);
-      if (s.done) {
-        Finish(s);
-      } else {
-        active.push_back(&s);
-      }
-    }
-    if (active.empty()) continue;
-    if (engine_->options_.lookup_draft_tokens > 0)
-      for (Sequence* s : active) Draft(*s);
-    Status stepped = DecodeStep(active);
-    for (Sequence* s : active) {
-      if (stepped.ok()) {
-        AcceptStep(*s);
-      } else {
-        s->Fail(stepped);
-      }
-      if (s->done) Finish(*s);
-    }
-    active.erase(std::remove_if(active.begin(), active.end(), [](Sequence* s) { return s->done; }), active.end());
-  }
-  std::vector<StatusOr<Completion>> results;
-  for (auto& s : seqs_) {
-    if (s->ok()) {
-      results.emplace_back(std::move(s->out));
-    } else {
-      results.emplace_back(s->status);
-    }
-  }
-  return results;
 }
 
 }  // namespace corgi
