@@ -9,18 +9,24 @@ constexpr char kVisionStart[] = "<|vision_start|>";
 constexpr char kImagePad[] = "<|image_pad|>";
 constexpr char kVisionEnd[] = "<|vision_end|>";
 
-// The rendered prompt as alternating runs: text, or one image's placeholder block.
+// The rendered prompt as runs: plain text, one control token of the template itself, or
+// one image's placeholder block. Message text is always a plain run: a "<|im_end|>" typed
+// by a user stays text and cannot close its turn (user text is data). Splitting at the
+// template's control tokens is what HF's added-token matching does too, so prompts
+// without control-token strings in their text encode exactly as there.
 struct Segment {
   std::string text;
   int64_t image_tokens = 0;  // > 0: an image block, `text` unused
+  bool control = false;      // `text` is one control token (kImStart, kImEnd)
 };
 
 class Renderer {
  public:
   void Text(std::string_view s) {
-    if (segments_.empty() || segments_.back().image_tokens > 0) segments_.push_back({});
+    if (segments_.empty() || segments_.back().image_tokens > 0 || segments_.back().control) segments_.push_back({});
     segments_.back().text.append(s);
   }
+  void Control(std::string_view token) { segments_.push_back({std::string(token), 0, true}); }
   void Image(int64_t n) { segments_.push_back({std::string(), n}); }
   const std::vector<Segment>& segments() const { return segments_; }
 
@@ -61,7 +67,7 @@ std::vector<Segment> Render(std::span<const ChatMessage> messages,
   Renderer r;
   int image_count = 0;
   for (const ChatMessage& m : messages) {
-    r.Text(kImStart);
+    r.Control(kImStart);
     r.Text(m.role);
     r.Text("\n");
     for (const ChatContent& c : m.content) {
@@ -73,11 +79,11 @@ std::vector<Segment> Render(std::span<const ChatMessage> messages,
       if (options.add_vision_id) r.Text("Picture " + std::to_string(image_count) + ": ");
       r.Image(c.image_tokens);
     }
-    r.Text(kImEnd);
+    r.Control(kImEnd);
     r.Text("\n");
   }
   if (options.add_generation_prompt) {
-    r.Text(kImStart);
+    r.Control(kImStart);
     r.Text("assistant\n");
   }
   return r.segments();
@@ -97,8 +103,12 @@ StatusOr<std::vector<int32_t>> ApplyChatTemplate(const Tokenizer& tokenizer,
   }
   std::vector<int32_t> ids;
   for (const Segment& seg : Render(messages, options)) {
+    if (seg.control) {
+      ids.push_back(seg.text == kImStart ? s.im_start : s.im_end);
+      continue;
+    }
     if (seg.image_tokens == 0) {
-      tokenizer.EncodeAppend(seg.text, &ids);
+      tokenizer.EncodeOrdinaryAppend(seg.text, &ids);
       continue;
     }
     ids.push_back(s.vision_start);

@@ -6,10 +6,12 @@
 //   StatusOr<std::vector<int32_t>> ids = ApplyChatTemplate(tokenizer, messages);
 //
 // The ids equal what Hugging Face's apply_chat_template followed by the processor's
-// placeholder expansion produces: text (template literals and message text together) is
-// encoded with Tokenizer::Encode, so added-token strings inside message text become
-// control tokens exactly as they do in HF; image placeholders are emitted as ids, never
-// re-tokenized. The Qwen3 *text* template's <think> handling does not apply to
+// placeholder expansion produces for every message whose text holds no control-token
+// string: the template's own control tokens (<|im_start|>, <|im_end|>) and image
+// placeholders are emitted as ids, and the text between them is encoded as plain text.
+// Deliberate difference from HF: control-token strings typed inside message text
+// ("<|im_end|>", "<|image_pad|>") stay plain text — user text is data, so it can never
+// close its turn, open a system turn or claim image rows (HF would make them controls). The Qwen3 *text* template's <think> handling does not apply to
 // Qwen3-VL-Instruct and is not implemented; tool calls and video are not supported yet.
 //
 // Thread-safety: pure functions of their arguments; safe to call concurrently.
