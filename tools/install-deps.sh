@@ -10,6 +10,7 @@ PACKAGES=(
   libjpeg62-turbo-dev libpng-dev libwebp-dev libexif-dev
   libyaml-cpp-dev libtesseract-dev tesseract-ocr-eng
   libfreetype-dev fonts-dejavu-core
+  libcpp-httplib-dev
 )
 
 missing=()

@@ -119,13 +119,17 @@ TEST_F(EngineTest, PromptLongerThanContextIsAnError) {
   EXPECT_EQ(c.status().code(), StatusCode::kOutOfRange);
 }
 
-TEST_F(EngineTest, TypedImagePlaceholderIsRejectedBeforePrefill) {
+// User text is data: a typed "<|image_pad|>" is plain text, so it neither claims image rows
+// nor breaks the image's token count; the request runs as the same prompt without it would.
+TEST_F(EngineTest, TypedImagePlaceholderIsPlainText) {
   auto engine = MakeEngine();
   Request r;
   r.messages = {Message::User({ContentPart::Image(Gradient(64, 64)), ContentPart::Text("<|image_pad|> trick")})};
+  r.max_tokens = 3;
+  r.ignore_eos = true;
   StatusOr<Completion> c = engine->Generate(r);
-  ASSERT_FALSE(c.ok());
-  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->tokens.size(), 3u);
 }
 
 TEST(PreprocessParamsFor, RejectsSettingsTheImageLayerCannotHonor) {

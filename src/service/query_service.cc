@@ -1,1 +1,204 @@
-// Filled in by the service-layer change.
+#include "corgi/service/query_service.h"
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "corgi/image/decode.h"
+#include "corgi/pipeline/local_vlm.h"
+#include "corgi/pipeline/ocr.h"
+#include "corgi/pipeline/outputs.h"
+#include "corgi/pipeline/replay_vlm.h"
+
+namespace corgi::service {
+
+using pipeline::PipelineConfig;
+
+namespace {
+
+// The service's config with a query's per-query parts laid over it. The engine and image
+// sections (and OCR's data path, text height and workers, which configure the OCR engines
+// at load) stay the service's.
+PipelineConfig EffectiveConfig(const PipelineConfig& base, const PipelineConfig* query) {
+  if (query == nullptr) return base;
+  PipelineConfig c = base;
+  c.max_steps = query->max_steps;
+  c.max_regions = query->max_regions;
+  c.nms_iou = query->nms_iou;
+  c.crop_expand = query->crop_expand;
+  c.budgets = query->budgets;
+  c.sampling = query->sampling;
+  c.ocr.engine = query->ocr.engine;
+  c.ocr.languages = query->ocr.languages;
+  c.outputs = query->outputs;
+  return c;
+}
+
+EngineOptions EngineOptionsFor(const PipelineConfig& config) {
+  EngineOptions options;
+  options.threads = config.engine.threads;
+  options.max_context = config.engine.max_context;
+  options.kv_cache_bytes = config.engine.kv_cache_mb << 20;
+  options.vision_cache_bytes = config.engine.vision_cache_mb << 20;
+  options.prefix_cache = config.engine.prefix_cache;
+  options.max_batch = config.engine.max_batch;
+  options.lookup_draft_tokens = config.engine.lookup_draft_tokens;
+  options.min_pixels = config.image.min_pixels;
+  options.max_pixels = config.image.max_pixels;
+  return options;
+}
+
+void SendError(const pipeline::EventSink* events, const std::string& message) {
+  if (events != nullptr && *events)
+    (*events)(pipeline::Event{"error", nlohmann::json{{"message", message}}.dump()});
+}
+
+}  // namespace
+
+struct QueryService::Loaded {
+  ServiceOptions options;
+  std::string model_name;
+  std::unique_ptr<qwen3vl::Model> model;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<pipeline::LocalVlm> local;
+  std::unique_ptr<pipeline::ReplayVlm> replay;
+  pipeline::Vlm* vlm = nullptr;
+  // Recordings are consumed per query: replayed queries run one at a time.
+  std::mutex replay_mutex;
+  // Tesseract engines by language list, created on first use (the service's own at Create).
+  std::mutex ocr_mutex;
+  std::map<std::string, std::unique_ptr<pipeline::OcrEngine>> ocr;  // guarded by ocr_mutex
+
+  // The Tesseract engine for `languages`, created once. Thread-safe.
+  StatusOr<pipeline::OcrEngine*> Ocr(const std::string& languages) {
+    std::lock_guard<std::mutex> lock(ocr_mutex);
+    auto it = ocr.find(languages);
+    if (it != ocr.end()) return it->second.get();
+    const pipeline::OcrConfig& c = options.config.ocr;
+    pipeline::OcrOptions o;
+    o.languages = languages;
+    o.data_path = c.data_path;
+    o.min_text_height = c.min_text_height;
+    o.workers = c.workers;
+    CORGI_ASSIGN_OR_RETURN(std::unique_ptr<pipeline::OcrEngine> engine,
+                           pipeline::CreateTesseractEngine(o));
+    pipeline::OcrEngine* raw = engine.get();
+    ocr.emplace(languages, std::move(engine));
+    return raw;
+  }
+};
+
+QueryService::~QueryService() = default;
+
+StatusOr<std::unique_ptr<QueryService>> QueryService::Create(const ServiceOptions& options) {
+  std::unique_ptr<QueryService> service(new QueryService());
+  auto loaded = std::make_unique<Loaded>();
+  loaded->options = options;
+  const PipelineConfig& config = options.config;
+  CORGI_RETURN_IF_ERROR(pipeline::ValidateConfig(config));
+  if (!options.replay_path.empty()) {
+    // A replay file stands in for the model, so model_dir is only a label then.
+    CORGI_ASSIGN_OR_RETURN(loaded->replay, pipeline::ReplayVlm::FromFile(
+                                               options.replay_path, pipeline::ReplayOptions{}));
+    loaded->model_name = "replay:" + options.replay_path;
+    loaded->vlm = loaded->replay.get();
+  } else {
+    if (options.model_dir.empty())
+      return InvalidArgumentError("no model directory (and no replay file) given");
+    StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(options.model_dir);
+    if (!model.ok())
+      return model.status().WithContext("loading model '" + options.model_dir + "'");
+    loaded->model = std::move(*model);
+    CORGI_ASSIGN_OR_RETURN(loaded->engine,
+                           Engine::Create(loaded->model.get(), EngineOptionsFor(config)));
+    loaded->local = std::make_unique<pipeline::LocalVlm>(
+        loaded->engine.get(), pipeline::LocalVlmOptions{options.model_dir});
+    loaded->model_name = options.model_dir;
+    loaded->vlm = loaded->local.get();
+  }
+  // The service's own OCR engine loads now, so a missing language shows at start-up.
+  if (config.ocr.engine == "tesseract") {
+    CORGI_RETURN_IF_ERROR(loaded->Ocr(config.ocr.languages).status());
+  }
+  service->loaded_ = std::move(loaded);
+  return service;
+}
+
+const PipelineConfig& QueryService::config() const { return loaded_->options.config; }
+
+std::string QueryService::model_name() const { return loaded_->model_name; }
+
+Engine* QueryService::engine() { return loaded_->engine.get(); }
+
+QueryOutcome QueryService::Run(const QueryInput& input) {
+  auto start = std::chrono::steady_clock::now();
+  QueryOutcome outcome;
+  outcome.config = EffectiveConfig(loaded_->options.config, input.config);
+  auto fail = [&](const Status& status, const std::string& prefix) {
+    outcome.failure = prefix + status.ToString();
+    outcome.failure_status = status;
+    SendError(input.events, *outcome.failure);
+  };
+  auto finish = [&]() {
+    outcome.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return std::move(outcome);
+  };
+
+  if (Status valid = pipeline::ValidateConfig(outcome.config); !valid.ok()) {
+    fail(valid.WithContext("query settings"), "");
+    return finish();
+  }
+  if (input.image) {
+    outcome.original = *input.image;
+  } else {
+    StatusOr<RgbImage> image = DecodeImageFile(input.image_path);
+    if (!image.ok()) {
+      fail(image.status(), "image: ");
+      return finish();
+    }
+    outcome.original = std::move(*image);
+  }
+  pipeline::OcrEngine* ocr = nullptr;
+  if (outcome.config.ocr.engine == "tesseract") {
+    StatusOr<pipeline::OcrEngine*> engine = loaded_->Ocr(outcome.config.ocr.languages);
+    if (!engine.ok()) {
+      fail(engine.status(), "ocr: ");
+      return finish();
+    }
+    ocr = *engine;
+  }
+
+  // A Pipeline holds pointers and settings only: one per query carries its config.
+  pipeline::Pipeline pipe(loaded_->vlm, ocr, outcome.config);
+  pipeline::Query query{input.image_path, outcome.original, input.question, input.cancel};
+  std::unique_lock<std::mutex> replay_lock;
+  if (loaded_->replay) {
+    // The same recordings answer every query, one query at a time.
+    replay_lock = std::unique_lock<std::mutex>(loaded_->replay_mutex);
+    loaded_->replay->Rewind();
+  }
+  StatusOr<pipeline::Result> result = pipe.Run(query, input.events, &outcome.trace);
+  if (replay_lock.owns_lock()) replay_lock.unlock();
+  if (!result.ok()) {
+    // The pipeline already sent its own "error" event for engine failures.
+    outcome.failure = result.status().ToString();
+    outcome.failure_status = result.status();
+  } else {
+    outcome.result = std::move(*result);
+    if (outcome.result.model.empty()) outcome.result.model = loaded_->model_name;
+  }
+  return finish();
+}
+
+Status QueryService::WriteOutputs(const QueryOutcome& outcome, const std::string& out_dir) const {
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return IoError("cannot create '" + out_dir + "': " + ec.message());
+  return pipeline::WriteQueryOutputs(outcome.result, &outcome.trace, outcome.original,
+                                     outcome.config, out_dir);
+}
+
+}  // namespace corgi::service

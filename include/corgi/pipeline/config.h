@@ -75,4 +75,17 @@ Status ValidateConfig(const PipelineConfig& config);
 StatusOr<PipelineConfig> ParseConfigYaml(const std::string& yaml_text, const std::string& source_name);
 StatusOr<PipelineConfig> LoadConfigFile(const std::string& path);
 
+// True for the keys one query may set on its own (a server request's "settings"):
+// max_steps, max_regions, nms_iou, crop_expand, budgets.*, sampling.*, ocr.engine,
+// ocr.languages, outputs.*. The engine and image sections, OCR paths and workers are fixed
+// when the model is loaded.
+bool IsQuerySettingKey(const std::string& path);
+
+// `base` with the settings of a JSON object applied ({"max_steps": 3, "budgets":
+// {"caption": 64}}; dotted keys also work). Validated like the YAML: an unknown key, a key
+// that is not a per-query setting, a value of the wrong JSON type (a quoted number, a bare
+// string) or an invalid value is an InvalidArgument naming the key path. `json_text`
+// should be valid JSON (it is read with the YAML parser).
+StatusOr<PipelineConfig> ApplyQuerySettings(const PipelineConfig& base, const std::string& json_text);
+
 }  // namespace corgi::pipeline

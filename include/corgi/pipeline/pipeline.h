@@ -28,7 +28,7 @@ struct Query {
   RgbImage image;
   std::string question;
   // Cancelled → the running model call ends at its next step and Run returns Cancelled.
-  std::optional<CancelToken> cancel;
+  std::optional<CancelToken> cancel = std::nullopt;
 };
 
 // A streaming event (PIPELINE.md "Streaming events"): `type` such as "pipeline_start",

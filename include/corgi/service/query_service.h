@@ -41,8 +41,11 @@ struct QueryInput {
   std::optional<RgbImage> image;   // an already decoded image (e.g. an HTTP upload)
   std::string question;
   // This query's settings (e.g. an HTTP request's overrides); null: the service's config.
-  // Only its per-query parts apply (steps, regions, budgets, sampling, OCR engine,
-  // outputs); the engine and image sections stay those the service was created with.
+  // Only its per-query parts apply (max_steps, max_regions, nms_iou, crop_expand, budgets,
+  // sampling, ocr.engine and ocr.languages, outputs — pipeline::IsQuerySettingKey); the
+  // engine and image sections (and OCR's data path, text height, workers) stay those the
+  // service was created with. A Tesseract engine for other languages, or for a "vlm"
+  // service, is created on first use and kept.
   const pipeline::PipelineConfig* config = nullptr;
   const pipeline::EventSink* events = nullptr;  // may be null
   std::optional<CancelToken> cancel;            // ends the query's model calls early

@@ -1,9 +1,7 @@
 // What `corgi ask` and `corgi batch` share (ask is a batch of one): the flags common to
-// both, the settings they resolve to (defaults < --config file < flags), the model or
-// replay file and the OCR engine loaded once, and one query run from image file to
-// output folder.
-//
-// Not thread-safe: one command drives one QueryRunner.
+// both and the settings they resolve to (defaults < --config file < flags). The query
+// itself — model or replay file, engine, OCR, pipeline, outputs — is the service layer's
+// (corgi/service/query_service.h); CreateService makes one from the flags.
 #pragma once
 
 #include <cstdint>
@@ -14,11 +12,12 @@
 #include "apps/cli/flags.h"
 #include "corgi/core/status.h"
 #include "corgi/pipeline/config.h"
-#include "corgi/pipeline/ocr.h"
-#include "corgi/pipeline/pipeline.h"
-#include "corgi/pipeline/vlm.h"
+#include "corgi/service/query_service.h"
 
 namespace corgi::cli {
+
+using service::QueryOutcome;
+using service::QueryService;
 
 // Pointers into a FlagParser (which owns the values).
 struct CommonFlags {
@@ -28,13 +27,18 @@ struct CommonFlags {
   int64_t* max_steps = nullptr;
   int64_t* max_regions = nullptr;
   int64_t* seed = nullptr;
+  double* temperature = nullptr;
+  double* top_p = nullptr;
+  int64_t* top_k = nullptr;
   int64_t* threads = nullptr;
+  int64_t* ctx_size = nullptr;
   bool* no_crops = nullptr;
   bool* no_visualization = nullptr;
 };
 
-// Registers --model, --config, --replay, --max-steps, --max-regions, --seed, --threads,
-// --no-crops, --no-visualization on `flags`.
+// Registers -m/--model, --config, --replay, --max-steps, --max-regions, --seed,
+// --temperature, --top-p, --top-k, -t/--threads, -c/--ctx-size, --no-crops,
+// --no-visualization on `flags`.
 CommonFlags AddCommonFlags(FlagParser* flags);
 
 // After flags.Parse: the usage checks (neither --model nor --replay, `command_problem` —
@@ -45,42 +49,9 @@ CommonFlags AddCommonFlags(FlagParser* flags);
 std::optional<pipeline::PipelineConfig> CheckFlagsAndResolveConfig(
     const CommonFlags& common, const FlagParser& flags, const std::string& command_problem);
 
-// The result of one query: what Pipeline::Run returned, or the failure before it could
-// return one (undecodable image, engine failure) in `failure`.
-struct QueryOutcome {
-  pipeline::Result result;
-  pipeline::Trace trace;
-  RgbImage original;
-  std::optional<std::string> failure;  // set when there is no usable result at all
-  double seconds = 0;
-  // The error to report: `failure`, else result.error; nullopt on success.
-  std::optional<std::string> error() const { return failure ? failure : result.error; }
-};
-
-class QueryRunner {
- public:
-  // Loads the model and creates the engine (or reads the replay file), and the OCR engine
-  // when config.ocr.engine is "tesseract". Errors those of the loaders, with the path.
-  static StatusOr<std::unique_ptr<QueryRunner>> Create(const CommonFlags& common,
-                                                       const pipeline::PipelineConfig& config);
-  ~QueryRunner();
-
-  // Decodes `image_path` and runs the pipeline, streaming events to `events` (may be null).
-  // Never fails as a call: problems land in QueryOutcome::failure / result.error.
-  QueryOutcome Run(const std::string& image_path, const std::string& question,
-                   const pipeline::EventSink* events);
-
-  // Writes the outcome's files into `out_dir` (created) per the config's outputs section.
-  Status WriteOutputs(const QueryOutcome& outcome, const std::string& out_dir) const;
-
-  const pipeline::PipelineConfig& config() const { return config_; }
-  std::string model_name() const;
-
- private:
-  QueryRunner() = default;
-  struct Loaded;
-  std::unique_ptr<Loaded> loaded_;
-  pipeline::PipelineConfig config_;
-};
+// Loads the model (a directory or a Hugging Face repo id in the local cache, see
+// model_path.h) or the replay file, with `config`. Errors those of the loaders.
+StatusOr<std::unique_ptr<QueryService>> CreateService(const CommonFlags& common,
+                                                      const pipeline::PipelineConfig& config);
 
 }  // namespace corgi::cli

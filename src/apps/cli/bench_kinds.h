@@ -5,5 +5,6 @@ namespace corgi::cli {
 
 int BenchModel(int argc, char** argv);     // bench_model.cc
 int BenchPipeline(int argc, char** argv);  // bench_pipeline.cc
+int BenchServe(int argc, char** argv);     // bench_serve.cc
 
 }  // namespace corgi::cli

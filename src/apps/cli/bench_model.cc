@@ -8,6 +8,7 @@
 
 #include "apps/cli/bench_kinds.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/model_path.h"
 #include "corgi/backend/ops.h"
 #include "corgi/core/aligned_buffer.h"
 #include "corgi/engine/prompt.h"
@@ -178,9 +179,9 @@ std::vector<int64_t> ParseList(const std::string& text) {
 }  // namespace
 
 int BenchModel(int argc, char** argv) {
-  FlagParser flags("corgi bench model --model DIR [flags]",
+  FlagParser flags("corgi bench model -m DIR [flags]",
                    "Vision encode, prefill and decode speed, with measured machine limits; prints JSON.");
-  std::string* dir = flags.String("model", "", "checkpoint directory");
+  std::string* dir = AddModelFlag(&flags, "checkpoint directory (or OWNER/NAME in the Hugging Face cache)");
   std::string* images = flags.String("images", "448x448,1024x768,1920x1080", "vision sizes WxH, comma separated");
   std::string* prefill = flags.String("prefill", "512,2048", "prefill lengths");
   int64_t* context = flags.Int("decode-context", 1024, "context length for the decode measurement");
@@ -188,11 +189,13 @@ int BenchModel(int argc, char** argv) {
   std::string* decode_batches = flags.String("decode-batches", "1,4,8", "sequences decoded together, comma separated");
   int64_t* chunk = flags.Int("prefill-chunk", 512, "prefill chunk size");
   int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
+  flags.Alias("t", "threads");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty()) {
-    std::fprintf(stderr, "error: --model is required\n");
+    std::fprintf(stderr, "error: -m/--model is required\n");
     return 2;
   }
+  if (!ResolveModelFlag(dir)) return 1;
   StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(*dir);
   if (!model.ok()) {
     std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());

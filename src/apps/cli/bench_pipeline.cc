@@ -20,6 +20,7 @@
 
 #include "apps/cli/bench_kinds.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/model_path.h"
 #include "corgi/core/hash.h"
 #include "corgi/core/mapped_file.h"
 #include "corgi/core/thread_pool.h"
@@ -149,7 +150,10 @@ struct Workload {
 
 StatusOr<Workload> LoadWorkload(const std::string& model_dir, const std::string& image_path,
                                 const std::string& question, int64_t threads, int64_t lookup) {
-  Workload w{model_dir, image_path, question};
+  Workload w;
+  w.model_dir = model_dir;
+  w.image_path = image_path;
+  w.question = question;
   w.threads = threads;
   w.lookup = lookup;
   CORGI_ASSIGN_OR_RETURN(w.image, DecodeImageFile(image_path));
@@ -190,7 +194,7 @@ StatusOr<nlohmann::json> Run(const Workload& w, bool naive) {
   pipeline::Pipeline pipe(&vlm, ocr.get(), config);
 
   const auto t0 = Clock::now();
-  CORGI_ASSIGN_OR_RETURN(pipeline::Result result, pipe.Run(pipeline::Query{image_path, image, w.question}, nullptr, nullptr));
+  CORGI_ASSIGN_OR_RETURN(pipeline::Result result, pipe.Run(pipeline::Query{image_path, image, w.question, std::nullopt}, nullptr, nullptr));
   const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   if (result.error.has_value()) return InternalError("the pinned workload did not parse: " + *result.error);
   const pipeline::Counts& n = result.counts;
@@ -327,23 +331,25 @@ StatusOr<nlohmann::json> Compare(const Workload& w, int64_t pairs) {
 }  // namespace
 
 int BenchPipeline(int argc, char** argv) {
-  FlagParser flags("corgi bench pipeline --model DIR [--naive | --compare [--pairs N]] [--image PATH] [flags]",
+  FlagParser flags("corgi bench pipeline -m DIR [--naive | --compare [--pairs N]] [--image PATH] [flags]",
                    "The standard CoRGI workload (DESIGN.md) in optimized or naive mode; prints JSON.");
-  std::string* dir = flags.String("model", "", "checkpoint directory");
+  std::string* dir = AddModelFlag(&flags, "checkpoint directory (or OWNER/NAME in the Hugging Face cache)");
   bool* naive = flags.Bool("naive", "no caches, one call at a time");
   bool* compare = flags.Bool("compare", "run naive and optimized alternately --pairs times; medians and their ratio");
   int64_t* pairs = flags.Int("pairs", 3, "with --compare: how many naive/optimized pairs");
   std::string* image = flags.String("image", "../shared/data/images/llama_cpp_mtmd/test-1.jpeg",
-                                    "the image (resized to 1024x768 when it is another size)");
-  std::string* question = flags.String("question", "What is shown in this picture?", "the question");
+                                    "the image (resized to 1024x768 when it is another size)", "PATH");
+  std::string* question = flags.String("question", "What is shown in this picture?", "the question", "TEXT");
   int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
+  flags.Alias("t", "threads");
   int64_t* lookup = flags.Int("lookup", -1, "prompt-lookup draft tokens per step (-1: the engine's default; 0: off)");
-  std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)");
+  std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)", "FILE");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty()) {
-    std::fprintf(stderr, "error: --model is required\n");
+    std::fprintf(stderr, "error: -m/--model is required\n");
     return 2;
   }
+  if (!ResolveModelFlag(dir)) return 1;
   if (*compare && (*naive || *pairs < 1)) {
     std::fprintf(stderr, "error: --compare runs both modes (no --naive) and needs --pairs >= 1\n");
     return 2;

@@ -1,17 +1,23 @@
 // corgi ask: one CoRGI query — reasoning with grounding, evidence, synthesis — with a
 // human summary, results.json (--json) or streaming events (--events) on stdout, and the
 // full outputs (results.json, trace.json, annotated image, crops, report) in --out.
+// Progress (phases, steps, and on a terminal the chain of thought as it is written) goes
+// to stderr unless --json, --events or --quiet.
+#include <unistd.h>
+
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "apps/cli/ask_progress.h"
 #include "apps/cli/batch_input.h"
 #include "apps/cli/batch_progress.h"
 #include "apps/cli/batch_runtime.h"
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
+#include "corgi/image/decode.h"
 #include "corgi/pipeline/results_json.h"
 
 namespace corgi::cli {
@@ -96,37 +102,83 @@ void PrintEventLine(const std::string& type, const std::string& payload_json) {
 
 int RunAsk(int argc, char** argv) {
   FlagParser flags(
-      "corgi ask --model DIR --image PATH --question TEXT [flags]",
+      "corgi ask -m DIR --image PATH --question TEXT [flags]",
       "Answers a question about an image with CoRGI: reasoning steps tied to regions, evidence\n"
       "read from each region (captions, OCR), an answer citing it. Prints a summary (or JSON)\n"
       "and writes results.json, trace.json, annotated.png, crops/ and report.html into --out.\n"
+      "Progress goes to stderr (the chain of thought too, on a terminal) unless --quiet.\n"
       "Exit status: 0 answered, 1 the query failed (error printed), 2 bad usage or settings.");
   CommonFlags common = AddCommonFlags(&flags);
-  std::string* image = flags.String("image", "", "the image (JPEG, PNG or WebP)");
-  std::string* question = flags.String("question", "", "the question");
-  std::string* out = flags.String("out", "", "output folder (default: out/<time>-<image name>)");
+  std::string* image = flags.String("image", "", "the image (JPEG, PNG or WebP)", "PATH");
+  std::string* question = flags.String("question", "", "the question", "TEXT");
+  std::string* out =
+      flags.String("out", "", "output folder (default: out/<time>-<image name>)", "DIR");
   bool* json = flags.Bool("json", "print results.json to stdout instead of the summary");
   bool* events = flags.Bool(
       "events", "stream events to stdout as JSON lines {\"event\", \"data\"} as they happen");
+  bool* quiet = flags.Bool("quiet", "no progress on stderr (errors only)");
+  flags.Alias("q", "quiet");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   std::optional<pipeline::PipelineConfig> config = CheckFlagsAndResolveConfig(
       common, flags, image->empty() || question->empty() ? "--image and --question are required" : "");
   if (!config) return 2;
-  StatusOr<std::unique_ptr<QueryRunner>> runner = QueryRunner::Create(common, *config);
-  if (!runner.ok()) {
-    std::fprintf(stderr, "error: %s\n", runner.status().ToString().c_str());
+
+  // The cheap checks first: a typo in the image path or an unwritable --out should not
+  // cost a model load.
+  StatusOr<RgbImage> decoded = DecodeImageFile(*image);
+  if (!decoded.ok()) {
+    std::fprintf(stderr, "error: image: %s\n", decoded.status().ToString().c_str());
+    return 1;
+  }
+  std::string out_dir = out->empty() ? DefaultOutDir(*image) : *out;
+  std::error_code ec;
+  const bool out_existed = std::filesystem::exists(out_dir, ec);
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec || !std::filesystem::is_directory(out_dir)) {
+    std::fprintf(stderr, "error: --out: cannot create '%s'%s%s\n", out_dir.c_str(),
+                 ec ? ": " : " (a file is in the way)", ec ? ec.message().c_str() : "");
+    return 1;
+  }
+  if (::access(out_dir.c_str(), W_OK) != 0) {
+    std::fprintf(stderr, "error: --out: '%s' is not writable\n", out_dir.c_str());
+    return 1;
+  }
+  // Undo the folder made above when the query ends without files (only if still empty).
+  auto drop_new_out_dir = [&]() {
+    std::error_code ignored;
+    if (!out_existed) std::filesystem::remove(out_dir, ignored);
+  };
+
+  const bool show_progress = !*json && !*events && !*quiet;
+  if (show_progress) std::fprintf(stderr, "loading %s…\n",
+                                  common.replay->empty() ? common.model->c_str() : common.replay->c_str());
+  StatusOr<std::unique_ptr<QueryService>> service = CreateService(common, *config);
+  if (!service.ok()) {
+    std::fprintf(stderr, "error: %s\n", service.status().ToString().c_str());
+    drop_new_out_dir();
     return 1;
   }
 
-  pipeline::EventSink sink = [](const pipeline::Event& e) { PrintEventLine(e.type, e.json); };
-  QueryOutcome outcome = (*runner)->Run(*image, *question, *events ? &sink : nullptr);
+  AskProgress progress(stderr, ::isatty(STDERR_FILENO) == 1);
+  pipeline::EventSink sink = [&](const pipeline::Event& e) {
+    if (*events)
+      PrintEventLine(e.type, e.json);
+    else
+      progress.OnEvent(e);
+  };
+  service::QueryInput input;
+  input.image_path = *image;
+  input.image = std::move(*decoded);
+  input.question = *question;
+  input.events = *events || show_progress ? &sink : nullptr;
+  QueryOutcome outcome = (*service)->Run(input);
   if (outcome.failure) {
     std::fprintf(stderr, "error: %s\n", outcome.failure->c_str());
+    drop_new_out_dir();
     return 1;
   }
   // A query that failed midway still gets its files: the trace shows what went wrong.
-  std::string out_dir = out->empty() ? DefaultOutDir(*image) : *out;
-  Status written = (*runner)->WriteOutputs(outcome, out_dir);
+  Status written = (*service)->WriteOutputs(outcome, out_dir);
   if (!written.ok())
     std::fprintf(stderr, "error: writing outputs: %s\n", written.ToString().c_str());
 
@@ -136,6 +188,7 @@ int RunAsk(int argc, char** argv) {
   } else if (*json) {
     std::printf("%s\n", pipeline::ResultToJson(result).c_str());
   } else if (!*events) {
+    if (show_progress) std::fprintf(stderr, "\n");
     PrintSummary(result, written.ok() ? out_dir : "");
   }
   if (result.error) {

@@ -57,7 +57,7 @@ struct Totals {
 // Runs the items not yet in results.jsonl. Returns false on a fatal error (results.jsonl
 // cannot be written); per-item failures are counted, not fatal.
 bool RunItems(const std::vector<const BatchItem*>& todo, int64_t total, const std::string& out,
-              QueryRunner* runner, Totals* totals) {
+              QueryService* service, Totals* totals) {
   StatusOr<ResultsWriter> writer = ResultsWriter::Open(out + "/results.jsonl");
   if (!writer.ok()) {
     std::fprintf(stderr, "error: %s\n", writer.status().ToString().c_str());
@@ -70,11 +70,14 @@ bool RunItems(const std::vector<const BatchItem*>& todo, int64_t total, const st
     std::string rel_dir = "items/" + item->dir_name;
     std::error_code ec;
     fs::remove_all(out + "/" + rel_dir, ec);  // leftovers of a run killed inside this item
-    QueryOutcome outcome = runner->Run(item->image_path, item->question, nullptr);
+    service::QueryInput input;
+    input.image_path = item->image_path;
+    input.question = item->question;
+    QueryOutcome outcome = service->Run(input);
     std::optional<std::string> written_dir;
     if (!outcome.failure) {
       // Files first, then the line: a line in results.jsonl means the item is complete.
-      Status w = runner->WriteOutputs(outcome, out + "/" + rel_dir);
+      Status w = service->WriteOutputs(outcome, out + "/" + rel_dir);
       if (w.ok())
         written_dir = rel_dir;
       else
@@ -136,15 +139,15 @@ StatusOr<ResultsState> PrepareOutput(const std::string& out, bool retry_failed) 
 
 int RunBatch(int argc, char** argv) {
   FlagParser flags(
-      "corgi batch --model DIR --input FILE --out DIR [flags]",
+      "corgi batch -m DIR --input FILE --out DIR [flags]",
       "Runs CoRGI over every item of FILE: JSON lines {\"id\", \"image\", \"question\"} or\n"
       "'image|question' lines ('#' comments; id = line number). Image paths are relative to\n"
       "FILE's folder. Each item appends a line to OUT/results.jsonl and writes OUT/items/<id>/;\n"
       "rerunning skips ids already there, so an interrupted batch resumes.\n"
       "Exit status: 0 every item answered, 1 some item failed (or a fatal error), 2 bad usage.");
   CommonFlags common = AddCommonFlags(&flags);
-  std::string* input = flags.String("input", "", "the items (JSONL or image|question lines)");
-  std::string* out = flags.String("out", "", "output folder (results.jsonl, items/)");
+  std::string* input = flags.String("input", "", "the items (JSONL or image|question lines)", "FILE");
+  std::string* out = flags.String("out", "", "output folder (results.jsonl, items/)", "DIR");
   bool* retry_failed =
       flags.Bool("retry-failed", "run again the items whose recorded result is an error");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
@@ -178,14 +181,14 @@ int RunBatch(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   if (!todo.empty()) {
     // The model loads only when there is work: a finished batch reruns in milliseconds.
-    StatusOr<std::unique_ptr<QueryRunner>> runner = QueryRunner::Create(common, *config);
-    if (!runner.ok()) {
-      std::fprintf(stderr, "error: %s\n", runner.status().ToString().c_str());
+    StatusOr<std::unique_ptr<QueryService>> service = CreateService(common, *config);
+    if (!service.ok()) {
+      std::fprintf(stderr, "error: %s\n", service.status().ToString().c_str());
       return 1;
     }
     totals.load_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!RunItems(todo, static_cast<int64_t>(items->size()), *out, runner->get(), &totals))
+    if (!RunItems(todo, static_cast<int64_t>(items->size()), *out, service->get(), &totals))
       return 1;
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -14,6 +14,7 @@
 #include "apps/cli/bench_kinds.h"
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/model_path.h"
 #include "corgi/core/mapped_file.h"
 #include "corgi/tokenizer/tokenizer.h"
 
@@ -240,17 +241,18 @@ nlohmann::json Rates(const Timing& t, size_t bytes, size_t tokens) {
 
 int BenchTokenizer(int argc, char** argv) {
   FlagParser flags(
-      "corgi bench tokenizer --model DIR_OR_TOKENIZER_JSON [--input FILE] [--seconds S]",
+      "corgi bench tokenizer -m DIR|FILE [--input FILE] [--seconds X]",
       "Encoding speed on English text (default: 1 MiB generated from common words;\n"
       "--input: a file, repeated up to at least 1 MiB). MB = 10^6 bytes.");
-  std::string* model = flags.String("model", "", "checkpoint directory or tokenizer.json");
-  std::string* input = flags.String("input", "", "UTF-8 text file to encode instead");
+  std::string* model = AddModelFlag(&flags, "checkpoint directory (or OWNER/NAME) or a tokenizer.json FILE");
+  std::string* input = flags.String("input", "", "UTF-8 text file to encode instead", "FILE");
   double* seconds = flags.Double("seconds", 3.0, "minimum time per measurement");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (model->empty()) {
     flags.PrintUsage();
     return 2;
   }
+  if (!ResolveModelFlag(model)) return 1;
   constexpr size_t kCorpusBytes = 1 << 20;
   std::string text = GenerateEnglish(kCorpusBytes);
   std::string corpus = "generated English (common words), 1 MiB";
@@ -304,6 +306,7 @@ const BenchKind kKinds[] = {
     {"tokenizer", BenchTokenizer, "encoding speed (MB/s, tokens/s), word cache cold/warm/off"},
     {"model", BenchModel, "vision encode, prefill and decode speed against measured machine limits"},
     {"pipeline", BenchPipeline, "the standard CoRGI workload, optimized or --naive (no caches, sequential)"},
+    {"serve", BenchServe, "the standard workload from N concurrent clients vs one at a time: throughput, p50/p95"},
 };
 
 void PrintKinds() {

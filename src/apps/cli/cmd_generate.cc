@@ -7,6 +7,7 @@
 
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/model_path.h"
 #include "apps/cli/npy.h"
 #include "corgi/engine.h"
 #include "corgi/image/decode.h"
@@ -37,12 +38,12 @@ int64_t LayerOf(const std::string& name) {
 }  // namespace
 
 int RunGenerate(int argc, char** argv) {
-  FlagParser flags("corgi generate --model DIR [--image PATH]... --prompt TEXT [flags]",
+  FlagParser flags("corgi generate -m DIR [--image PATH]... --prompt TEXT [flags]",
                    "Generates one completion; prints it, then timings (vision ms, prefill and decode tokens/s).");
-  std::string* model_dir = flags.String("model", "", "checkpoint directory");
-  std::vector<std::string>* images = flags.Strings("image", "image file (repeatable; placed before the prompt)");
-  std::string* prompt = flags.String("prompt", "", "the user message");
-  std::string* system = flags.String("system", "", "system message");
+  std::string* model_dir = AddModelFlag(&flags, "checkpoint directory (or OWNER/NAME in the Hugging Face cache)");
+  std::vector<std::string>* images = flags.Strings("image", "image file (repeatable; placed before the prompt)", "PATH");
+  std::string* prompt = flags.String("prompt", "", "the user message", "TEXT");
+  std::string* system = flags.String("system", "", "system message", "TEXT");
   int64_t* max_tokens = flags.Int("max-tokens", 128, "tokens to generate at most");
   double* temperature = flags.Double("temperature", 0.0, "0 = greedy");
   int64_t* top_k = flags.Int("top-k", 0, "top-k cut (0 = off)");
@@ -51,17 +52,21 @@ int RunGenerate(int argc, char** argv) {
   std::vector<std::string>* stops = flags.Strings("stop", "stop string (repeatable)");
   bool* ignore_eos = flags.Bool("ignore-eos", "keep generating past end-of-sequence tokens");
   int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
-  int64_t* max_context = flags.Int("max-context", 8192, "KV cache capacity in tokens");
-  std::string* dump = flags.String("dump", "", "write named stage outputs as .npy into this directory");
+  flags.Alias("t", "threads");
+  int64_t* max_context = flags.Int("ctx-size", 8192, "context capacity in tokens per sequence");
+  flags.Alias("c", "ctx-size");
+  flags.Alias("max-context", "ctx-size");  // the old spelling
+  std::string* dump = flags.String("dump", "", "write named stage outputs as .npy into this directory", "DIR");
   std::string* dump_layers = flags.String("dump-layers", "all", "decoder layers to dump, e.g. 0,1,27");
   bool* json = flags.Bool("json", "print one JSON object instead of text");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   std::set<int64_t> layers;
   if (model_dir->empty() || prompt->empty() || !ParseLayerList(*dump_layers, &layers)) {
-    std::fprintf(stderr, "error: --model and --prompt are required (and --dump-layers is a comma list)\n");
+    std::fprintf(stderr, "error: -m/--model and --prompt are required (and --dump-layers is a comma list)\n");
     flags.PrintUsage();
     return 2;
   }
+  if (!ResolveModelFlag(model_dir)) return 1;
 
   StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(*model_dir);
   if (!model.ok()) {

@@ -4,6 +4,7 @@
 
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/model_path.h"
 #include "corgi/model/qwen3vl/checkpoint_summary.h"
 
 namespace corgi::cli {
@@ -86,16 +87,20 @@ void PrintText(const qwen3vl::CheckpointSummary& s) {
 }  // namespace
 
 int RunInspect(int argc, char** argv) {
-  FlagParser flags("corgi inspect [--json] MODEL_DIR",
-                   "Describes a Qwen3-VL checkpoint after checking every tensor against the model's table.");
+  FlagParser flags("corgi inspect [--json] (-m DIR | DIR)",
+                   "Describes a Qwen3-VL checkpoint after checking every tensor against the model's table.\n"
+                   "DIR: a checkpoint directory or a repo id OWNER/NAME in the local Hugging Face cache.");
+  std::string* model = AddModelFlag(&flags, "checkpoint directory or OWNER/NAME (or give DIR as the argument)");
   bool* json = flags.Bool("json", "print JSON instead of text");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
-  if (flags.positional().size() != 1) {
-    std::fprintf(stderr, "error: give exactly one checkpoint directory\n");
+  if (model->empty() && flags.positional().size() == 1) *model = flags.positional()[0];
+  if (model->empty() || flags.positional().size() > (flags.WasSet("model") ? 0u : 1u)) {
+    std::fprintf(stderr, "error: give exactly one checkpoint: -m/--model DIR or DIR\n\n");
     flags.PrintUsage();
     return 2;
   }
-  StatusOr<qwen3vl::CheckpointSummary> summary = qwen3vl::SummarizeCheckpoint(flags.positional()[0]);
+  if (!ResolveModelFlag(model)) return 1;
+  StatusOr<qwen3vl::CheckpointSummary> summary = qwen3vl::SummarizeCheckpoint(*model);
   if (!summary.ok()) {
     std::fprintf(stderr, "error: %s\n", summary.status().ToString().c_str());
     return 1;

@@ -29,14 +29,15 @@ std::string DefaultTokenizerSource() {
 }  // namespace
 
 int RunMakeModel(int argc, char** argv) {
-  FlagParser flags("corgi make-model --preset tiny|small|2b|4b|8b [--seed N] [--dtype bf16|f32|f16] OUT_DIR",
+  FlagParser flags("corgi make-model --preset tiny|small|2b|4b|8b [--seed N] [--dtype bf16|f32|f16] DIR",
                    "Writes a Hugging Face-layout Qwen3-VL checkpoint with deterministic random weights.\n"
                    "Real shapes and tensor names; the text it generates is meaningless.");
-  std::string* preset = flags.String("preset", "tiny", "model shape: tiny, small, 2b, 4b or 8b");
+  std::string* preset = flags.String("preset", "tiny", "model shape: tiny, small, 2b, 4b or 8b", "NAME");
   int64_t* seed = flags.Int("seed", 0, "random seed (same seed, same bytes)");
-  std::string* dtype = flags.String("dtype", "bf16", "weight dtype: bf16, f32 or f16");
-  std::string* tokenizer = flags.String("tokenizer-from", "", "tokenizer sources (shared/data/tokenizer)");
+  std::string* dtype = flags.String("dtype", "bf16", "weight dtype: bf16, f32 or f16", "TYPE");
+  std::string* tokenizer = flags.String("tokenizer-from", "", "tokenizer sources (shared/data/tokenizer)", "DIR");
   int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
+  flags.Alias("t", "threads");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (flags.positional().size() != 1) {
     std::fprintf(stderr, "error: give exactly one output directory\n");

@@ -8,6 +8,7 @@
 
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/model_path.h"
 #include "apps/cli/npy.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/engine/prompt.h"
@@ -34,18 +35,20 @@ StatusOr<VisionPreprocessParams> ParamsFromModel(const std::string& dir) {
 
 int RunPreprocess(int argc, char** argv) {
   FlagParser flags(
-      "corgi preprocess --image PATH [flags]",
+      "corgi preprocess --image PATH [-m DIR] [--out FILE] [flags]",
       "Decode an image and preprocess it as Qwen3-VL sees it (HF Qwen2VLImageProcessorFast).");
-  std::string* image = flags.String("image", "", "image file (JPEG, PNG or WebP)");
+  std::string* image = flags.String("image", "", "image file (JPEG, PNG or WebP)", "PATH");
   int64_t* min_pixels = flags.Int("min-pixels", 65536, "smart_resize lower area bound");
   int64_t* max_pixels = flags.Int("max-pixels", 16777216, "smart_resize upper area bound");
-  std::string* model = flags.String("model", "", "checkpoint dir: read preprocessor_config.json");
-  std::string* out = flags.String("out", "", "write pixel_values [N, 3*T*P*P] float32 as .npy");
+  std::string* model = AddModelFlag(&flags, "checkpoint dir (or OWNER/NAME): read preprocessor_config.json");
+  std::string* out = flags.String("out", "", "write pixel_values [N, 3*T*P*P] float32 as .npy", "FILE");
   bool* json = flags.Bool("json", "print JSON");
   bool* no_exif = flags.Bool("no-exif", "do not apply EXIF orientation (exact HF parity)");
   bool* pil = flags.Bool("pil", "resample with Pillow's 22-bit weights instead of torchvision's");
   int64_t* threads = flags.Int("threads", 0, "worker threads (0: CORGI_THREADS or all cores)");
+  flags.Alias("t", "threads");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
+  if (!ResolveModelFlag(model)) return 1;
   if (image->empty() && !flags.positional().empty()) *image = flags.positional()[0];
   if (image->empty()) {
     std::fprintf(stderr, "corgi preprocess: --image is required\n");

@@ -14,6 +14,7 @@
 
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/model_path.h"
 #include "corgi/tokenizer/tokenizer.h"
 
 namespace corgi::cli {
@@ -74,10 +75,10 @@ int Decode(const Tokenizer& tok, bool skip_special) {
 
 int RunTokenize(int argc, char** argv) {
   FlagParser flags(
-      "corgi tokenize --model DIR_OR_TOKENIZER_JSON [--decode] [--skip-special] < input",
+      "corgi tokenize -m DIR|FILE [--decode] [--skip-special] < input",
       "Encode the text on stdin to token ids (a JSON array on one line), or with\n"
       "--decode read a JSON array of ids on stdin and print the text.");
-  std::string* model = flags.String("model", "", "checkpoint directory or tokenizer.json");
+  std::string* model = AddModelFlag(&flags, "checkpoint directory (or OWNER/NAME) or a tokenizer.json FILE");
   bool* decode = flags.Bool("decode", "stdin is a JSON array of ids; print the text");
   bool* skip_special = flags.Bool("skip-special", "with --decode: leave out special tokens");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
@@ -85,6 +86,7 @@ int RunTokenize(int argc, char** argv) {
     flags.PrintUsage();
     return 2;
   }
+  if (!ResolveModelFlag(model)) return 1;
   if (*skip_special && !*decode) {
     std::fprintf(stderr, "corgi tokenize: --skip-special only applies with --decode\n");
     return 2;

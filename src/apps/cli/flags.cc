@@ -10,41 +10,70 @@ FlagParser::FlagParser(std::string usage, std::string description)
     : usage_(std::move(usage)), description_(std::move(description)) {}
 
 std::string* FlagParser::String(const std::string& name, const std::string& default_value,
-                                const std::string& help) {
+                                const std::string& help, const std::string& placeholder) {
   strings_.push_back(default_value);
-  flags_.push_back({name, Kind::kString, help, default_value, &strings_.back()});
+  flags_.push_back({name, Kind::kString, help, default_value, &strings_.back(),
+                    placeholder.empty() ? "TEXT" : placeholder, false, "", {}});
   return &strings_.back();
 }
 
-std::vector<std::string>* FlagParser::Strings(const std::string& name, const std::string& help) {
+std::vector<std::string>* FlagParser::Strings(const std::string& name, const std::string& help,
+                                              const std::string& placeholder) {
   string_lists_.emplace_back();
-  flags_.push_back({name, Kind::kStrings, help, "", &string_lists_.back()});
+  flags_.push_back({name, Kind::kStrings, help, "", &string_lists_.back(),
+                    placeholder.empty() ? "TEXT" : placeholder, false, "", {}});
   return &string_lists_.back();
 }
 
-int64_t* FlagParser::Int(const std::string& name, int64_t default_value, const std::string& help) {
+int64_t* FlagParser::Int(const std::string& name, int64_t default_value, const std::string& help,
+                         const std::string& placeholder) {
   ints_.push_back(default_value);
-  flags_.push_back({name, Kind::kInt, help, std::to_string(default_value), &ints_.back()});
+  flags_.push_back({name, Kind::kInt, help, std::to_string(default_value), &ints_.back(),
+                    placeholder.empty() ? "N" : placeholder, false, "", {}});
   return &ints_.back();
 }
 
-double* FlagParser::Double(const std::string& name, double default_value, const std::string& help) {
+double* FlagParser::Double(const std::string& name, double default_value, const std::string& help,
+                           const std::string& placeholder) {
   doubles_.push_back(default_value);
   char text[32];
   std::snprintf(text, sizeof(text), "%g", default_value);
-  flags_.push_back({name, Kind::kDouble, help, text, &doubles_.back()});
+  flags_.push_back({name, Kind::kDouble, help, text, &doubles_.back(),
+                    placeholder.empty() ? "X" : placeholder, false, "", {}});
   return &doubles_.back();
 }
 
 bool* FlagParser::Bool(const std::string& name, const std::string& help) {
   bools_.push_back(false);
-  flags_.push_back({name, Kind::kBool, help, "", &bools_.back()});
+  flags_.push_back({name, Kind::kBool, help, "", &bools_.back(), "", false, "", {}});
   return &bools_.back();
+}
+
+void FlagParser::Alias(const std::string& alias, const std::string& name) {
+  Flag* flag = Find(name);
+  if (flag == nullptr) {
+    std::fprintf(stderr, "internal error: alias '%s' for unknown flag --%s\n", alias.c_str(),
+                 name.c_str());
+    std::abort();
+  }
+  if (alias.size() == 1)
+    flag->short_name = alias;
+  else
+    flag->long_aliases.push_back(alias);
 }
 
 FlagParser::Flag* FlagParser::Find(const std::string& name) {
   for (Flag& f : flags_)
     if (f.name == name) return &f;
+  for (Flag& f : flags_)
+    for (const std::string& a : f.long_aliases)
+      if (a == name) return &f;
+  return nullptr;
+}
+
+FlagParser::Flag* FlagParser::FindShort(const std::string& letter) {
+  for (Flag& f : flags_)
+    if (!f.short_name.empty() && f.short_name == letter) return &f;
   return nullptr;
 }
 
@@ -94,16 +123,25 @@ bool FlagParser::Assign(Flag* flag, const std::string& value) {
   return false;
 }
 
+namespace {
+
+bool IsLetter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+
+}  // namespace
+
 bool FlagParser::Parse(int argc, char** argv) {
   bool only_positional = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (only_positional || arg.size() < 2 || arg.compare(0, 2, "--") != 0) {
-      positional_.push_back(arg);
+    // "-x" is a short flag; "-", "-5" and anything after "--" are positional.
+    bool is_long = arg.size() > 2 && arg.compare(0, 2, "--") == 0;
+    bool is_short = arg.size() >= 2 && arg[0] == '-' && IsLetter(arg[1]);
+    if (arg == "--" && !only_positional) {
+      only_positional = true;
       continue;
     }
-    if (arg == "--") {
-      only_positional = true;
+    if (only_positional || (!is_long && !is_short)) {
+      positional_.push_back(arg);
       continue;
     }
     if (arg == "--help" || arg == "-h") {
@@ -111,16 +149,22 @@ bool FlagParser::Parse(int argc, char** argv) {
       exit_code_ = 0;
       return false;
     }
-    std::string name = arg.substr(2), value;
+    std::string name = arg.substr(is_long ? 2 : 1), value;
     bool has_value = false;
     if (size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name = name.substr(0, eq);
       has_value = true;
     }
-    Flag* flag = Find(name);
+    Flag* flag = nullptr;
+    if (is_long) {
+      flag = Find(name);
+    } else if (name.size() == 1) {
+      flag = FindShort(name);
+    }
+    const std::string shown = (is_long ? "--" : "-") + name;
     if (flag == nullptr) {
-      std::fprintf(stderr, "error: unknown flag --%s\n\n", name.c_str());
+      std::fprintf(stderr, "error: unknown flag %s\n\n", shown.c_str());
       PrintUsage();
       exit_code_ = 2;
       return false;
@@ -131,7 +175,8 @@ bool FlagParser::Parse(int argc, char** argv) {
     }
     if (!has_value) {
       if (i + 1 >= argc) {
-        std::fprintf(stderr, "error: --%s needs a value\n", name.c_str());
+        std::fprintf(stderr, "error: %s needs a value (%s)\n", shown.c_str(),
+                     flag->placeholder.c_str());
         exit_code_ = 2;
         return false;
       }
@@ -148,9 +193,9 @@ bool FlagParser::Parse(int argc, char** argv) {
 void FlagParser::PrintUsage() const {
   std::fprintf(stderr, "usage: %s\n\n%s\n\n", usage_.c_str(), description_.c_str());
   for (const Flag& f : flags_) {
-    std::string left = "  --" + f.name;
-    if (f.kind != Kind::kBool) left += " VALUE";
-    std::fprintf(stderr, "%-28s %s", left.c_str(), f.help.c_str());
+    std::string left = f.short_name.empty() ? "      --" + f.name : "  -" + f.short_name + ", --" + f.name;
+    if (f.kind != Kind::kBool) left += " " + f.placeholder;
+    std::fprintf(stderr, "%-30s %s", left.c_str(), f.help.c_str());
     if (!f.default_text.empty()) std::fprintf(stderr, " (default: %s)", f.default_text.c_str());
     std::fprintf(stderr, "\n");
   }

@@ -6,7 +6,10 @@
 //   if (!flags.Parse(argc, argv)) return flags.exit_code();
 //
 // Accepts --name value, --name=value, boolean --name, repeated flags (Strings()),
-// and positional arguments. An unknown flag or a missing value is an error with usage.
+// and positional arguments. Alias() adds a short form (-m value, -m=value) or another
+// long name for a flag. An unknown flag or a missing value is an error with usage.
+// `placeholder` names the value in the help text (DIR, PATH, FILE, N, TEXT); empty: TEXT
+// for strings, N for integers, X for numbers.
 #pragma once
 
 #include <cstdint>
@@ -21,18 +24,24 @@ class FlagParser {
   FlagParser(std::string usage, std::string description);
 
   std::string* String(const std::string& name, const std::string& default_value,
-                      const std::string& help);
-  std::vector<std::string>* Strings(const std::string& name, const std::string& help);
-  int64_t* Int(const std::string& name, int64_t default_value, const std::string& help);
-  double* Double(const std::string& name, double default_value, const std::string& help);
+                      const std::string& help, const std::string& placeholder = "");
+  std::vector<std::string>* Strings(const std::string& name, const std::string& help,
+                                    const std::string& placeholder = "");
+  int64_t* Int(const std::string& name, int64_t default_value, const std::string& help,
+               const std::string& placeholder = "");
+  double* Double(const std::string& name, double default_value, const std::string& help,
+                 const std::string& placeholder = "");
   bool* Bool(const std::string& name, const std::string& help);
+  // Another spelling of the registered flag `name`: one letter gives the short form
+  // "-a", a longer alias "--alias" (kept out of the help text, for old spellings).
+  void Alias(const std::string& alias, const std::string& name);
 
   // Parses argv[0..argc) where argv[0] is the subcommand name. Returns false when the
   // program should exit (after --help, exit_code() 0; on an error, exit_code() 2).
   bool Parse(int argc, char** argv);
   int exit_code() const { return exit_code_; }
   const std::vector<std::string>& positional() const { return positional_; }
-  // True if the user gave --name explicitly.
+  // True if the user gave --name (or one of its aliases) explicitly.
   bool WasSet(const std::string& name) const;
   void PrintUsage() const;
 
@@ -44,9 +53,13 @@ class FlagParser {
     std::string help;
     std::string default_text;
     void* target;
+    std::string placeholder;
     bool set = false;
+    std::string short_name;               // one letter, or empty
+    std::vector<std::string> long_aliases;
   };
   Flag* Find(const std::string& name);
+  Flag* FindShort(const std::string& letter);
   bool Assign(Flag* flag, const std::string& value);
 
   std::string usage_;

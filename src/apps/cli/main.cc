@@ -4,6 +4,10 @@
 
 #include "apps/cli/commands.h"
 
+#ifndef CORGI_VERSION
+#error "CORGI_VERSION comes from project(corgi VERSION ...) in CMakeLists.txt"
+#endif
+
 namespace {
 
 struct Command {
@@ -21,14 +25,16 @@ const Command kCommands[] = {
     {"tokenize", corgi::cli::RunTokenize, "text on stdin -> token ids as JSON (--decode: the reverse)"},
     {"preprocess", corgi::cli::RunPreprocess, "decode, resize and patchify an image as the model sees it"},
     {"generate", corgi::cli::RunGenerate, "one completion with timings; --dump writes stage outputs"},
-    {"bench", corgi::cli::RunBench, "measure speed as JSON: bench tokenizer, bench model"},
+    {"bench", corgi::cli::RunBench, "measure speed as JSON: bench tokenizer, model, pipeline"},
 };
 
 void PrintHelp() {
   std::fprintf(stderr,
                "corgi — grounded visual reasoning with Qwen3-VL\n\n"
-               "usage: corgi COMMAND [flags]   (corgi COMMAND --help for its flags)\n\ncommands:\n");
+               "usage: corgi COMMAND [flags]   (corgi COMMAND --help for its flags)\n"
+               "       corgi --version\n\ncommands:\n");
   for (const Command& c : kCommands) std::fprintf(stderr, "  %-12s %s\n", c.name, c.summary);
+  std::fprintf(stderr, "  %-12s %s\n", "version", "print the version");
 }
 
 }  // namespace
@@ -38,6 +44,11 @@ int main(int argc, char** argv) {
       std::strcmp(argv[1], "help") == 0) {
     PrintHelp();
     return argc < 2 ? 2 : 0;
+  }
+  if (std::strcmp(argv[1], "--version") == 0 || std::strcmp(argv[1], "-V") == 0 ||
+      std::strcmp(argv[1], "version") == 0) {
+    std::printf("corgi %s\n", CORGI_VERSION);
+    return 0;
   }
   for (const Command& c : kCommands) {
     if (std::strcmp(argv[1], c.name) == 0) return c.run(argc - 1, argv + 1);

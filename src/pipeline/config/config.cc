@@ -183,10 +183,13 @@ struct ParseState {
   std::string source;
   PipelineConfig config;
   std::map<std::string, YAML::Mark> marks;  // where each key was set, for later messages
+  // Per-query settings (ApplyQuerySettings): only IsQuerySettingKey keys, and JSON types
+  // strictly (a quoted "6" is not a number, a bare 5 is not a string).
+  bool query_settings = false;
 };
 
 std::string Where(const ParseState& state, const YAML::Mark& mark) {
-  if (mark.is_null()) return state.source;
+  if (mark.is_null() || state.query_settings) return state.source;
   return state.source + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
 }
 
@@ -198,7 +201,7 @@ Status KeyError(const ParseState& state, const YAML::Mark& mark, const std::stri
 Status SetValue(const KeySpec& key, const YAML::Node& node, ParseState* state) {
   const std::string path = key.path;
   void* field = key.field(&state->config);
-  if (node.IsNull() && key.kind == Kind::kString) {  // "data_path:" with nothing = empty string
+  if (node.IsNull() && key.kind == Kind::kString && !state->query_settings) {  // "data_path:" with nothing = empty string
     *static_cast<std::string*>(field) = "";
     return Status::Ok();
   }
@@ -207,6 +210,15 @@ Status SetValue(const KeySpec& key, const YAML::Node& node, ParseState* state) {
                     std::string("expected ") + KindName(key.kind) + ", got " + NodeTypeName(node));
   }
   const std::string& text = node.Scalar();
+  if (state->query_settings) {
+    // yaml-cpp tags a quoted scalar "!" and a plain one "?".
+    const bool quoted = node.Tag() == "!";
+    if (quoted != (key.kind == Kind::kString)) {
+      return KeyError(*state, YAML::Mark::null_mark(), path,
+                      std::string("expected ") + KindName(key.kind) + ", got " +
+                          (quoted ? "a string" : "'" + text + "'"));
+    }
+  }
   bool ok = true;
   switch (key.kind) {
     case Kind::kInt: {
@@ -255,7 +267,12 @@ Status WalkMap(const YAML::Node& map, const std::string& prefix, ParseState* sta
     if (!seen.insert(name).second)
       return InvalidArgumentError(Where(*state, key_node.Mark()) + ": duplicate key '" + path +
                                   "'");
-    if (const KeySpec* key = FindKey(path)) {
+    if (const KeySpec* key = FindKey(path); key != nullptr && state->query_settings &&
+                                            !IsQuerySettingKey(path)) {
+      return InvalidArgumentError(state->source + ": '" + path +
+                                  "' is not a per-query setting (it is fixed when the "
+                                  "service starts: use its config file)");
+    } else if (key != nullptr) {
       // Also catches a key set both nested and flat ("ocr: {engine: x}" and "ocr.engine: y").
       if (state->marks.count(path))
         return InvalidArgumentError(Where(*state, key_node.Mark()) + ": duplicate key '" + path +
@@ -428,10 +445,14 @@ Status ValidateConfig(const PipelineConfig& config) {
   return Status::Ok();
 }
 
-StatusOr<PipelineConfig> ParseConfigYaml(const std::string& yaml_text,
-                                         const std::string& source_name) {
+namespace {
+
+StatusOr<PipelineConfig> ParseOver(const std::string& yaml_text, const std::string& source_name,
+                                   const PipelineConfig& base, bool query_settings) {
   ParseState state;
   state.source = source_name.empty() ? "<config>" : source_name;
+  state.config = base;
+  state.query_settings = query_settings;
   std::vector<YAML::Node> documents;
   try {
     documents = YAML::LoadAll(yaml_text);
@@ -460,6 +481,34 @@ StatusOr<PipelineConfig> ParseConfigYaml(const std::string& yaml_text,
     return InvalidArgumentError(where + ": " + issue->path + ": " + issue->message);
   }
   return state.config;
+}
+
+}  // namespace
+
+StatusOr<PipelineConfig> ParseConfigYaml(const std::string& yaml_text,
+                                         const std::string& source_name) {
+  return ParseOver(yaml_text, source_name, PipelineConfig{}, /*query_settings=*/false);
+}
+
+bool IsQuerySettingKey(const std::string& path) {
+  auto in = [&path](std::string_view section) {
+    return path.size() > section.size() && path.compare(0, section.size(), section) == 0 &&
+           path[section.size()] == '.';
+  };
+  if (FindKey(path) == nullptr) return false;
+  return path == "max_steps" || path == "max_regions" || path == "nms_iou" ||
+         path == "crop_expand" || in("budgets") || in("sampling") || path == "ocr.engine" ||
+         path == "ocr.languages" || in("outputs");
+}
+
+StatusOr<PipelineConfig> ApplyQuerySettings(const PipelineConfig& base,
+                                            const std::string& json_text) {
+  // JSON is YAML, but not every YAML is JSON: refuse what a JSON object cannot start with,
+  // so the settings are an object and never a YAML document of another shape.
+  size_t first = json_text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && json_text[first] != '{')
+    return InvalidArgumentError("settings: expected a JSON object of settings");
+  return ParseOver(json_text, "settings", base, /*query_settings=*/true);
 }
 
 StatusOr<PipelineConfig> LoadConfigFile(const std::string& path) {

@@ -289,5 +289,84 @@ TEST(ConfigTest, LoadConfigFileErrors) {
       << c.status().ToString();
 }
 
+// ---- per-query settings (the server's "settings" object) ----
+
+void ExpectSettingsError(const std::string& json, std::initializer_list<std::string> parts) {
+  StatusOr<PipelineConfig> c = ApplyQuerySettings(PipelineConfig{}, json);
+  ASSERT_FALSE(c.ok()) << "accepted: " << json;
+  EXPECT_EQ(c.status().code(), StatusCode::kInvalidArgument);
+  for (const std::string& part : parts)
+    EXPECT_NE(c.status().message().find(part), std::string::npos)
+        << "message: " << c.status().message() << "\nmissing: " << part;
+}
+
+TEST(QuerySettingsTest, AppliesOverTheBase) {
+  PipelineConfig base;
+  base.max_steps = 4;
+  base.engine.max_context = 4096;
+  base.ocr.workers = 3;
+  StatusOr<PipelineConfig> c = ApplyQuerySettings(
+      base, R"({"max_regions": 2, "nms_iou": 0.25, "budgets": {"caption": 64},
+               "sampling": {"temperature": 0.5, "seed": 7}, "ocr": {"engine": "vlm"},
+               "outputs": {"report": false}, "crop_expand": 0})");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->max_steps, 4);  // kept from the base
+  EXPECT_EQ(c->engine.max_context, 4096);
+  EXPECT_EQ(c->ocr.workers, 3);
+  EXPECT_EQ(c->max_regions, 2);
+  EXPECT_DOUBLE_EQ(c->nms_iou, 0.25);
+  EXPECT_EQ(c->budgets.caption, 64);
+  EXPECT_DOUBLE_EQ(c->sampling.temperature, 0.5);
+  EXPECT_EQ(c->sampling.seed, 7u);
+  EXPECT_EQ(c->ocr.engine, "vlm");
+  EXPECT_FALSE(c->outputs.report);
+  EXPECT_DOUBLE_EQ(c->crop_expand, 0);
+  // Empty object and dotted keys.
+  ASSERT_TRUE(ApplyQuerySettings(base, "{}").ok());
+  StatusOr<PipelineConfig> dotted = ApplyQuerySettings(base, R"({"budgets.synthesis": 99})");
+  ASSERT_TRUE(dotted.ok()) << dotted.status().ToString();
+  EXPECT_EQ(dotted->budgets.synthesis, 99);
+}
+
+TEST(QuerySettingsTest, OnlyPerQueryKeys) {
+  for (const std::string& key : ConfigKeyPaths()) {
+    bool per_query = key.rfind("engine.", 0) != 0 && key.rfind("image.", 0) != 0 &&
+                     key != "ocr.data_path" && key != "ocr.min_text_height" &&
+                     key != "ocr.workers";
+    EXPECT_EQ(IsQuerySettingKey(key), per_query) << key;
+  }
+  EXPECT_FALSE(IsQuerySettingKey("budgets"));
+  EXPECT_FALSE(IsQuerySettingKey("nope"));
+  ExpectSettingsError(R"({"engine": {"threads": 2}})", {"engine.threads", "per-query"});
+  ExpectSettingsError(R"({"image": {"max_pixels": 4096}})", {"image.max_pixels"});
+  ExpectSettingsError(R"({"ocr": {"data_path": "/etc"}})", {"ocr.data_path"});
+}
+
+TEST(QuerySettingsTest, UnknownKeysNameTheirPath) {
+  ExpectSettingsError(R"({"budgets": {"captoin": 64}})", {"budgets.captoin", "budgets.caption"});
+  ExpectSettingsError(R"({"colour": "red"})", {"unknown key 'colour'"});
+  ExpectSettingsError(R"({"sampling": 3})", {"sampling", "mapping"});
+}
+
+TEST(QuerySettingsTest, JsonTypesAreStrict) {
+  ExpectSettingsError(R"({"max_steps": "3"})", {"max_steps", "an integer"});
+  ExpectSettingsError(R"({"max_steps": 2.5})", {"max_steps"});
+  ExpectSettingsError(R"({"max_steps": [3]})", {"max_steps", "a list"});
+  ExpectSettingsError(R"({"ocr": {"languages": 5}})", {"ocr.languages", "a string"});
+  ExpectSettingsError(R"({"ocr": {"engine": null}})", {"ocr.engine"});
+  ExpectSettingsError(R"({"outputs": {"crops": "yes"}})", {"outputs.crops", "true or false"});
+  ExpectSettingsError(R"({"sampling": {"seed": -1}})", {"sampling.seed"});
+  ExpectSettingsError(R"([1, 2])", {"JSON object"});
+  ExpectSettingsError(R"("max_steps")", {"JSON object"});
+}
+
+TEST(QuerySettingsTest, ValuesAreValidatedLikeTheYaml) {
+  ExpectSettingsError(R"({"max_steps": 0})", {"max_steps", "[1, 32]"});
+  ExpectSettingsError(R"({"ocr": {"engine": "easyocr"}})", {"ocr.engine", "tesseract"});
+  ExpectSettingsError(R"({"sampling": {"top_p": 0}})", {"sampling.top_p"});
+  ExpectSettingsError(R"({"budgets": {"reasoning": 100000}})", {"budgets.reasoning"});
+  ExpectSettingsError(R"({"max_steps": 2, "max_steps": 3})", {"duplicate"});
+}
+
 }  // namespace
 }  // namespace corgi::pipeline

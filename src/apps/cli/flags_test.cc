@@ -1,0 +1,72 @@
+// FlagParser: short forms and aliases of flags, placeholders in the help.
+#include "apps/cli/flags.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace corgi::cli {
+namespace {
+
+// Parses `args` (argv[0] added) with `flags`.
+bool ParseArgs(FlagParser* flags, std::vector<std::string> args) {
+  args.insert(args.begin(), "cmd");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  return flags->Parse(static_cast<int>(argv.size()), argv.data());
+}
+
+TEST(FlagsTest, ShortAliasesSetTheLongFlag) {
+  FlagParser flags("cmd", "test");
+  std::string* model = flags.String("model", "", "model", "DIR");
+  flags.Alias("m", "model");
+  int64_t* threads = flags.Int("threads", 0, "threads");
+  flags.Alias("t", "threads");
+  int64_t* ctx = flags.Int("ctx-size", 8192, "context");
+  flags.Alias("c", "ctx-size");
+  bool* quiet = flags.Bool("quiet", "quiet");
+  flags.Alias("q", "quiet");
+  ASSERT_TRUE(ParseArgs(&flags, {"-m", "models/tiny", "-t=3", "-c", "4096", "-q", "-", "-5"}));
+  EXPECT_EQ(*model, "models/tiny");
+  EXPECT_EQ(*threads, 3);
+  EXPECT_EQ(*ctx, 4096);
+  EXPECT_TRUE(*quiet);
+  EXPECT_TRUE(flags.WasSet("model"));
+  EXPECT_TRUE(flags.WasSet("ctx-size"));
+  // "-" and "-5" are positional, not flags.
+  EXPECT_EQ(flags.positional(), (std::vector<std::string>{"-", "-5"}));
+}
+
+TEST(FlagsTest, LongAliasAndUnknownShortFlag) {
+  FlagParser flags("cmd", "test");
+  int64_t* ctx = flags.Int("ctx-size", 8192, "context");
+  flags.Alias("max-context", "ctx-size");
+  ASSERT_TRUE(ParseArgs(&flags, {"--max-context=2048"}));
+  EXPECT_EQ(*ctx, 2048);
+  EXPECT_TRUE(flags.WasSet("ctx-size"));
+
+  FlagParser other("cmd", "test");
+  other.String("model", "", "model");
+  EXPECT_FALSE(ParseArgs(&other, {"-x", "1"}));
+  EXPECT_EQ(other.exit_code(), 2);
+  FlagParser missing("cmd", "test");
+  missing.String("model", "", "model");
+  missing.Alias("m", "model");
+  EXPECT_FALSE(ParseArgs(&missing, {"-m"}));
+  EXPECT_EQ(missing.exit_code(), 2);
+}
+
+TEST(FlagsTest, LongFlagsStillWork) {
+  FlagParser flags("cmd", "test");
+  std::string* model = flags.String("model", "", "model");
+  flags.Alias("m", "model");
+  double* temp = flags.Double("temperature", 0, "t");
+  ASSERT_TRUE(ParseArgs(&flags, {"--model", "a/b", "--temperature=0.7", "--", "-m"}));
+  EXPECT_EQ(*model, "a/b");
+  EXPECT_DOUBLE_EQ(*temp, 0.7);
+  EXPECT_EQ(flags.positional(), (std::vector<std::string>{"-m"}));
+}
+
+}  // namespace
+}  // namespace corgi::cli
