@@ -2,13 +2,9 @@
 // one 1024×768 image, reasoning 256 tokens, four steps (two object captions of 48 tokens
 // on crops, two text steps read by Tesseract beside the model), synthesis 128 tokens, EOS
 // ignored, greedy — in optimized mode (caches, batched decoding) or --naive mode (no
-// caches, one call at a time, each with its own vision pass).
-//
-// Random-weight checkpoints write gibberish, so WorkloadVlm pins the workload: it fixes
-// every call's token budget, drops the grammar, and replaces the reasoning and synthesis
-// texts with canned ones the pipeline parses into the four steps. The engine still runs
-// every token; tokens_sha (a hash of all generated tokens in call order) lets a naive and
-// an optimized run be compared token for token.
+// caches, one call at a time, each with its own vision pass). The workload is pinned by
+// bench::WorkloadVlm (bench_workload.h); tokens_sha (a hash of all generated tokens in
+// call order) lets a naive and an optimized run be compared token for token.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -19,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli/bench_kinds.h"
+#include "apps/cli/bench_workload.h"
 #include "apps/cli/flags.h"
 #include "apps/cli/model_path.h"
 #include "corgi/core/hash.h"
@@ -37,95 +34,14 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int64_t kReasoningTokens = 256, kCaptionTokens = 48, kSynthesisTokens = 128;
-
-// Four steps in Qwen3-VL's 0..1000 frame: two objects, two text regions, apart enough
-// that non-maximum suppression keeps all four.
-const char* const kReasoningText =
-    "<THINKING>The picture shows several regions worth checking.</THINKING>\n"
-    "<STRUCTURED_STEPS>{\"steps\": ["
-    "{\"index\": 1, \"statement\": \"There is an object on the left.\", \"reason\": \"check it\", "
-    "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [40, 120, 420, 560]}, "
-    "{\"index\": 2, \"statement\": \"There is an object on the right.\", \"reason\": \"check it\", "
-    "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [560, 400, 960, 900]}, "
-    "{\"index\": 3, \"statement\": \"Some text is written at the top.\", \"reason\": \"read it\", "
-    "\"need_object_captioning\": false, \"need_text_ocr\": true, \"bbox\": [50, 20, 950, 110]}, "
-    "{\"index\": 4, \"statement\": \"A label sits at the bottom left.\", \"reason\": \"read it\", "
-    "\"need_object_captioning\": false, \"need_text_ocr\": true, \"bbox\": [40, 700, 480, 980]}"
-    "]}</STRUCTURED_STEPS>";
-const char* const kSynthesisText =
-    "{\"answer\": \"benchmark\", \"explanation\": \"A fixed answer for the benchmark workload.\", "
-    "\"key_evidence\": []}";
-
-struct CallRecord {
-  std::string phase;
-  int step = 0;
-  Completion completion;
-};
-
-class WorkloadVlm : public pipeline::Vlm {
- public:
-  explicit WorkloadVlm(pipeline::LocalVlm* inner) : inner_(inner) {}
-
-  StatusOr<Completion> Generate(const Request& request, const pipeline::CallInfo& call) override {
-    auto out = GenerateBatch({request}, {call});
-    return std::move(out[0]);
-  }
-  std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests,
-                                                  const std::vector<pipeline::CallInfo>& calls) override {
-    for (const pipeline::CallInfo& c : calls) {
-      if (c.phase != "reasoning" && c.phase != "caption" && c.phase != "synthesis") {
-        // Grounding or VLM OCR means the canned steps did not route as planned.
-        return std::vector<StatusOr<Completion>>(
-            requests.size(), FailedPreconditionError("the benchmark workload made an unexpected " +
-                                                     c.phase + " call (step " + std::to_string(c.step) + ")"));
-      }
-    }
-    std::vector<Request> pinned = requests;
-    for (size_t i = 0; i < pinned.size(); ++i) {
-      pinned[i].ignore_eos = true;
-      pinned[i].constraint = Constraint();
-      pinned[i].max_tokens = Budget(calls[i].phase);
-    }
-    std::vector<StatusOr<Completion>> out =
-        pinned.size() == 1 ? std::vector<StatusOr<Completion>>{} : inner_->GenerateBatch(pinned, calls);
-    if (pinned.size() == 1) out.push_back(inner_->Generate(pinned[0], calls[0]));
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (size_t i = 0; i < out.size(); ++i) {
-      if (!out[i].ok()) continue;
-      records_.push_back({calls[i].phase, calls[i].step, *out[i]});
-      if (calls[i].phase == "reasoning") reasoning_request_ = requests[i];
-      if (calls[i].phase == "reasoning") out[i]->text = kReasoningText;
-      if (calls[i].phase == "synthesis") out[i]->text = kSynthesisText;
-    }
-    return out;
-  }
-  std::string name() const override { return inner_->name(); }
-  pipeline::GroundingSpace grounding_space() const override { return inner_->grounding_space(); }
-  StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t h, int64_t w) const override {
-    return inner_->ModelInputSize(h, w);
-  }
-  const std::vector<CallRecord>& records() const { return records_; }
-  // The reasoning request exactly as the pipeline built it (empty messages before it ran).
-  const Request& reasoning_request() const { return reasoning_request_; }
-
- private:
-  static int64_t Budget(const std::string& phase) {
-    if (phase == "reasoning") return kReasoningTokens;
-    if (phase == "synthesis") return kSynthesisTokens;
-    return kCaptionTokens;
-  }
-  pipeline::LocalVlm* inner_;
-  std::mutex mutex_;
-  std::vector<CallRecord> records_;
-  Request reasoning_request_;
-};
-
-double PeakRssMb() {
-  rusage usage{};
-  getrusage(RUSAGE_SELF, &usage);
-  return usage.ru_maxrss / 1024.0;  // KiB on Linux
-}
+using bench::CallRecord;
+using bench::kCaptionTokens;
+using bench::kReasoningTokens;
+using bench::kSynthesisTokens;
+using bench::Median;
+using bench::PeakRssMb;
+using bench::TokensHash;
+using bench::WorkloadVlm;
 
 // Prompt tokens through the image's <|vision_end|> in a request: the "image prefix".
 StatusOr<int64_t> ImagePrefixTokens(const Engine& engine, const Request& request) {
@@ -133,10 +49,6 @@ StatusOr<int64_t> ImagePrefixTokens(const Engine& engine, const Request& request
                          PreparePrompt(engine.model(), request.messages, engine.preprocess_params(), nullptr, false));
   if (p.images.empty()) return InvalidArgumentError("the request has no image");
   return p.images[0].first_row + p.images[0].tokens + 1;
-}
-
-std::string TokensHash(const std::vector<int32_t>& tokens) {
-  return HashBytes(tokens.data(), tokens.size() * sizeof(int32_t)).ToHex();
 }
 
 // What every run of the workload shares: the model (immutable, loaded once) and the image.
@@ -181,13 +93,7 @@ StatusOr<nlohmann::json> Run(const Workload& w, bool naive) {
   pipeline::LocalVlm local(engine.get(), pipeline::LocalVlmOptions{model_dir});
   WorkloadVlm vlm(&local);
 
-  pipeline::PipelineConfig config;
-  config.max_steps = 4;
-  config.ocr.engine = "tesseract";
-  config.budgets.reasoning = kReasoningTokens;
-  config.budgets.caption = kCaptionTokens;
-  config.budgets.synthesis = kSynthesisTokens;
-  config.outputs = pipeline::OutputConfig{false, false, false, false};
+  const pipeline::PipelineConfig config = bench::WorkloadConfig();
   pipeline::OcrOptions ocr_options;
   ocr_options.workers = config.ocr.workers;
   CORGI_ASSIGN_OR_RETURN(std::unique_ptr<pipeline::OcrEngine> ocr, pipeline::CreateTesseractEngine(ocr_options));
@@ -261,12 +167,6 @@ StatusOr<nlohmann::json> Run(const Workload& w, bool naive) {
       synthesis_reused >= 0 && reasoning_prefix > 0 ? double(synthesis_reused) / reasoning_prefix : 0.0;
   out["tokens_sha"] = TokensHash(all_tokens);
   return out;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n == 0 ? 0.0 : n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 // Naive and optimized runs alternating (pair p runs naive first when p is even), so slow
