@@ -7,7 +7,8 @@ server API (docs/SERVER.md):
 
   GET  /  /app.js  /style.css          the page
   GET  /health                         {"status": "ok", "model": ...}
-  GET  /v1/corgi/samples               [{"name", "url"}] of --samples images (served at url)
+  GET  /v1/corgi/samples               [{"name", "url", "question"?}] of --samples images
+                                       (served at url; name/question from a samples.json beside)
   POST /v1/corgi/ask                   JSON {"image": data URL, "question", "stream", "settings"}
                                        → text/event-stream of pipeline events, then `result`
   GET  /v1/corgi/runs/{id}/{file}      report.html, trace.json, annotated.png, crops/...
@@ -80,10 +81,25 @@ class Mock:
         self.runs_dir = tempfile.mkdtemp(prefix='corgi-mock-runs-')
         self.runs = {}  # id → directory
         self.lock = threading.Lock()
-        self.samples = []
+        self.samples = []  # (path, name, question or None)
         for p in args.samples:
             if os.path.isfile(p):
-                self.samples.append(os.path.abspath(p))
+                self.samples.append(sample_entry(os.path.abspath(p)))
+
+
+def sample_entry(path):
+    """(path, name, question): name and question from a samples.json beside the file (as in
+    src/apps/server/web/samples/), else the file name and no question."""
+    name, question = os.path.basename(path), None
+    manifest = os.path.join(os.path.dirname(path), 'samples.json')
+    try:
+        with open(manifest, encoding='utf-8') as f:
+            for e in json.load(f).get('samples', []):
+                if e.get('file') == os.path.basename(path):
+                    name, question = e.get('name', name), e.get('question')
+    except (OSError, ValueError, AttributeError):
+        pass
+    return path, name, question
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -139,12 +155,16 @@ class Handler(BaseHTTPRequestHandler):
         if path == '/v1/corgi/samples':
             if self.mock.args.no_samples:
                 return self.send_error_json(404, 'no samples', 'not_found_error', 'not_found')
-            return self.send_json(200, [
-                {'name': os.path.basename(p), 'url': '/v1/corgi/samples/' + str(i)}
-                for i, p in enumerate(self.mock.samples)])
+            listed = []
+            for i, (p, name, question) in enumerate(self.mock.samples):
+                item = {'name': name, 'url': '/v1/corgi/samples/' + str(i)}
+                if question:
+                    item['question'] = question
+                listed.append(item)
+            return self.send_json(200, listed)
         m = re.fullmatch(r'/v1/corgi/samples/(\d+)', path)
         if m and int(m.group(1)) < len(self.mock.samples):
-            p = self.mock.samples[int(m.group(1))]
+            p = self.mock.samples[int(m.group(1))][0]
             with open(p, 'rb') as f:
                 return self.send_bytes(200, f.read(), TYPES.get(os.path.splitext(p)[1].lower(),
                                                                'application/octet-stream'))
@@ -279,11 +299,10 @@ def main():
     ap.add_argument('--delay', type=float, default=0.12, help='seconds between events')
     ap.add_argument('--corgi', default=os.path.join(REPO, 'build', 'src', 'apps', 'corgi'))
     ap.add_argument('--web-dir', default=os.path.join(REPO, 'src', 'apps', 'server', 'web'))
-    shared = os.path.join(os.path.dirname(REPO), 'shared', 'data', 'images')
+    # The samples corgi serve bundles (src/apps/server/web/samples/, with samples.json).
+    bundled = os.path.join(REPO, 'src', 'apps', 'server', 'web', 'samples')
     ap.add_argument('--samples', nargs='*', default=[
-        os.path.join(shared, 'llama_cpp_mtmd', 'test-1.jpeg'),
-        os.path.join(shared, 'moondream_demo', 'demo-1.jpg'),
-        os.path.join(shared, 'qwen3_vl_jax_256', 'foxnews.png')])
+        os.path.join(bundled, f) for f in ('chart-revenue.png', 'chart-calibration.png', 'newspaper.jpeg')])
     ap.add_argument('--no-samples', action='store_true', help='answer 404 to /v1/corgi/samples')
     ap.add_argument('--quiet', action='store_true')
     args = ap.parse_args()

@@ -14,8 +14,13 @@
 //     the schema's declared order, optional ones may be left out, no others; numbers
 //     without exponent (integers up to 18 digits, numbers up to 12.6 digits), no "-0";
 //     strings valid UTF-8 with the standard escapes (no \u surrogates);
+//   - free values: a schema with no type (nor keywords implying one) is any JSON value,
+//     and an object without properties (unless additionalProperties is false) has any
+//     string keys with any values (or values per an additionalProperties schema) — this
+//     is OpenAI's json_object mode; free values nest at most 8 arrays/objects deep;
 //   - supported schema keywords: type (string or list), properties, required,
-//     additionalProperties (false only; it is implied), items, minItems, maxItems,
+//     additionalProperties (implied false with properties; true or a schema only without
+//     them), items (optional: any items), minItems, maxItems,
 //     minLength, maxLength (code points), minimum, maximum, enum and const (scalars),
 //     anyOf (branches must differ in their first byte; enum/const/boolean/null branches
 //     merge), plus the annotations title, description, default, examples, $schema,

@@ -1,9 +1,9 @@
 // `corgi bench serve`: the standard CoRGI workload (bench_workload.h) as a service sees it
 // — M queries from N concurrent clients against the same M queries one at a time, on one
 // loaded model, each mode on a fresh engine. Each query has its own image (the workload
-// image with a few pixels changed), so no query rides on another's vision or prefix cache
-// entries and what concurrency gains is batching: the decode steps of different queries
-// run as one step. Clients call the pipeline in-process through the engine's scheduler,
+// image with a sparse pattern of pixels changed), so no query rides on another's vision or
+// prefix cache entries and what concurrency gains is batching: the decode steps of
+// different queries run as one step. Clients call the pipeline in-process through the engine's scheduler,
 // exactly what `corgi serve` does behind its HTTP threads (which only parse and enqueue).
 // Prints JSON: throughput (queries per minute), p50/p95 latency, mean decode batch, and
 // whether every query generated the same tokens in both modes (batch invariance).
@@ -37,14 +37,19 @@ double Percentile(std::vector<double> v, double p) {
   return v[std::clamp<size_t>(rank, 1, v.size()) - 1];
 }
 
-// Query q's image: the workload image with a 4-pixel mark whose colour encodes q.
+// Query q's image: the workload image with a sparse dot pattern (one pixel in 251) whose
+// colour encodes q, so every crop of it differs from other queries' crops too and no
+// query takes vision-cache or prefix-cache entries from another.
 RgbImage QueryImage(const RgbImage& base, int64_t q) {
   RgbImage img = base;
-  for (int64_t i = 0; i < 4; ++i) {
-    uint8_t* p = img.At(0, i);
-    p[0] = static_cast<uint8_t>(q & 255);
-    p[1] = static_cast<uint8_t>((q >> 8) & 255);
-    p[2] = static_cast<uint8_t>(255 - (q & 255));
+  for (int64_t y = 0; y < img.height; ++y) {
+    for (int64_t x = 0; x < img.width; ++x) {
+      if ((x * 7 + y * 13) % 251 != 0) continue;
+      uint8_t* p = img.At(y, x);
+      p[0] = static_cast<uint8_t>(q & 255);
+      p[1] = static_cast<uint8_t>((q >> 8) & 255);
+      p[2] = static_cast<uint8_t>(255 - (q & 255));
+    }
   }
   return img;
 }

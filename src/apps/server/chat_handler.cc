@@ -285,7 +285,7 @@ void Server::HandleChat(const httplib::Request& req, httplib::Response& res) {
   const std::string id = "chatcmpl-" + RandomHexId().substr(0, 24);
   const int64_t created = std::chrono::duration_cast<std::chrono::seconds>(
                               std::chrono::system_clock::now().time_since_epoch()).count();
-  const std::string model = service->model_name();
+  const std::string model = model_id();
   auto job = std::make_shared<Job>();
   chat->engine.cancel = job->cancel;
   auto chunk = [id, created, model](json delta, json finish) {

@@ -57,6 +57,7 @@ int RunServe(int argc, char** argv) {
   if (*queue < 0 || *queue > 4096) return usage_error("--queue must be in [0, 4096]");
   if (!(*timeout > 0)) return usage_error("--timeout-s must be positive");
   if (*runs_keep < 0 || *runs_mb < 0) return usage_error("--runs-keep and --runs-max-mb must be >= 0");
+  const std::string model_given = *model;
   if (!ResolveModelFlag(model)) return 1;
 
   server::ServerOptions o;
@@ -70,6 +71,7 @@ int RunServe(int argc, char** argv) {
   }
   if (flags.WasSet("threads")) o.service.config.engine.threads = *threads;
   o.service.model_dir = *model;
+  o.model_id = server::ModelId(model_given, *model);
   o.host = *host;
   o.port = static_cast<int>(*port);
   o.api_key = *api_key;

@@ -73,7 +73,8 @@ std::optional<ApiError> ParseJsonObject(std::string_view body, const ServerLimit
     // Say where, cheaply: parse again with exceptions for the message.
     std::string why = "malformed JSON";
     try {
-      (void)nlohmann::json::parse(body);
+      nlohmann::json again = nlohmann::json::parse(body);
+      (void)again;
     } catch (const nlohmann::json::exception& ex) {
       why += ": ";
       why += ex.what();

@@ -5,8 +5,12 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <csignal>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "apps/server/web_assets.h"
@@ -32,6 +36,8 @@ const char* ContentTypeFor(const std::string& name) {
     return name.size() >= n && name.compare(name.size() - n, n, ext) == 0;
   };
   if (ends(".png")) return "image/png";
+  if (ends(".jpg") || ends(".jpeg")) return "image/jpeg";
+  if (ends(".webp")) return "image/webp";
   if (ends(".json")) return "application/json";
   if (ends(".html")) return "text/html; charset=utf-8";
   return "application/octet-stream";
@@ -43,9 +49,80 @@ constexpr char kPlaceholderPage[] =
     "<code>/v1/corgi/ask</code> and <code>/v1/chat/completions</code> (docs/SERVER.md).</p>"
     "</body></html>";
 
+// The bundled samples (web/samples/, compiled in): samples.json's entries whose file was
+// embedded, in its order, then any embedded file it does not name.
+const nlohmann::json& SampleList() {
+  static const nlohmann::json list = [] {
+    nlohmann::json out = nlohmann::json::array();
+    std::vector<std::string> listed;
+    auto embedded = [](const std::string& file) {
+      for (size_t i = 0; i < web::kSampleCount; ++i)
+        if (file == web::kSamples[i].name) return true;
+      return false;
+    };
+    auto url = [](const std::string& file) { return "/v1/corgi/samples/" + file; };
+    nlohmann::json manifest = nlohmann::json::parse(
+        reinterpret_cast<const char*>(web::kSamplesJson.data),
+        reinterpret_cast<const char*>(web::kSamplesJson.data) + web::kSamplesJson.size, nullptr, false);
+    if (manifest.is_object() && manifest.contains("samples") && manifest["samples"].is_array()) {
+      for (const nlohmann::json& e : manifest["samples"]) {
+        if (!e.is_object() || !e.contains("file") || !e["file"].is_string()) continue;
+        const std::string file = e["file"];
+        if (!embedded(file)) continue;
+        nlohmann::json item = {{"name", e.value("name", file)}, {"url", url(file)}};
+        if (e.contains("question") && e["question"].is_string()) item["question"] = e["question"];
+        out.push_back(std::move(item));
+        listed.push_back(file);
+      }
+    }
+    for (size_t i = 0; i < web::kSampleCount; ++i) {
+      const std::string file = web::kSamples[i].name;
+      if (std::find(listed.begin(), listed.end(), file) == listed.end())
+        out.push_back({{"name", file}, {"url", url(file)}});
+    }
+    return out;
+  }();
+  return list;
+}
+
 }  // namespace
 
-Server::Server(ServerOptions options) : options_(std::move(options)) {}
+std::string ModelId(const std::string& given, const std::string& resolved_dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  static const std::regex kRepoId(R"([A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*)");
+  // OWNER/NAME that is no local path (a local path resolves to itself).
+  if (std::regex_match(given, kRepoId) && resolved_dir != given && !fs::exists(given, ec)) return given;
+  const std::string dir = resolved_dir.empty() ? given : resolved_dir;
+  fs::path path = fs::path(dir).lexically_normal();
+  // Hugging Face cache: .../models--OWNER--NAME/snapshots/REVISION
+  for (const fs::path& part : path) {
+    const std::string p = part.string();
+    if (p.rfind("models--", 0) != 0) continue;
+    std::string rest = p.substr(8);
+    size_t sep = rest.find("--");
+    if (sep != std::string::npos && sep > 0 && sep + 2 < rest.size())
+      return rest.substr(0, sep) + "/" + rest.substr(sep + 2);
+  }
+  std::string name = path.filename().string();
+  if (name.empty() || name == "." || name == "..") {
+    fs::path abs = fs::absolute(path, ec).lexically_normal();
+    if (abs.has_filename()) name = abs.filename().string();
+    else if (abs.has_parent_path()) name = abs.parent_path().filename().string();
+  }
+  if (name.empty() || name == "." || name == ".." || name == "/") name = "corgi";
+  return name;
+}
+
+Server::Server(ServerOptions options) : options_(std::move(options)) {
+  if (!options_.model_id.empty()) {
+    model_id_ = options_.model_id;
+  } else if (options_.service.model_dir.empty() && !options_.service.replay_path.empty()) {
+    model_id_ = "replay:" + ModelId(options_.service.replay_path);
+  } else {
+    model_id_ = ModelId(options_.service.model_dir);
+  }
+}
 
 Server::~Server() { Shutdown(0); }
 
@@ -241,6 +318,9 @@ void Server::Routes() {
               [this](const httplib::Request& req, httplib::Response& res) { HandleChat(req, res); });
   http_->Post("/v1/corgi/ask",
               [this](const httplib::Request& req, httplib::Response& res) { HandleAsk(req, res); });
+  http_->Get("/v1/corgi/samples", [this](const auto& req, auto& res) { HandleSamples(req, res); });
+  http_->Get(R"(/v1/corgi/samples/([^/]+))",
+             [this](const auto& req, auto& res) { HandleSampleFile(req, res); });
   http_->Get(R"(/v1/corgi/runs/([^/]+)/(.+))",
              [this](const auto& req, auto& res) { HandleRunFile(req, res); });
 }
@@ -248,8 +328,8 @@ void Server::Routes() {
 void Server::HandleHealth(const httplib::Request&, httplib::Response& res) {
   nlohmann::json body;
   double uptime = std::chrono::duration<double>(std::chrono::system_clock::now() - started_).count();
-  if (service::QueryService* s = service()) {
-    body = {{"status", "ok"}, {"model", s->model_name()}, {"uptime_s", uptime},
+  if (service() != nullptr) {
+    body = {{"status", "ok"}, {"model", model_id_}, {"uptime_s", uptime},
             {"jobs_running", jobs_->running()}, {"jobs_waiting", jobs_->waiting()}};
   } else if (std::optional<std::string> error = load_error()) {
     res.status = 503;
@@ -277,7 +357,7 @@ void Server::HandleModels(const httplib::Request&, httplib::Response& res) {
   service::QueryService* s = service();
   if (s == nullptr) return Reply(res, NotLoaded(load_error()));
   nlohmann::json model = {
-      {"id", s->model_name()},
+      {"id", model_id_},
       {"object", "model"},
       {"created", std::chrono::duration_cast<std::chrono::seconds>(started_.time_since_epoch()).count()},
       {"owned_by", "corgi"}};
@@ -295,6 +375,25 @@ void Server::HandleMetrics(const httplib::Request&, httplib::Response& res) {
   if (service::QueryService* s = service(); s != nullptr && s->engine() != nullptr)
     stats = s->engine()->Stats();
   res.set_content(metrics_.Render(g, stats ? &*stats : nullptr), "text/plain; version=0.0.4");
+}
+
+void Server::HandleSamples(const httplib::Request&, httplib::Response& res) {
+  res.set_content(SampleList().dump(), "application/json");
+}
+
+void Server::HandleSampleFile(const httplib::Request& req, httplib::Response& res) {
+  const std::string name = req.matches[1];
+  for (size_t i = 0; i < web::kSampleCount; ++i) {
+    if (name != web::kSamples[i].name) continue;
+    const web::Asset& a = web::kSamples[i].asset;
+    res.set_content(reinterpret_cast<const char*>(a.data), a.size, ContentTypeFor(name));
+    res.set_header("Cache-Control", "public, max-age=3600");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    return;
+  }
+  ApiError e = BadRequest("no such sample (GET /v1/corgi/samples lists them)", "not_found");
+  e.status = 404;
+  Reply(res, e);
 }
 
 void Server::HandleRunFile(const httplib::Request& req, httplib::Response& res) {
@@ -317,6 +416,16 @@ void Server::HandleRunFile(const httplib::Request& req, httplib::Response& res) 
 bool Server::Enqueue(const std::shared_ptr<Job>& job, httplib::Response& res) {
   job->deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                      std::chrono::duration<double>(options_.timeout_s));
+  // Busy time (the throughput gauges' denominator): from a worker taking the job up to
+  // the end of its work.
+  job->run = [this, run = std::move(job->run)](Job* j) {
+    struct Busy {
+      Metrics& m;
+      explicit Busy(Metrics& m) : m(m) { m.JobStarted(); }
+      ~Busy() { m.JobEnded(); }
+    } busy(metrics_);
+    run(j);
+  };
   if (jobs_->Submit(job)) return true;
   ApiError e;
   e.status = 503;

@@ -43,6 +43,9 @@ struct ServerOptions {
   std::string host = "127.0.0.1";
   int port = 8080;      // 0: any free port (see port())
   std::string api_key;  // non-empty: Authorization: Bearer KEY on all but /health and the page
+  // The id /v1/models and chat answers report; empty: ModelId(service.model_dir) (or the
+  // replay file's name). `corgi serve` passes ModelId(--model as given, resolved dir).
+  std::string model_id;
   service::ServiceOptions service;
   int64_t parallel = 4;       // worker threads: requests worked on at once
   int64_t queue = 32;         // requests waiting beyond those; more are answered 503
@@ -55,6 +58,12 @@ struct ServerOptions {
   int write_timeout_s = 10;
   ServerLimits limits;
 };
+
+// A clean model id for /v1/models from --model as `given` and the directory it resolved
+// to: `given` itself when it is a Hugging Face repo id (OWNER/NAME that is no existing path
+// and did not resolve to itself); the OWNER/NAME of a Hugging Face cache folder
+// (.../models--OWNER--NAME/snapshots/REV); else the directory's base name.
+std::string ModelId(const std::string& given, const std::string& resolved_dir = "");
 
 class Server {
  public:
@@ -75,6 +84,7 @@ class Server {
 
   service::QueryService* service() const;  // null until loaded
   const ServerOptions& options() const { return options_; }
+  const std::string& model_id() const { return model_id_; }
 
  private:
   void Load();
@@ -97,8 +107,11 @@ class Server {
   void HandleChat(const httplib::Request& req, httplib::Response& res);   // chat_handler.cc
   void HandleAsk(const httplib::Request& req, httplib::Response& res);    // ask_handler.cc
   void HandleRunFile(const httplib::Request& req, httplib::Response& res);
+  void HandleSamples(const httplib::Request& req, httplib::Response& res);
+  void HandleSampleFile(const httplib::Request& req, httplib::Response& res);
 
   ServerOptions options_;
+  std::string model_id_;
   std::unique_ptr<httplib::Server> http_;
   std::unique_ptr<JobQueue> jobs_;
   std::unique_ptr<RunsStore> runs_;

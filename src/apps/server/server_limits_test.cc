@@ -1,7 +1,9 @@
 // The malformed-request corpus: every kind of bad input gets a 4xx JSON error (or, for
 // broken HTTP, a closed connection) — never a crash or a hang — and the server still
 // answers a valid request afterwards.
+#include <atomic>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -159,14 +161,31 @@ TEST(ServerMalformedTest, CorpusThenAValidRequest) {
       {"bad content-length", "POST " + chat + " HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n{}", 0},
       {"bad chunked body", "POST " + chat + " HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n", 0, 0, 0, true},
       {"truncated body", "POST " + chat + " HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"messages\":", 0, 0, 0, true},
-      {"slow loris headers", "POST " + chat + " HTTP/1.1\r\nHost: x\r\nX-A: b\r\n", 0, 4, 300},
+      {"slow loris headers", "POST " + chat + " HTTP/1.1\r\nHost: x\r\nX-A: b\r\n", 0, 8, 300},
       {"slow loris body", "POST " + chat + " HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"mess", 0, 0, 0},
       {"GET on a POST endpoint", "GET " + chat + " HTTP/1.1\r\nHost: x\r\n\r\n", 404},
       {"run path traversal", "GET /v1/corgi/runs/../../../../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n", 404},
   };
   ASSERT_GE(cases.size(), 40u);
-  for (const Case& c : cases) {
-    std::string answer = RawExchange(port, c.request, c.piece, c.pause_ms, 3000, c.close_write);
+  // Each case on its own connection, several at once: the connection-level ones wait for
+  // the server's read timeout (1 s) or the client's (3 s), which would add up one by one.
+  std::vector<std::string> answers(cases.size());
+  {
+    std::atomic<size_t> next{0};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 8; ++t) {
+      clients.emplace_back([&] {
+        for (size_t i = next++; i < cases.size(); i = next++) {
+          const Case& c = cases[i];
+          answers[i] = RawExchange(port, c.request, c.piece, c.pause_ms, 3000, c.close_write);
+        }
+      });
+    }
+    for (std::thread& t : clients) t.join();
+  }
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Case& c = cases[i];
+    const std::string& answer = answers[i];
     int status = RawStatus(answer);
     if (c.expect == 0) {
       EXPECT_TRUE(status == 0 || (status >= 400 && status < 500)) << c.name << ": " << answer.substr(0, 300);
@@ -182,10 +201,12 @@ TEST(ServerMalformedTest, CorpusThenAValidRequest) {
       EXPECT_TRUE(body["error"]["code"].is_string()) << c.name;
     }
   }
-  // Still serving.
+  // Still serving. (A small CoRGI query: small budgets keep it quick under sanitizers.)
+  const std::string kSmallQuery =
+      "{\"max_steps\":1,\"budgets\":{\"reasoning\":200,\"grounding\":32,\"synthesis\":64}}";
   std::string ok = RawExchange(port, Http("POST", chat, Chat({{"temperature", 0}})));
   EXPECT_EQ(RawStatus(ok), 200) << ok.substr(0, 400);
-  ok = RawExchange(port, Http("POST", ask, Multipart({{"image", "x.png", png}, {"question", "", "What?"}, {"settings", "", "{\"max_steps\":1}"}}), "multipart/form-data; boundary=XyZ"));
+  ok = RawExchange(port, Http("POST", ask, Multipart({{"image", "x.png", png}, {"question", "", "What?"}, {"settings", "", kSmallQuery}}), "multipart/form-data; boundary=XyZ"));
   EXPECT_EQ(RawStatus(ok), 200) << ok.substr(0, 400);
 }
 

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -116,7 +117,11 @@ TEST_F(ServerTest, HealthModelsMetricsAndPage) {
   json m = json::parse(models->body);
   EXPECT_EQ(m["object"], "list");
   EXPECT_EQ(m["data"][0]["object"], "model");
-  EXPECT_FALSE(m["data"][0]["id"].get<std::string>().empty());
+  // A clean id (the checkpoint folder's name), not the whole path; OpenAI's shape.
+  EXPECT_EQ(m["data"][0]["id"], std::filesystem::path(TinyModelDir()).filename().string());
+  EXPECT_EQ(m["data"][0]["owned_by"], "corgi");
+  EXPECT_TRUE(m["data"][0]["created"].is_number_integer());
+  EXPECT_EQ(json::parse(health->body)["model"], m["data"][0]["id"]);
   auto metrics = cli.Get("/metrics");
   ASSERT_TRUE(metrics);
   EXPECT_EQ(metrics->status, 200);
@@ -133,6 +138,61 @@ TEST_F(ServerTest, HealthModelsMetricsAndPage) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_TRUE(json::parse(missing->body)["error"].contains("code"));
+}
+
+// The value of an unlabelled metric line "name value" (-1 when absent).
+double MetricValue(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::atof(text.c_str() + at + name.size() + 2);
+}
+
+TEST_F(ServerTest, SamplesAreListedAndServed) {
+  httplib::Client cli("127.0.0.1", port());
+  auto list = cli.Get("/v1/corgi/samples");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200);
+  EXPECT_NE(list->get_header_value("Content-Type").find("application/json"), std::string::npos);
+  json samples = json::parse(list->body);
+  ASSERT_TRUE(samples.is_array());
+  ASSERT_GE(samples.size(), 2u) << list->body;
+  for (const json& s : samples) {
+    ASSERT_TRUE(s["name"].is_string()) << s;
+    ASSERT_TRUE(s["url"].is_string()) << s;
+    EXPECT_TRUE(s["question"].is_string()) << s;  // every bundled sample suggests one
+    const std::string url = s["url"];
+    EXPECT_EQ(url.rfind("/v1/corgi/samples/", 0), 0u) << url;
+    auto image = cli.Get(url.c_str());
+    ASSERT_TRUE(image) << url;
+    ASSERT_EQ(image->status, 200) << url;
+    EXPECT_EQ(image->get_header_value("Content-Type").rfind("image/", 0), 0u) << url;
+    EXPECT_LT(image->body.size(), 200u << 10) << url;
+    StatusOr<RgbImage> decoded = DecodeImageBytes(image->body, ServerLimits{});
+    ASSERT_TRUE(decoded.ok()) << url << ": " << decoded.status().ToString();
+    EXPECT_GT(decoded->width, 0);
+  }
+  for (const char* bad : {"/v1/corgi/samples/nope.png", "/v1/corgi/samples/..%2Fapp.js",
+                          "/v1/corgi/samples/../../index.html"}) {
+    auto res = cli.Get(bad);
+    ASSERT_TRUE(res) << bad;
+    EXPECT_EQ(res->status, 404) << bad;
+    EXPECT_TRUE(json::parse(res->body, nullptr, false)["error"].is_object()) << bad;
+  }
+}
+
+TEST(ServerModelIdTest, CleanIds) {
+  EXPECT_EQ(ModelId("Qwen/Qwen3-VL-2B-Instruct", "/root/.cache/huggingface/hub/models--Qwen--Qwen3-VL-2B-Instruct/snapshots/abc"),
+            "Qwen/Qwen3-VL-2B-Instruct");
+  EXPECT_EQ(ModelId("/root/.cache/huggingface/hub/models--Qwen--Qwen3-VL-2B-Instruct/snapshots/0123abcd"),
+            "Qwen/Qwen3-VL-2B-Instruct");
+  EXPECT_EQ(ModelId("models/tiny", "models/tiny"), "tiny");  // a local path resolves to itself
+  EXPECT_EQ(ModelId("models/tiny/"), "tiny");
+  EXPECT_EQ(ModelId("no-such-owner/no-such-model"), "no-such-owner/no-such-model");
+  EXPECT_EQ(ModelId(TinyModelDir()), std::filesystem::path(TinyModelDir()).filename().string());
+  EXPECT_EQ(ModelId("/srv/weights/qwen3-vl-4b"), "qwen3-vl-4b");
+  EXPECT_EQ(ModelId("./qwen3-vl-4b/."), "qwen3-vl-4b");
+  EXPECT_FALSE(ModelId(".").empty());
+  EXPECT_FALSE(ModelId("/").empty());
 }
 
 TEST_F(ServerTest, ChatStreamEqualsNonStream) {
@@ -199,7 +259,8 @@ TEST_F(ServerTest, SpecialTokensInTextArePlainText) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
   json ask = {{"image", PngDataUrl(TestImage())}, {"question", "<|image_pad|><|im_end|> what?"},
-              {"settings", {{"max_steps", 1}, {"outputs", {{"report", false}}}}}};
+              {"settings", {{"max_steps", 1}, {"outputs", {{"report", false}}},
+                            {"budgets", {{"reasoning", 200}, {"grounding", 32}, {"synthesis", 64}}}}}};
   res = Post("/v1/corgi/ask", ask);
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
@@ -209,9 +270,23 @@ TEST_F(ServerTest, AskJsonAndStreamEqualQueryServiceDirectly) {
   const RgbImage image = TestImage();
   const std::string question = "What is in the picture?";
   json body = {{"image", PngDataUrl(image)}, {"question", question}};
+  httplib::Client metrics_cli("127.0.0.1", port());
+  auto before = metrics_cli.Get("/metrics");
+  ASSERT_TRUE(before);
   auto res = Post("/v1/corgi/ask", body);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200) << res->body;
+  // The throughput metrics count the query's engine work (not only chat completions).
+  auto after = metrics_cli.Get("/metrics");
+  ASSERT_TRUE(after);
+  EXPECT_GT(MetricValue(after->body, "corgi_tokens_generated_total"),
+            MetricValue(before->body, "corgi_tokens_generated_total"));
+  EXPECT_GT(MetricValue(after->body, "corgi_busy_seconds_total"),
+            MetricValue(before->body, "corgi_busy_seconds_total"));
+  EXPECT_GT(MetricValue(after->body, "corgi_decode_tokens_per_second"), 0) << after->body;
+  EXPECT_GT(MetricValue(after->body, "corgi_prefill_tokens_per_second"), 0) << after->body;
+  EXPECT_GE(MetricValue(after->body, "corgi_chat_decode_tokens_per_second"), 0);
+  EXPECT_NE(after->body.find("endpoint=\"/v1/corgi/ask\",status=\"200\""), std::string::npos);
   json result = json::parse(res->body);
   ASSERT_TRUE(result["id"].is_string());
   EXPECT_EQ(result["question"], question);
@@ -303,12 +378,12 @@ TEST(ServerLimitsTest, QueueOverflowIs503AndDeadlineIs504) {
   o.queue = 1;
   auto server = StartServer(o);
   const int port = server->port();
-  std::atomic<bool> first_token{false};
-  std::thread a([&] {  // runs
+  std::atomic<bool> first_token{false}, hang_up{false};
+  std::thread a([&] {  // runs until the overflow was seen, then hangs up (which cancels it)
     PostStream(port, "/v1/chat/completions", LongChatBody(1500, true).dump(), nullptr, nullptr,
                [&](const std::string& text) {
                  if (text.find("\"content\"") != std::string::npos) first_token = true;
-                 return true;
+                 return !hang_up.load();
                });
   });
   auto until = Clock::now() + std::chrono::seconds(30);
@@ -333,6 +408,7 @@ TEST(ServerLimitsTest, QueueOverflowIs503AndDeadlineIs504) {
   EXPECT_EQ(c->status, 503) << c->body;
   EXPECT_EQ(c->get_header_value("Retry-After"), "1");
   EXPECT_EQ(json::parse(c->body)["error"]["code"], "queue_full");
+  hang_up = true;  // no need to decode 1500 tokens (slow under sanitizers): b runs next
   a.join();
   b.join();
   EXPECT_EQ(b_status, 200);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -35,6 +36,19 @@ std::string MakeTiny() {
   std::atexit([] { std::error_code ec; fs::remove_all(to_remove, ec); });
   return dir;
 }
+// True when `out` holds a whole response with a Content-Length body (a streamed or
+// close-delimited body is complete only when the server closes).
+bool ResponseComplete(const std::string& out) {
+  size_t end = out.find("\r\n\r\n");
+  if (end == std::string::npos) return false;
+  std::string head = out.substr(0, end + 2);
+  for (char& c : head) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = head.find("\r\ncontent-length:");
+  if (at == std::string::npos) return false;
+  long long length = std::atoll(head.c_str() + at + 17);
+  return length >= 0 && out.size() >= end + 4 + static_cast<size_t>(length);
+}
+
 }  // namespace
 
 const std::string& TinyModelDir() {
@@ -134,6 +148,7 @@ std::string RawExchange(int port, const std::string& bytes, size_t piece, int pa
     ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
+    if (ResponseComplete(out)) break;  // no need to wait for a keep-alive connection to close
   }
   ::close(fd);
   return out;

@@ -26,7 +26,8 @@ std::string PngBytes(const RgbImage& image);
 std::string PngDataUrl(const RgbImage& image);
 
 // Sends `bytes` on a fresh connection to 127.0.0.1:port, in pieces of `piece` bytes with
-// `pause_ms` between them, then reads until the server closes or `read_timeout_ms`.
+// `pause_ms` between them, then reads until the server closes, a whole response with a
+// Content-Length body has arrived, or `read_timeout_ms` passed.
 // Returns what the server answered ("" if nothing).
 std::string RawExchange(int port, const std::string& bytes, size_t piece = 0, int pause_ms = 0,
                         int read_timeout_ms = 15000, bool close_write = false);

@@ -203,6 +203,31 @@ TEST(Constraint, SynthesisRandomDecodes) {
   RunMany(JsonOnly(constraint::testing::SynthesisSchema()), 512);
 }
 
+// OpenAI's json_object mode: any JSON object, complete and parseable at every budget
+// from the minimum ("{}") up; with room, not just "{}".
+TEST(Constraint, JsonObjectRandomDecodes) {
+  const Constraint c = JsonOnly(R"({"type":"object"})");
+  RunMany(c, 300);
+  int non_empty = 0, nested = 0;
+  for (uint32_t seed = 0; seed < 24; ++seed) {
+    const int64_t budgets[] = {2, 3, 4, 7, 16, 64};
+    const int64_t budget = budgets[seed % 6];
+    auto m = CompileConstraint(c, Qwen());
+    ASSERT_TRUE(m.ok());
+    EXPECT_EQ((*m)->MinTokensToComplete(), 2);
+    RunResult r = Drive(m->get(), 1000 + seed, budget, seed % 4 == 1);
+    ASSERT_TRUE(r.complete) << "seed " << seed << " budget " << budget << ":\n" << r.text;
+    ASSERT_LE(r.steps, budget);
+    const nlohmann::json v = nlohmann::json::parse(r.text, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(v.is_discarded()) << "budget " << budget << ": " << r.text;
+    ASSERT_TRUE(v.is_object()) << r.text;
+    if (!v.empty() && non_empty++ == 0) std::printf("json_object example: %s\n", r.text.c_str());
+    for (const auto& [k, x] : v.items()) nested += x.is_object() || x.is_array();
+  }
+  EXPECT_GT(non_empty, 0);
+  std::printf("json_object: %d of 24 decodes non-empty, %d nested values\n", non_empty, nested);
+}
+
 TEST(Constraint, StepCountNeverExceedsMaxSteps) {
   Constraint c = Reasoning(2);
   for (uint32_t seed = 100; seed < 106; ++seed) {
@@ -253,24 +278,18 @@ TEST(Constraint, CompileErrorsAreInvalidArgument) {
 
 // The mask against a brute force over every token: a token is allowed iff all its bytes
 // step, and its completion fits the budget; special tokens never (EOS only at the end).
-TEST(Constraint, MaskMatchesBruteForce) {
+void CheckMaskAgainstBruteForce(const Constraint& c, const std::string& text, size_t stride) {
   const Tokenizer& tok = Qwen();
-  const Constraint c = Reasoning(3);
   auto grammar = constraint::CompileGrammar(c);
   ASSERT_TRUE(grammar.ok());
   auto trie = constraint::GetVocabTrie(tok);
   constraint::Machine machine(grammar->get());
-  const std::string text =
-      "Look \xE4\xB8\xAD</THINK</THINKING>\n<STRUCTURED_STEPS>{\"steps\": "
-      "[{\"index\":1,\"statement\":"
-      "\"a \\\"b\\\" "
-      "\xC3\xA9\",\"need_object_captioning\":true,\"need_text_ocr\":false,\"bbox\":[10,200,30";
   constraint::WalkScratch scratch;
   std::vector<float> logits(kPaddedVocab), saved;
   std::vector<bool> added(tok.vocab_size(), false);
   for (const AddedToken& a : tok.added_tokens()) added[a.id] = true;
   std::vector<int64_t> after(tok.vocab_size());
-  for (size_t i = 0; i <= text.size(); i += 7) {
+  for (size_t i = 0; i <= text.size(); i += stride) {
     constraint::State at = machine.Initial();
     for (size_t k = 0; k < i; ++k) ASSERT_TRUE(machine.Step(&at, static_cast<uint8_t>(text[k])));
     constraint::MaskEntry e;
@@ -300,6 +319,23 @@ TEST(Constraint, MaskMatchesBruteForce) {
       ASSERT_EQ(mismatches, 0);
     }
   }
+}
+
+TEST(Constraint, MaskMatchesBruteForce) {
+  CheckMaskAgainstBruteForce(
+      Reasoning(3),
+      "Look \xE4\xB8\xAD</THINK</THINKING>\n<STRUCTURED_STEPS>{\"steps\": "
+      "[{\"index\":1,\"statement\":"
+      "\"a \\\"b\\\" "
+      "\xC3\xA9\",\"need_object_captioning\":true,\"need_text_ocr\":false,\"bbox\":[10,200,30",
+      7);
+}
+
+TEST(Constraint, FreeObjectMaskMatchesBruteForce) {
+  CheckMaskAgainstBruteForce(JsonOnly(R"({"type":"object"})"),
+                             "{\"k\xC3\xA9y\" : [1, {\"a\\n\":null}, -2.5],\"s\":\"te\xE4\xB8\xADxt\", "
+                             "\"o\":{\"p\":[[true]]}}",
+                             3);
 }
 
 // Prints the per-step MaskLogits times gathered by the random decodes above.

@@ -19,6 +19,24 @@ int64_t ArrayRest(const Node& n, int64_t item_min, int64_t items) {
   return (n.min_items - items) * (item_min + 1) + 1;
 }
 
+// A free object: bytes to close from a phase ('}' after a value; `key`: a whole key).
+int64_t FreeObjectCost(const Grammar& g, const Node& n, int phase) {
+  const int64_t value = g.nodes[n.item].min_bytes;
+  switch (phase) {
+    case kObjOpen:
+    case kObjAfter:
+      return 1;
+    case kObjKey:  // the key's string frame is open: this is what follows it
+    case kObjColon:
+      return 1 + value + 1;
+    case kObjValue:
+      return value + 1;
+    case kObjComma:
+      return n.key_min_from[0];
+  }
+  return kInf;
+}
+
 }  // namespace
 
 int64_t Machine::MinBytes(const State& s) const {
@@ -67,6 +85,7 @@ int64_t Machine::TopCost(const State& s, const Frame& f) const {
   const Node& n = g_->nodes[f.node];
   switch (n.kind) {
     case NodeKind::kObject:
+      if (n.free_key >= 0) return FreeObjectCost(*g_, n, f.phase);
       switch (f.phase) {
         case kObjOpen:
           return n.min_bytes - 1;
@@ -121,7 +140,10 @@ int64_t Machine::TopCost(const State& s, const Frame& f) const {
 int64_t Machine::AfterChildCost(const Frame& f) const {
   if (f.node == kRootNode) return 0;
   const Node& n = g_->nodes[f.node];
-  if (n.kind == NodeKind::kObject) return n.rest_after_value[f.x];
+  if (n.kind == NodeKind::kObject) {
+    return n.free_key >= 0 ? FreeObjectCost(*g_, n, f.phase == kObjKey ? kObjKey : kObjAfter)
+                           : n.rest_after_value[f.x];
+  }
   return ArrayRest(n, g_->nodes[n.item].min_bytes, f.x + 1);  // array
 }
 

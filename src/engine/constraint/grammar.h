@@ -9,7 +9,11 @@
 //   - object properties appear in declared order; optional ones may be left out;
 //   - numbers: no exponent, at most kMaxIntegerDigits (integer) or kMaxNumberIntDigits
 //     and kMaxFractionDigits (number) digits, no "-0";
-//   - strings: valid UTF-8, escapes \" \\ \/ \b \f \n \r \t \uXXXX (no surrogates).
+//   - strings: valid UTF-8, escapes \" \\ \/ \b \f \n \r \t \uXXXX (no surrogates);
+//   - free values (a schema without type, an object without properties): any JSON value
+//     of the shapes above, nested at most kMaxFreeNesting arrays/objects deep (less when
+//     the schema already nests deeply: kMaxDepth bounds the whole); free objects have any
+//     string keys, in any order, repeats not checked.
 #pragma once
 
 #include <array>
@@ -27,6 +31,7 @@ namespace corgi::constraint {
 
 inline constexpr int kMaxWhitespace = 2;
 inline constexpr int kMaxDepth = 12;  // nested arrays/objects/values, root included
+inline constexpr int kMaxFreeNesting = 8;  // arrays/objects inside one free value
 inline constexpr int kMaxIntegerDigits = 18;
 inline constexpr int kMaxNumberIntDigits = 12;
 inline constexpr int kMaxFractionDigits = 6;
@@ -78,7 +83,9 @@ struct Property {
 struct Node {
   NodeKind kind = NodeKind::kLiterals;
   int64_t min_bytes = 0;  // shortest serialization
-  // kObject
+  // kObject. A free object (free_key >= 0) has no props: its keys are any string
+  // (parsed by the string node free_key) and every value is of node `item`.
+  int32_t free_key = -1;
   std::vector<Property> props;
   LiteralTrie keys;                       // literal i = props[i].key
   std::vector<int32_t> last_allowed;      // [lo] -> highest prop index that may come next
@@ -88,7 +95,7 @@ struct Node {
   bool RequiredFrom(int32_t lo) const {
     return lo < static_cast<int32_t>(props.size()) && props[last_allowed[lo]].required;
   }
-  // kArray
+  // kArray (and a free object's values)
   int32_t item = -1;
   int32_t min_items = 0;
   int32_t max_items = kMaxCount;

@@ -172,25 +172,16 @@ int64_t BfsMinBytes(const Machine& m, const State& start, int max_depth) {
   return -1;
 }
 
-TEST(Grammar, MinBytesIsTheShortestCompletion) {
-  Constraint c;
-  c.free_text_until = "</T>";
-  c.prefix = "\n";
-  c.json_schema = testing::StepsSchema(2);
-  c.suffix = "</S>";
+// Along `text`, MinBytes equals a brute-force search from every position where it is at
+// most `bfs_limit`, and some byte always lowers it by exactly one.
+void CheckMinBytesAlong(const Constraint& c, const std::string& text, int bfs_limit) {
   auto g = MustCompile(c);
   Machine m(g.get());
-  // Along a fixed text, MinBytes equals a brute-force search from every position.
-  const std::string text =
-      "ok "
-      "\xE4\xB8\xAD</"
-      "T>\n{\"steps\":[{\"index\":12,\"statement\":\"a\\u00e9\",\"need_object_captioning\":"
-      "true,\"need_text_ocr\":false,\"bbox\":[1,20,300,1000]}]}</S>";
   State s = m.Initial();
   for (size_t i = 0; i <= text.size(); ++i) {
     const int64_t mb = m.MinBytes(s);
-    if (mb <= 16) {
-      EXPECT_EQ(BfsMinBytes(m, s, 16), mb) << "at byte " << i;
+    if (mb <= bfs_limit) {
+      EXPECT_EQ(BfsMinBytes(m, s, bfs_limit), mb) << "at byte " << i;
     }
     // Consistency: some byte lowers it by exactly one (the budget forcing relies on it).
     if (mb > 0) {
@@ -206,8 +197,124 @@ TEST(Grammar, MinBytesIsTheShortestCompletion) {
     }
   }
   EXPECT_EQ(m.MinBytes(s), 0);
+}
+
+TEST(Grammar, MinBytesIsTheShortestCompletion) {
+  Constraint c;
+  c.free_text_until = "</T>";
+  c.prefix = "\n";
+  c.json_schema = testing::StepsSchema(2);
+  c.suffix = "</S>";
+  const std::string text =
+      "ok "
+      "\xE4\xB8\xAD</"
+      "T>\n{\"steps\":[{\"index\":12,\"statement\":\"a\\u00e9\",\"need_object_captioning\":"
+      "true,\"need_text_ocr\":false,\"bbox\":[1,20,300,1000]}]}</S>";
+  CheckMinBytesAlong(c, text, 16);
+  auto g = MustCompile(c);
+  Machine m(g.get());
   const std::string min_steps = "</T>\n{\"steps\":[]}</S>";
   EXPECT_EQ(m.MinBytes(m.Initial()), static_cast<int64_t>(min_steps.size()));
+}
+
+TEST(Grammar, FreeObjectTakesAnyJsonObject) {
+  const Constraint c = Json(R"({"type":"object"})");
+  for (const char* ok : {
+           "{}",
+           R"({"a":1})",
+           R"({"b":"x","a":2})",
+           R"({"n":-12.5,"t":true,"f":false,"z":null,"s":"","e":0,"d":0.25})",
+           R"({"arr":[1,[2,[]],{"o":{}},"s",null],"o":{"p":{"q":[]}}})",
+           R"({"k \"q\" \\ \/ \u00e9\n":"v\t\b\f\r"})",
+           "{\"\xC3\xA9\":\"\xE4\xB8\xAD\xF0\x9F\x98\x80\"}",
+           "{ \"a\" :\n[ 1 ,\t2 ] , \"b\":{ } }",
+           R"({"":""})",
+           R"({"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":1}}}}}}}})",  // 8 containers
+           R"({"a":[[[[[[["x"]]]]]]]})",
+       }) {
+    EXPECT_EQ(Classify(c, ok), 1) << ok;
+  }
+  for (const char* bad : {
+           "[]", "\"x\"", "1", "null", R"({"a"})", R"({"a":})", "{a:1}", R"({"a":1,})", "{,}",
+           R"({"a":1 "b":2})", R"({"a":01})", R"({"a":tru})", R"({"a":1.})", R"({"a":"\q"})",
+           R"({"a":1}})", R"({"a":NaN})", "{'a':1}", R"({"a":[1,]})", "{\"a\x01\":1}",
+           R"({"a":"\ud800"})", R"({"a":1e5})", "{\"a\":1}   ", R"({"a"   :1})",
+           R"({"a":{"a":{"a":{"a":{"a":{"a":{"a":{"a":{}}}}}}}}})",  // 9 containers
+           R"({"a":[[[[[[[[]]]]]]]]})",
+       }) {
+    EXPECT_EQ(Classify(c, bad), -1) << bad;
+  }
+  EXPECT_EQ(Classify(c, R"({"a":)"), 0);
+  EXPECT_EQ(Classify(c, R"({"a":[{"b":"c)"), 0);
+  // An object with no properties listed is free too, unless additionalProperties is false.
+  EXPECT_EQ(Classify(Json(R"({"type":"object","properties":{}})"), R"({"a":[]})"), 1);
+  EXPECT_EQ(Classify(Json(R"({"type":"object","additionalProperties":true})"), R"({"a":1})"), 1);
+  EXPECT_EQ(Classify(Json(R"({"type":"object","additionalProperties":false})"), R"({"a":1})"), -1);
+  EXPECT_EQ(Classify(Json(R"({"type":"object","additionalProperties":false})"), "{}"), 1);
+  // additionalProperties as a schema types every value.
+  const Constraint ints = Json(R"({"type":"object","additionalProperties":{"type":"integer"}})");
+  EXPECT_EQ(Classify(ints, R"({"a":1,"b":-2})"), 1);
+  EXPECT_EQ(Classify(ints, R"({"a":"1"})"), -1);
+  EXPECT_EQ(Classify(ints, R"({"a":1.5})"), -1);
+  // Nested in a schema: "meta" takes any object.
+  const Constraint nested = Json(R"({"type":"object","properties":{"meta":{"type":"object"},
+      "n":{"type":"integer"}},"required":["meta","n"]})");
+  EXPECT_EQ(Classify(nested, R"({"meta":{"x":[1,{"y":null}]},"n":3})"), 1);
+  EXPECT_EQ(Classify(nested, R"({"meta":{},"n":3})"), 1);
+  EXPECT_EQ(Classify(nested, R"({"meta":[],"n":3})"), -1);
+}
+
+TEST(Grammar, UntypedSchemaTakesAnyValue) {
+  const Constraint c = Json(R"({"description":"anything"})");
+  for (const char* ok : {"1", "-0.5", "\"s\"", "null", "true", "[]", R"([1,{"a":null}])",
+                         R"({"x":[]})", R"([[[[[[[["deep"]]]]]]]])"}) {
+    EXPECT_EQ(Classify(c, ok), 1) << ok;
+  }
+  EXPECT_EQ(Classify(c, R"([[[[[[[[[]]]]]]]]])"), -1);  // 9 containers
+  EXPECT_EQ(Classify(c, "nul"), 0);
+  EXPECT_EQ(Classify(c, "x"), -1);
+  // Keywords imply their type; arrays without items take any items.
+  EXPECT_EQ(Classify(Json(R"({"properties":{"a":{"type":"integer"}}})"), R"({"a":1})"), 1);
+  EXPECT_EQ(Classify(Json(R"({"properties":{"a":{"type":"integer"}}})"), "1"), -1);
+  EXPECT_EQ(Classify(Json(R"({"maxLength":2})"), "\"ab\""), 1);
+  EXPECT_EQ(Classify(Json(R"({"maxLength":2})"), "\"abc\""), -1);
+  EXPECT_EQ(Classify(Json(R"({"type":"array","maxItems":2})"), R"([{"a":1},"b"])"), 1);
+  EXPECT_EQ(Classify(Json(R"({"type":"array","maxItems":2})"), "[1,2,3]"), -1);
+  EXPECT_EQ(Classify(Json(R"({"type":["object","null"]})"), R"({"a":1})"), 1);
+  EXPECT_EQ(Classify(Json(R"({"type":["object","null"]})"), "null"), 1);
+}
+
+// The depth limit holds wherever a free value sits: deep in a schema it nests less.
+TEST(Grammar, FreeValuesStayWithinTheStateStack) {
+  std::string schema = R"({"type":"object"})";
+  std::string text = "{}";
+  for (int d = 1; d < kMaxDepth - 1; ++d) {
+    schema = R"({"type":"array","items":)" + schema + "}";
+    text = "[" + text + "]";
+  }
+  // The free object sits at the deepest level the stack allows: only {} fits.
+  EXPECT_EQ(Classify(Json(schema), text), 1);
+  EXPECT_EQ(Classify(Json(schema), text.substr(0, kMaxDepth - 2) + R"({"a":1})"), -1);
+  // One level up it takes scalar values only.
+  std::string up = R"({"type":"object"})";
+  for (int d = 1; d < kMaxDepth - 2; ++d) up = R"({"type":"array","items":)" + up + "}";
+  const std::string open(kMaxDepth - 3, '[');
+  EXPECT_EQ(Classify(Json(up), open + R"({"a":"x"})" + std::string(kMaxDepth - 3, ']')), 1);
+  EXPECT_EQ(Classify(Json(up), open + R"({"a":[)"), -1);
+}
+
+TEST(Grammar, FreeObjectMinBytesIsExact) {
+  CheckMinBytesAlong(Json(R"({"type":"object"})"),
+                     R"({"a":[1,{"b":"c\u00e9"},[]],"dd":{"e":{"f":[true,-0.5]}}, "g" : null})",
+                     5);
+  Constraint c;
+  c.prefix = "<J>";
+  c.json_schema = R"({"type":"object","properties":{"m":{"type":"object"}},"required":["m"]})";
+  c.suffix = "</J>";
+  CheckMinBytesAlong(c, R"(<J>{"m":{"x":[{"y":"z"}]}} </J>)", 6);
+  auto g = MustCompile(Json(R"({"type":"object"})"));
+  Machine m(g.get());
+  EXPECT_EQ(m.MinBytes(m.Initial()), 2);  // {}
 }
 
 void ExpectSchemaError(const std::string& schema, const std::string& needle) {
@@ -220,14 +327,17 @@ void ExpectSchemaError(const std::string& schema, const std::string& needle) {
 TEST(Grammar, SchemaErrorsNameTheProblem) {
   ExpectSchemaError(R"({"type":"string","pattern":"^a"})", "'pattern'");
   ExpectSchemaError(R"({"$ref":"#/defs/x"})", "'$ref'");
-  ExpectSchemaError(R"({"type":"object","additionalProperties":true})", "additionalProperties");
+  ExpectSchemaError(R"({"type":"object","properties":{"a":{"type":"null"}},
+      "additionalProperties":true})",
+                    "additionalProperties");
+  ExpectSchemaError(R"({"type":"object","required":["x"]})", "required");
+  ExpectSchemaError(R"({"items":{"type":"null"},"minLength":1})", "several types");
   ExpectSchemaError(R"({"anyOf":[{"type":"string"},{"type":"string","maxLength":3}]})", "anyOf");
   ExpectSchemaError(R"({"type":"array","items":{"type":"integer"},"minItems":3,"maxItems":2})",
                     "minItems");
   ExpectSchemaError(R"({"type":"object","properties":{},"required":["x"]})", "required");
   ExpectSchemaError(R"({"type":"integer","minimum":0.2,"maximum":0.8})", "minimum");
   ExpectSchemaError(R"({"type":"date"})", "date");
-  ExpectSchemaError(R"({"type":"array"})", "items");
   ExpectSchemaError(
       R"({"type":"object","properties":{"a":{"type":"string","exclusiveMinimum":1}}})",
       "schema.properties.a");

@@ -174,7 +174,7 @@ void Machine::PopValue(State* s) const {
     return;
   }
   if (g_->nodes[p.node].kind == NodeKind::kObject) {
-    p.phase = kObjAfter;
+    p.phase = p.phase == kObjKey ? kObjColon : kObjAfter;  // a free object's key, or a value
   } else {  // array
     ++p.x;
     p.phase = kArrAfter;
@@ -183,6 +183,7 @@ void Machine::PopValue(State* s) const {
 
 bool Machine::StepObject(State* s, Frame& f, uint8_t b) const {
   const Node& n = g_->nodes[f.node];
+  if (n.free_key >= 0) return StepFreeObject(s, f, b);
   const int32_t np = static_cast<int32_t>(n.props.size());
   switch (f.phase) {
     case kObjOpen:
@@ -230,6 +231,43 @@ bool Machine::StepObject(State* s, Frame& f, uint8_t b) const {
         return true;
       }
       if (b == '}' && !n.RequiredFrom(f.x)) {
+        PopValue(s);
+        return true;
+      }
+      return false;
+  }
+  return false;
+}
+
+// A free object: the key is a string frame of its own (kObjKey while it is open; its
+// end moves the object to kObjColon), every value is of node `item`.
+bool Machine::StepFreeObject(State* s, Frame& f, uint8_t b) const {
+  const Node& n = g_->nodes[f.node];
+  if (IsWs(b)) return TakeWs(f);  // never in kObjKey: the key's frame is on top then
+  switch (f.phase) {
+    case kObjOpen:
+    case kObjComma:
+      if (b == '}' && f.phase == kObjOpen) {
+        PopValue(s);
+        return true;
+      }
+      if (b != '"') return false;
+      f.phase = kObjKey;
+      return BeginValue(s, n.free_key, b);
+    case kObjColon:
+      if (b != ':') return false;
+      f.phase = kObjValue;
+      f.ws = 0;
+      return true;
+    case kObjValue:
+      return BeginValue(s, n.item, b);
+    case kObjAfter:
+      if (b == ',') {
+        f.phase = kObjComma;
+        f.ws = 0;
+        return true;
+      }
+      if (b == '}') {
         PopValue(s);
         return true;
       }

@@ -68,6 +68,7 @@ class Machine {
   bool StepJson(State* s, uint8_t b) const;
   bool StepRoot(State* s, Frame& f, uint8_t b) const;
   bool StepObject(State* s, Frame& f, uint8_t b) const;
+  bool StepFreeObject(State* s, Frame& f, uint8_t b) const;
   bool StepArray(State* s, Frame& f, uint8_t b) const;
   bool StepString(State* s, Frame& f, uint8_t b) const;
   bool StepNumber(State* s, Frame& f, uint8_t b) const;

@@ -46,12 +46,93 @@ class SchemaCompiler {
   StatusOr<int32_t> CompileNumber(const Json& s, bool integer, const std::string& path);
   StatusOr<int32_t> CompileLiterals(const Json& s, const std::string& path);
   StatusOr<int32_t> MakeAnyOf(std::vector<int32_t> branches, const std::string& path);
+  int32_t FreeValue(int levels);
+  int32_t FreeObject(int32_t value);
+  int32_t FreeScalar(int which);
   Status Count(const Json& s, const char* key, int32_t fallback, const std::string& path,
                int32_t* out);
   int32_t LiteralNode(std::vector<std::string> lits);
 
   Grammar* g_;
+  // Shared nodes of free values: string, number, true/false/null; then per level.
+  int32_t free_scalar_[3] = {-1, -1, -1};
+  std::vector<int32_t> free_by_levels_;
 };
+
+// Value levels a free value compiled at schema depth `depth` may use: its own frame and
+// those below it, up to kMaxDepth frames in all, at most kMaxFreeNesting containers.
+int FreeLevels(int depth) { return std::min(kMaxFreeNesting + 1, kMaxDepth - depth); }
+
+int32_t SchemaCompiler::FreeScalar(int which) {
+  if (free_scalar_[which] < 0) {
+    if (which == 0) {
+      Node n;
+      n.kind = NodeKind::kString;
+      n.min_bytes = 2;
+      free_scalar_[which] = Add(std::move(n));
+    } else if (which == 1) {
+      free_scalar_[which] = *CompileNumber(Json::object(), false, "");
+    } else {
+      free_scalar_[which] = LiteralNode({"true", "false", "null"});
+    }
+  }
+  return free_scalar_[which];
+}
+
+// An object with any string keys whose values are all of node `value`.
+int32_t SchemaCompiler::FreeObject(int32_t value) {
+  Node n;
+  n.kind = NodeKind::kObject;
+  n.free_key = FreeScalar(0);
+  n.item = value;
+  n.last_allowed.assign(1, 0);
+  n.rest_after_value.assign(1, 1);
+  n.key_min_from.assign(1, g_->nodes[n.free_key].min_bytes + 1 + g_->nodes[value].min_bytes + 1);
+  n.keys.Build({});
+  n.min_bytes = 2;
+  return Add(std::move(n));
+}
+
+// Any JSON value with at most `levels` - 1 arrays/objects nested (levels >= 1; a single
+// level is scalars only), so the state stack stays bounded and every state completable.
+int32_t SchemaCompiler::FreeValue(int levels) {
+  if (free_by_levels_.size() <= static_cast<size_t>(levels)) {
+    free_by_levels_.resize(levels + 1, -1);
+  }
+  if (free_by_levels_[levels] >= 0) return free_by_levels_[levels];
+  std::vector<int32_t> branches = {FreeScalar(0), FreeScalar(1), FreeScalar(2)};
+  if (levels > 1) {
+    const int32_t inner = FreeValue(levels - 1);
+    Node arr;
+    arr.kind = NodeKind::kArray;
+    arr.item = inner;
+    arr.min_bytes = 2;
+    branches.push_back(Add(std::move(arr)));
+    branches.push_back(FreeObject(inner));
+  }
+  // The branches start with distinct bytes, so this cannot fail.
+  const int32_t id = *MakeAnyOf(std::move(branches), "");
+  free_by_levels_[levels] = id;
+  return id;
+}
+
+// The type a schema without 'type' implies by its keywords ("" for none: any value).
+StatusOr<std::string> ImpliedType(const Json& s, const std::string& path) {
+  static const std::pair<const char*, const char*> kImplies[] = {
+      {"properties", "object"}, {"required", "object"},   {"additionalProperties", "object"},
+      {"items", "array"},       {"minItems", "array"},    {"maxItems", "array"},
+      {"minLength", "string"},  {"maxLength", "string"},  {"minimum", "number"},
+      {"maximum", "number"}};
+  std::string type;
+  for (const auto& [key, t] : kImplies) {
+    if (!s.contains(key)) continue;
+    if (!type.empty() && type != t) {
+      return Bad(path, "keywords of several types without 'type'");
+    }
+    type = t;
+  }
+  return type;
+}
 
 Status SchemaCompiler::Count(const Json& s, const char* key, int32_t fallback,
                              const std::string& path, int32_t* out) {
@@ -97,7 +178,11 @@ StatusOr<int32_t> SchemaCompiler::Compile(const Json& s, const std::string& path
     }
     return MakeAnyOf(std::move(branches), path);
   }
-  if (!s.contains("type")) return Bad(path, "a schema needs 'type', 'enum', 'const' or 'anyOf'");
+  if (!s.contains("type")) {  // any value, or the one type its keywords imply
+    CORGI_ASSIGN_OR_RETURN(std::string implied, ImpliedType(s, path));
+    if (implied.empty()) return FreeValue(FreeLevels(depth));
+    return CompileType(s, implied, path, depth);
+  }
   const Json& type = s["type"];
   if (type.is_string()) return CompileType(s, type.get<std::string>(), path, depth);
   if (!type.is_array() || type.empty()) {
@@ -167,9 +252,31 @@ StatusOr<int32_t> SchemaCompiler::CompileLiterals(const Json& s, const std::stri
 }
 
 StatusOr<int32_t> SchemaCompiler::CompileObject(const Json& s, const std::string& path, int depth) {
-  if (s.contains("additionalProperties") &&
-      !(s["additionalProperties"].is_boolean() && !s["additionalProperties"].get<bool>())) {
-    return Bad(path, "'additionalProperties' other than false is not supported");
+  const bool has_props = s.contains("properties") && !s["properties"].empty();
+  const bool closed = s.contains("additionalProperties") &&
+                      s["additionalProperties"].is_boolean() &&
+                      !s["additionalProperties"].get<bool>();
+  if (!closed && s.contains("additionalProperties")) {
+    const Json& extra = s["additionalProperties"];
+    if (has_props || !(extra.is_boolean() || extra.is_object())) {
+      return Bad(path,
+                 "'additionalProperties' other than false is supported only without 'properties'");
+    }
+  }
+  // No properties and not closed: any keys. Past the depth limit only {} fits.
+  if (!has_props && !closed && depth < kMaxDepth - 1) {
+    if (s.contains("required") && !(s["required"].is_array() && s["required"].empty())) {
+      return Bad(path, "'required' without 'properties' is not supported");
+    }
+    const Json* extra = s.contains("additionalProperties") ? &s["additionalProperties"] : nullptr;
+    int32_t value = -1;
+    if (extra == nullptr || extra->is_boolean() || extra->empty()) {
+      // Containers: this object plus at most kMaxFreeNesting - 1 inside it.
+      value = FreeValue(std::min(kMaxFreeNesting, kMaxDepth - depth - 1));
+    } else {
+      CORGI_ASSIGN_OR_RETURN(value, Compile(*extra, path + ".additionalProperties", depth + 1));
+    }
+    return FreeObject(value);
   }
   Node n;
   n.kind = NodeKind::kObject;
@@ -217,13 +324,23 @@ StatusOr<int32_t> SchemaCompiler::CompileObject(const Json& s, const std::string
 }
 
 StatusOr<int32_t> SchemaCompiler::CompileArray(const Json& s, const std::string& path, int depth) {
-  if (!s.contains("items")) return Bad(path, "an array needs 'items'");
   Node n;
   n.kind = NodeKind::kArray;
   CORGI_RETURN_IF_ERROR(Count(s, "minItems", 0, path, &n.min_items));
   CORGI_RETURN_IF_ERROR(Count(s, "maxItems", kMaxCount, path, &n.max_items));
   if (n.min_items > n.max_items) return Bad(path, "'minItems' exceeds 'maxItems'");
-  CORGI_ASSIGN_OR_RETURN(n.item, Compile(s["items"], path + ".items", depth + 1));
+  if (!s.contains("items")) {  // any items; deepest down, only []
+    if (depth >= kMaxDepth - 1) {
+      if (n.min_items > 0) return Bad(path, "nesting too deep for 'minItems' without 'items'");
+      n.max_items = 0;
+      n.item = FreeScalar(2);
+      n.min_bytes = 2;
+      return Add(std::move(n));
+    }
+    n.item = FreeValue(std::min(kMaxFreeNesting, kMaxDepth - depth - 1));
+  } else {
+    CORGI_ASSIGN_OR_RETURN(n.item, Compile(s["items"], path + ".items", depth + 1));
+  }
   const int64_t item_min = g_->nodes[n.item].min_bytes;
   n.min_bytes = 1 + (n.min_items == 0 ? 1 : n.min_items * item_min + (n.min_items - 1) + 1);
   return Add(std::move(n));

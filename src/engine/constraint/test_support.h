@@ -66,8 +66,10 @@ inline bool HasType(const OJson& v, const std::string& t) {
   return false;
 }
 
-// "" when `v` satisfies `schema`, else what is wrong. Objects must list their keys in
-// declared order and have no others (the matcher's documented shape).
+// "" when `v` satisfies `schema`, else what is wrong. Objects with properties must list
+// their keys in declared order and have no others (the matcher's documented shape);
+// objects without take any keys (values per additionalProperties when it is a schema).
+// A schema without type (or keywords implying one) takes any value.
 inline std::string Validate(const OJson& v, const OJson& schema, const std::string& at = "$") {
   if (schema.contains("const")) return v == schema["const"] ? "" : at + ": not the const";
   if (schema.contains("enum")) {
@@ -82,15 +84,34 @@ inline std::string Validate(const OJson& v, const OJson& schema, const std::stri
     }
     return at + ": matches no anyOf branch";
   }
+  if (!schema.contains("type")) {
+    if (schema.contains("properties") || schema.contains("additionalProperties")) {
+      if (!v.is_object()) return at + ": not an object";
+    } else if (schema.contains("items")) {
+      if (!v.is_array()) return at + ": not an array";
+    } else {
+      return "";
+    }
+  }
   std::vector<std::string> types;
-  if (schema["type"].is_string())
+  if (!schema.contains("type"))
+    types.push_back(v.is_object() ? "object" : "array");
+  else if (schema["type"].is_string())
     types.push_back(schema["type"]);
   else
     for (const OJson& t : schema["type"]) types.push_back(t);
   bool typed = false;
   for (const std::string& t : types) typed |= HasType(v, t);
   if (!typed) return at + ": wrong type " + std::string(v.type_name());
-  if (v.is_object()) {
+  const bool open_object = !schema.contains("properties") || schema["properties"].empty();
+  if (v.is_object() && open_object) {
+    if (schema.contains("additionalProperties") && schema["additionalProperties"].is_object()) {
+      for (const auto& [k, sub] : v.items()) {
+        std::string e = Validate(sub, schema["additionalProperties"], at + "." + k);
+        if (!e.empty()) return e;
+      }
+    }
+  } else if (v.is_object()) {
     const OJson& props = schema["properties"];
     size_t last = 0;
     for (const auto& [k, sub] : v.items()) {
@@ -115,7 +136,7 @@ inline std::string Validate(const OJson& v, const OJson& schema, const std::stri
       return at + ": too few items";
     if (schema.contains("maxItems") && v.size() > schema["maxItems"].get<size_t>())
       return at + ": too many items";
-    for (size_t i = 0; i < v.size(); ++i) {
+    for (size_t i = 0; i < v.size() && schema.contains("items"); ++i) {
       std::string e = Validate(v[i], schema["items"], at + "[" + std::to_string(i) + "]");
       if (!e.empty()) return e;
     }

@@ -155,6 +155,7 @@
   }
 
   // ---------------------------------------------------------------- samples
+  let lastSuggestion = null;  // the question a sample filled in (replaced by the next one)
   async function loadSamples() {
     try {
       const res = await fetch('/v1/corgi/samples', { headers: authHeaders(), cache: 'no-store' });
@@ -166,6 +167,7 @@
         if (!s || !s.url) continue;
         const o = el('option', null, s.name || s.url);
         o.value = s.url;
+        if (typeof s.question === 'string') o.dataset.question = s.question;
         els.samples.appendChild(o);
       }
       els.samplesBox.hidden = els.samples.length <= 1;
@@ -180,6 +182,13 @@
       const blob = await res.blob();
       const name = url.split('/').pop() || 'sample';
       await setImageFromBlob(blob, decodeURIComponent(name));
+      // The sample's suggested question, unless the user typed one of their own.
+      const option = els.samples.selectedOptions[0];
+      const suggested = option && option.dataset.question;
+      if (suggested && (!els.question.value.trim() || els.question.value === lastSuggestion)) {
+        els.question.value = suggested;
+        lastSuggestion = suggested;
+      }
     } catch (e) { showError('Could not load the sample: ' + e.message); }
   });
 
