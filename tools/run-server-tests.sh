@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD="${1:-build}"
-VENV="${CORGI_TEST_VENV:-/work/venv-test}"
+VENV="${CORGI_TEST_VENV:-$(cd .. && pwd)/venv-test}"
 BIN="$BUILD/src/apps/corgi"
 [ -x "$BIN" ] || { echo "error: $BIN not built (cmake --build $BUILD --target corgi)" >&2; exit 1; }
 if [ ! -x "$VENV/bin/python" ]; then
