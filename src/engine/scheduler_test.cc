@@ -12,8 +12,7 @@
 
 #include "corgi/engine.h"
 #include "corgi/image/decode.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
+#include "model/qwen3vl/tiny_checkpoint_test_util.h"
 
 namespace corgi {
 namespace {
@@ -24,11 +23,7 @@ const qwen3vl::Model& TinyModel() {
   static std::unique_ptr<qwen3vl::Model> model = [] {
     const std::string dir =
         (fs::temp_directory_path() / ("corgi_scheduler_test_" + std::to_string(::getpid()))).string();
-    qwen3vl::SyntheticOptions o;
-    o.seed = 3;
-    o.dtype = DType::kBF16;
-    o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-    Status s = qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig("tiny"), o, dir, nullptr);
+    Status s = qwen3vl::testing::WriteTinyCheckpoint(dir, /*seed=*/3, DType::kBF16);
     EXPECT_TRUE(s.ok()) << s.ToString();
     auto m = qwen3vl::Model::Load(dir);
     EXPECT_TRUE(m.ok()) << m.status().ToString();

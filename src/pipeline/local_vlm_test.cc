@@ -7,9 +7,8 @@
 
 #include <gtest/gtest.h>
 
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
 #include "corgi/pipeline/pipeline.h"
+#include "model/qwen3vl/tiny_checkpoint_test_util.h"
 #include "pipeline/pipeline_test_util.h"
 
 namespace corgi::pipeline {
@@ -22,11 +21,7 @@ class LocalVlmTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = (fs::temp_directory_path() / ("corgi_local_vlm_test_tiny_" + std::to_string(::getpid()))).string();
     fs::remove_all(dir_);
-    qwen3vl::SyntheticOptions o;
-    o.seed = 5;
-    o.dtype = DType::kF32;
-    o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-    Status s = qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig("tiny"), o, dir_, nullptr);
+    Status s = qwen3vl::testing::WriteTinyCheckpoint(dir_, /*seed=*/5, DType::kF32);
     ASSERT_TRUE(s.ok()) << s.ToString();
     auto m = qwen3vl::Model::Load(dir_);
     ASSERT_TRUE(m.ok()) << m.status().ToString();

@@ -13,9 +13,8 @@
 #include <gtest/gtest.h>
 
 #include "corgi/image/decode.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
 #include "corgi/pipeline/results_json.h"
+#include "model/qwen3vl/tiny_checkpoint_test_util.h"
 
 namespace corgi::service {
 namespace {
@@ -205,11 +204,7 @@ TEST(QueryServiceReplayTest, CreateErrorsNameThePath) {
 // The tiny random checkpoint: 3 queries at once give what they give one at a time.
 TEST(QueryServiceTinyModelTest, ConcurrentRunsMatchSequentialRuns) {
   std::string dir = TempDir("corgi_service_tiny");
-  qwen3vl::SyntheticOptions so;
-  so.seed = 5;
-  so.dtype = DType::kF32;
-  so.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-  Status s = qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig("tiny"), so, dir, nullptr);
+  Status s = qwen3vl::testing::WriteTinyCheckpoint(dir, /*seed=*/5, DType::kF32);
   ASSERT_TRUE(s.ok()) << s.ToString();
 
   ServiceOptions o;

@@ -16,8 +16,7 @@
 
 #include "apps/server/http_common.h"
 #include "corgi/image/encode.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
+#include "model/qwen3vl/tiny_checkpoint_test_util.h"
 
 namespace corgi::server::testing {
 namespace fs = std::filesystem;
@@ -26,11 +25,7 @@ namespace {
 std::string MakeTiny() {
   std::string dir = (fs::temp_directory_path() / ("corgi_server_test_tiny_" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
-  qwen3vl::SyntheticOptions o;
-  o.seed = 5;
-  o.dtype = DType::kF32;
-  o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-  Status s = qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig("tiny"), o, dir, nullptr);
+  Status s = qwen3vl::testing::WriteTinyCheckpoint(dir, /*seed=*/5, DType::kF32);
   CORGI_CHECK(s.ok()) << s.ToString();
   static std::string to_remove = dir;
   std::atexit([] { std::error_code ec; fs::remove_all(to_remove, ec); });
