@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 import urllib.request
@@ -29,21 +30,30 @@ class OpenAIClientTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.port = free_port()
+        # The server's log goes to a file: an undrained pipe would block it once full.
+        cls.log = tempfile.TemporaryFile(mode="w+")
         cls.proc = subprocess.Popen(
             [BIN, "serve", "--model", MODEL, "--port", str(cls.port), "--api-key", "test-key"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            if cls.proc.poll() is not None:
-                raise RuntimeError("corgi serve exited: " + cls.proc.stdout.read())
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{cls.port}/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except Exception:
-                time.sleep(0.2)
-        else:
-            raise RuntimeError("corgi serve did not become healthy")
+            stdout=cls.log, stderr=subprocess.STDOUT, text=True)
+        try:
+            deadline = time.time() + 120
+            while time.time() < deadline:
+                if cls.proc.poll() is not None:
+                    cls.log.seek(0)
+                    raise RuntimeError("corgi serve exited: " + cls.log.read())
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{cls.port}/health", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except Exception:
+                    time.sleep(0.2)
+            else:
+                raise RuntimeError("corgi serve did not become healthy")
+        except BaseException:
+            # tearDownClass does not run when setUpClass fails: stop the server here.
+            cls.proc.kill()
+            cls.proc.wait()
+            raise
         cls.client = openai.OpenAI(base_url=f"http://127.0.0.1:{cls.port}/v1", api_key="test-key")
         cls.model = cls.client.models.list().data[0].id
 
