@@ -52,20 +52,23 @@ StatusOr<std::string> ChooseItemDir(const std::string& out_dir, const std::strin
     if (!owner.empty() && owner != id) continue;  // another id's folder (a crash left it)
     return rel;
   }
-  return ResourceExhaustedError("no free folder for id '" + id + "' under " + out_dir + "/items/" + preferred +
-                                "[-N]: 1000 names are taken by other ids");
+  return ResourceExhaustedError("no free folder for id '" + id + "' under " + out_dir + "/items/" +
+                                preferred + "[-N]: 1000 names are taken by other ids");
 }
 
 Status ClearStaging(const std::string& out_dir) {
   std::error_code ec;
   fs::remove_all(out_dir + "/.staging", ec);
-  if (ec) return IoError("cannot remove '" + out_dir + "/.staging' (left by an interrupted run): " + ec.message());
+  if (ec)
+    return IoError("cannot remove '" + out_dir +
+                   "/.staging' (left by an interrupted run): " + ec.message());
   return Status::Ok();
 }
 
 Status WriteItemDir(const std::string& out_dir, const std::string& rel_dir, const std::string& id,
                     const std::function<Status(const std::string& dir)>& write) {
-  const std::string staging = out_dir + "/.staging", fresh = staging + "/new", old = staging + "/old";
+  const std::string staging = out_dir + "/.staging", fresh = staging + "/new",
+                    old = staging + "/old";
   const std::string target = out_dir + "/" + rel_dir;
   CORGI_RETURN_IF_ERROR(ClearStaging(out_dir));
   std::error_code ec;

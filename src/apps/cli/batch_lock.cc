@@ -32,12 +32,14 @@ StatusOr<OutputLock> OutputLock::Acquire(const std::string& out_dir) {
     ::close(fd);
     if (err != EWOULDBLOCK) return IoError("cannot lock '" + path + "': " + std::strerror(err));
     return FailedPreconditionError(
-        "'" + out_dir + "' is in use by another corgi batch (pid " + (pid.empty() ? "unknown" : pid) +
-        ", holding " + path + "); two runs on one --out would run every item twice: wait for it to finish, "
+        "'" + out_dir + "' is in use by another corgi batch (pid " +
+        (pid.empty() ? "unknown" : pid) + ", holding " + path +
+        "); two runs on one --out would run every item twice: wait for it to finish, "
         "stop it, or choose another --out");
   }
   const std::string pid = std::to_string(::getpid()) + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+  if (::ftruncate(fd, 0) != 0 ||
+      ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
     const int err = errno;
     ::close(fd);
     return IoError("cannot write the lock file '" + path + "': " + std::strerror(err));
