@@ -77,14 +77,13 @@ TEST(ThreadPool, DefaultThreadCountCapsTheEnvironment) {
     ::unsetenv("CORGI_THREADS");
 }
 
-#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
-#if defined(__has_feature)
+// Sanitizers reserve the address space an RLIMIT_AS test needs.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CORGI_NO_ADDRESS_SPACE_LIMIT 1
+#elif defined(__has_feature)
 #if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define CORGI_NO_ADDRESS_SPACE_LIMIT 1
 #endif
-#endif
-#else
-#define CORGI_NO_ADDRESS_SPACE_LIMIT 1
 #endif
 
 #ifndef CORGI_NO_ADDRESS_SPACE_LIMIT
