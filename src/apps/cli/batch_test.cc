@@ -297,22 +297,23 @@ TEST(BatchLockTest, AKilledHolderLeavesNoLock) {
   pid_t child = ::fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
+    ::alarm(30);  // never outlives a test that went wrong
     StatusOr<OutputLock> lock = OutputLock::Acquire(dir.path());
     char c = lock.ok() ? 'y' : 'n';
     (void)!::write(ready[1], &c, 1);
     for (;;) ::pause();  // holds the lock until killed
   }
   char c = 0;
-  ASSERT_EQ(::read(ready[0], &c, 1), 1);
-  ASSERT_EQ(c, 'y');
+  const bool told = ::read(ready[0], &c, 1) == 1;
   StatusOr<OutputLock> refused = OutputLock::Acquire(dir.path());
-  ASSERT_FALSE(refused.ok());
-  EXPECT_NE(refused.status().message().find("(pid " + std::to_string(child) + ","), std::string::npos)
-      << refused.status().message();
-  ::kill(child, SIGKILL);
+  ::kill(child, SIGKILL);  // before any assertion can return
   ::waitpid(child, nullptr, 0);
   ::close(ready[0]);
   ::close(ready[1]);
+  ASSERT_TRUE(told && c == 'y');
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("(pid " + std::to_string(child) + ","), std::string::npos)
+      << refused.status().message();
   StatusOr<OutputLock> after = OutputLock::Acquire(dir.path());
   EXPECT_TRUE(after.ok()) << after.status().ToString();
 }
