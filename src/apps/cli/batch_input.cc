@@ -89,15 +89,20 @@ bool ParsePipeLine(const std::string& line, BatchItem* item, std::string* what) 
 }  // namespace
 
 std::string SafeDirName(const std::string& id) {
-  constexpr size_t kMaxBytes = 100, kSuffixBytes = 9;  // "-" and 8 hex digits
   std::string out;
-  for (unsigned char c : id.substr(0, kMaxBytes)) {
+  for (unsigned char c : id.substr(0, 100)) {
     out += (std::isalnum(c) || c == '-' || c == '_' || c == '.') ? static_cast<char>(c) : '_';
   }
   if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+std::string ItemDirName(const std::string& id) {
+  constexpr size_t kSuffixBytes = 9;  // "-" and 8 hex digits
+  std::string out = SafeDirName(id);
   if (out == id) return out;
   // Changed (or cut): the readable part plus a hash of the whole id keeps ids apart.
-  return out.substr(0, kMaxBytes - kSuffixBytes) + "-" + HashString(id).ToHex().substr(0, 8);
+  return out.substr(0, 100 - kSuffixBytes) + "-" + HashString(id).ToHex().substr(0, 8);
 }
 
 StatusOr<std::vector<BatchItem>> ParseBatchInput(const std::string& text,
@@ -121,7 +126,7 @@ StatusOr<std::vector<BatchItem>> ParseBatchInput(const std::string& text,
     if (!ok) return InvalidArgumentError(where + what);
     if (!item.problem.empty()) item.problem = where + item.problem;
     if (item.id.empty()) item.id = std::to_string(line_no);
-    item.dir_name = SafeDirName(item.id);
+    item.dir_name = ItemDirName(item.id);
     if (auto [it, fresh] = id_lines.emplace(item.id, line_no); !fresh)
       return InvalidArgumentError(where + "id '" + item.id + "' is already used on line " +
                                   std::to_string(it->second));

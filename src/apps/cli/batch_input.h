@@ -30,7 +30,7 @@ struct BatchItem {
   std::string image_path;  // resolved: absolute, or relative to the working directory
   std::string question;
   int line = 0;          // 1-based line of the input
-  std::string dir_name;  // the item's preferred folder under OUT/items/: SafeDirName(id)
+  std::string dir_name;  // the item's preferred folder under OUT/items/: ItemDirName(id)
   // Non-empty when the line cannot run ("in.jsonl:4: \"question\" is empty"): the item
   // fails with this error without reaching the model.
   std::string problem;
@@ -48,9 +48,12 @@ StatusOr<std::vector<BatchItem>> ParseBatchInput(const std::string& text,
 StatusOr<std::vector<BatchItem>> LoadBatchInput(const std::string& path);
 
 // `id` as a folder name: letters, digits, '-', '_' and '.' kept, anything else '_';
-// never empty, "." or "..", at most 100 bytes. An id that had to change (or be cut) gets
-// "-" and 8 hex digits of its hash appended, so "a/b" -> "a_b-<hash>" never meets the
-// id "a_b" -> "a_b". Folders already on disk are checked too (batch_item_dir.h).
+// never empty, "." or "..", at most 100 bytes. Readable, but not one-to-one.
 std::string SafeDirName(const std::string& id);
+
+// An item's folder name: SafeDirName(id), with "-" and 8 hex digits of the id's hash
+// appended (within the 100 bytes) when that changed the id, so "a/b" -> "a_b-<hash>" never
+// meets the id "a_b" -> "a_b". Folders already on disk are checked too (batch_item_dir.h).
+std::string ItemDirName(const std::string& id);
 
 }  // namespace corgi::cli

@@ -1,6 +1,6 @@
 // Where a `corgi batch` item's files go under OUT/items/, and how they get there.
 //
-// Choosing: the item's preferred folder (SafeDirName of its id) unless that folder
+// Choosing: the item's preferred folder (ItemDirName of its id) unless that folder
 // belongs to another id, as recorded by a results.jsonl line ("output_dir") or by the
 // folder's marker file (kItemIdFile, holding the id that wrote it); then "<name>-2",
 // "<name>-3", ... So two ids never share a folder, whatever earlier runs left.

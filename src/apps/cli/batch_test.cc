@@ -138,22 +138,31 @@ TEST(BatchInputTest, DuplicateIdsAndFolders) {
 }
 
 TEST(BatchInputTest, SafeDirName) {
-  // Unchanged ids keep their name; changed ones get "-" and 8 hex digits of their hash.
   EXPECT_EQ(SafeDirName("q-1.a_b"), "q-1.a_b");
-  const std::string changed = SafeDirName("coco/val 12");
+  EXPECT_EQ(SafeDirName("coco/val 12"), "coco_val_12");
+  EXPECT_EQ(SafeDirName(".."), "_..");
+  EXPECT_EQ(SafeDirName("."), "_.");
+  EXPECT_EQ(SafeDirName(""), "_");
+  EXPECT_EQ(SafeDirName("\xc3\xa9t\xc3\xa9"), "__t__");
+  EXPECT_EQ(SafeDirName(std::string(300, 'x')).size(), 100u);
+}
+
+TEST(BatchInputTest, ItemDirNameIsOneToOne) {
+  // Unchanged ids keep their name; changed ones get "-" and 8 hex digits of their hash.
+  EXPECT_EQ(ItemDirName("q-1.a_b"), "q-1.a_b");
+  const std::string changed = ItemDirName("coco/val 12");
   EXPECT_EQ(changed.substr(0, 12), "coco_val_12-");
   EXPECT_EQ(changed.size(), 20u);
   EXPECT_EQ(changed.find_first_not_of("0123456789abcdef", 12), std::string::npos) << changed;
-  EXPECT_EQ(SafeDirName("coco/val 12"), changed);  // stable
-  EXPECT_EQ(SafeDirName("..").substr(0, 4), "_..-");
-  EXPECT_EQ(SafeDirName(".").substr(0, 3), "_.-");
-  EXPECT_EQ(SafeDirName("").substr(0, 2), "_-");
-  EXPECT_EQ(SafeDirName("\xc3\xa9t\xc3\xa9").substr(0, 6), "__t__-");
-  EXPECT_EQ(SafeDirName(std::string(300, 'x')).size(), 100u);
-  EXPECT_NE(SafeDirName(std::string(300, 'x')), SafeDirName(std::string(301, 'x')));
+  EXPECT_EQ(ItemDirName("coco/val 12"), changed);  // stable
+  EXPECT_EQ(ItemDirName("..").substr(0, 4), "_..-");
+  EXPECT_EQ(ItemDirName(".").substr(0, 3), "_.-");
+  EXPECT_EQ(ItemDirName("\xc3\xa9t\xc3\xa9").substr(0, 6), "__t__-");
+  EXPECT_EQ(ItemDirName(std::string(300, 'x')).size(), 100u);
+  EXPECT_NE(ItemDirName(std::string(300, 'x')), ItemDirName(std::string(301, 'x')));
   // The ids that used to collide.
-  for (const char* a : {"a/b", "a b", "a\\b", "a:b"}) EXPECT_NE(SafeDirName(a), SafeDirName("a_b")) << a;
-  EXPECT_NE(SafeDirName("a/b"), SafeDirName("a b"));
+  for (const char* a : {"a/b", "a b", "a\\b", "a:b"}) EXPECT_NE(ItemDirName(a), ItemDirName("a_b")) << a;
+  EXPECT_NE(ItemDirName("a/b"), ItemDirName("a b"));
 }
 
 TEST(BatchInputTest, LoadResolvesAgainstTheFilesDirectory) {
