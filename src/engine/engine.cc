@@ -66,7 +66,9 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
     return InvalidArgumentError("image min_pixels (" + std::to_string(e->preprocess_.min_pixels) +
                                 ") exceeds max_pixels (" + std::to_string(e->preprocess_.max_pixels) + ")");
   }
-  e->pool_ = std::make_unique<ThreadPool>(static_cast<size_t>(options.threads));
+  if (std::string problem = ThreadCountProblem(options.threads); !problem.empty())
+    return InvalidArgumentError("threads " + problem);
+  CORGI_ASSIGN_OR_RETURN(e->pool_, ThreadPool::Create(static_cast<size_t>(options.threads)));
   State& st = *e->state_;
   const TextConfig& text = model->config().text;
   const int64_t token_bytes = 2 * text.num_hidden_layers * text.num_key_value_heads * text.head_dim *

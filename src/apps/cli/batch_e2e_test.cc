@@ -15,9 +15,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "apps/cli/batch_lock.h"
 #include "corgi/core/mapped_file.h"
 #include "io/io_test_util.h"
 
@@ -255,14 +257,125 @@ TEST_F(E2eTest, MissingImageFailsOnlyItsItem) {
 
 TEST_F(E2eTest, BatchInputErrorsNameTheLine) {
   std::string input = dir_.path() + "/bad.jsonl";
-  WriteText(input, "a.png|q\n{\"image\": \"b.png\"}\n");
+  WriteText(input, "a.png|q\n{\"image\": \"b.png\",}\n");
   ProcessResult run = Corgi(BatchArgs(input, dir_.path() + "/out"), dir_.path());
   EXPECT_EQ(run.exit_code, 1);
-  EXPECT_NE(run.err.find("bad.jsonl:2: missing \"question\""), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("bad.jsonl:2: not valid JSON"), std::string::npos) << run.err;
   EXPECT_FALSE(fs::exists(dir_.path() + "/out/results.jsonl"));
   ProcessResult usage = Corgi({"batch", "--replay", replay_, "--input", input}, dir_.path());
   EXPECT_EQ(usage.exit_code, 2);
   EXPECT_NE(usage.err.find("--input and --out are required"), std::string::npos) << usage.err;
+}
+
+// The lines of results.jsonl as JSON objects.
+std::vector<Json> ResultLines(const std::string& path) {
+  std::vector<Json> lines;
+  std::string text = Slurp(path);
+  for (size_t pos = 0; pos < text.size(); pos = text.find('\n', pos) + 1)
+    lines.push_back(Json::parse(text.substr(pos, text.find('\n', pos) - pos)));
+  return lines;
+}
+
+// Issue 11, defect 7: a second run on the same --out is refused at once, naming the pid
+// of the run that holds OUT/.lock, and touches nothing.
+TEST_F(E2eTest, SecondRunOnTheSameOutIsRefused) {
+  std::string input = WriteInput(2), out = dir_.path() + "/out";
+  fs::create_directories(out);
+  {
+    StatusOr<OutputLock> held = OutputLock::Acquire(out);  // as a running batch holds it
+    ASSERT_TRUE(held.ok()) << held.status().ToString();
+    ProcessResult second = Corgi(BatchArgs(input, out), dir_.path());
+    EXPECT_EQ(second.exit_code, 1) << second.err;
+    EXPECT_NE(second.err.find("in use by another corgi batch (pid " + std::to_string(::getpid()) + ","),
+              std::string::npos)
+        << second.err;
+    EXPECT_FALSE(fs::exists(out + "/results.jsonl"));
+  }
+  ProcessResult after = Corgi(BatchArgs(input, out), dir_.path());
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  ExpectExactlyOnce(ResultIds(out + "/results.jsonl"), 2);
+}
+
+// Issue 11, defect 7: every state a crash can leave between an item's folder and its
+// results line — folders without a line (one with a stray file), a torn last line, a
+// half-written staging folder — resumes to each item exactly once, each folder whole.
+TEST_F(E2eTest, ResumeAfterACrashBetweenFolderAndLine) {
+  std::string input = WriteInput(6), out = dir_.path() + "/out";
+  ASSERT_EQ(Corgi(BatchArgs(input, out), dir_.path()).exit_code, 0);
+  std::string text = Slurp(out + "/results.jsonl");
+  std::vector<size_t> starts = {0};
+  for (size_t p = text.find('\n'); p + 1 < text.size(); p = text.find('\n', p + 1)) starts.push_back(p + 1);
+  ASSERT_EQ(starts.size(), 6u);
+  // q4 and q5 have folders but no lines; q5's line is torn; q4's folder has a stray file.
+  WriteText(out + "/results.jsonl", text.substr(0, starts[4]) + text.substr(starts[5], 40));
+  WriteText(out + "/items/q4/stray.txt", "left by the run that died");
+  fs::create_directories(out + "/.staging/new/crops");
+  WriteText(out + "/.staging/new/results.json", "{\"half");
+
+  ProcessResult resumed = Corgi(BatchArgs(input, out), dir_.path());
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_NE(resumed.out.find("6 items: 2 done, 0 failed, 4 skipped"), std::string::npos) << resumed.out;
+  ExpectExactlyOnce(ResultIds(out + "/results.jsonl"), 6);
+  EXPECT_FALSE(fs::exists(out + "/items/q4/stray.txt"));
+  EXPECT_FALSE(fs::exists(out + "/.staging"));
+  for (int i = 0; i < 6; ++i) {
+    const std::string item = out + "/items/q" + std::to_string(i);
+    EXPECT_TRUE(fs::exists(item + "/results.json")) << item;
+    EXPECT_EQ(Slurp(item + "/.corgi-item-id"), "q" + std::to_string(i));
+  }
+}
+
+// Issue 11, defect 8: ids whose folder names used to collide get a folder each, and an
+// older folder recorded for another id is never overwritten.
+TEST_F(E2eTest, IdsThatSanitizeAlikeGetTheirOwnFolders) {
+  std::string input = WriteInput(1), out = dir_.path() + "/out";
+  const std::string image = kImages + "/horses.png";
+  std::string text;
+  for (const char* id : {"a/b", "a_b", "a b"})
+    text += Json{{"id", id}, {"image", image}, {"question", "What?"}}.dump() + "\n";
+  WriteText(input, text);
+  ProcessResult run = Corgi(BatchArgs(input, out), dir_.path());
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  std::set<std::string> dirs;
+  for (const Json& line : ResultLines(out + "/results.jsonl")) {
+    const std::string dir = line["output_dir"];
+    dirs.insert(dir);
+    EXPECT_EQ(Slurp(out + "/" + dir + "/.corgi-item-id"), line["id"].get<std::string>()) << dir;
+  }
+  EXPECT_EQ(dirs.size(), 3u);
+  EXPECT_TRUE(dirs.count("items/a_b"));
+
+  // An older corgi wrote id "x/y" to items/x_y (no marker); the id "x_y" must not take it.
+  std::string out2 = dir_.path() + "/out2";
+  fs::create_directories(out2 + "/items/x_y");
+  WriteText(out2 + "/items/x_y/results.json", "{\"old\": true}");
+  WriteText(out2 + "/results.jsonl",
+            Json{{"id", "x/y"}, {"error", nullptr}, {"output_dir", "items/x_y"}}.dump() + "\n");
+  WriteText(input, Json{{"id", "x_y"}, {"image", image}, {"question", "What?"}}.dump() + "\n");
+  ProcessResult second = Corgi(BatchArgs(input, out2), dir_.path());
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  std::vector<Json> lines = ResultLines(out2 + "/results.jsonl");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[1]["output_dir"], "items/x_y-2");
+  EXPECT_EQ(Slurp(out2 + "/items/x_y/results.json"), "{\"old\": true}");
+}
+
+// Issue 11, defect 10: a whitespace-only question rejected every item of the batch; now it
+// is that item's error and the others run.
+TEST_F(E2eTest, EmptyQuestionFailsOnlyItsItem) {
+  std::string input = WriteInput(2), out = dir_.path() + "/out";
+  std::ofstream(input, std::ios::app) << Json{{"id", "blank"}, {"image", "imgs/x.png"}, {"question", " \t "}}.dump()
+                                      << "\nimgs/x.png|   \n";
+  ProcessResult run = Corgi(BatchArgs(input, out), dir_.path());
+  EXPECT_EQ(run.exit_code, 1) << run.err;
+  EXPECT_NE(run.out.find("4 items: 2 done, 2 failed, 0 skipped"), std::string::npos) << run.out << run.err;
+  std::vector<Json> lines = ResultLines(out + "/results.jsonl");
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[2]["id"], "blank");
+  EXPECT_NE(lines[2]["error"].get<std::string>().find("\"question\" is empty"), std::string::npos) << lines[2];
+  EXPECT_TRUE(lines[2]["output_dir"].is_null());
+  EXPECT_NE(lines[3]["error"].get<std::string>().find("the question after '|' is empty"), std::string::npos)
+      << lines[3];
 }
 
 TEST_F(E2eTest, AskJsonAndEvents) {

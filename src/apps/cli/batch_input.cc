@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "corgi/core/hash.h"
 #include "corgi/core/mapped_file.h"
 
 namespace corgi::cli {
@@ -37,7 +38,8 @@ bool ReadText(const Json& obj, const char* key, std::string* out, std::string* w
   return true;
 }
 
-// Fills item->id/image/question from a JSON line; the problem in *what on failure.
+// Fills item->id/image/question from a JSON line. False with *what for a broken line;
+// a missing or empty image/question goes to item->problem (the item fails, not the batch).
 bool ParseJsonLine(const std::string& line, BatchItem* item, std::string* what) {
   Json obj = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (obj.is_discarded()) {
@@ -62,8 +64,10 @@ bool ParseJsonLine(const std::string& line, BatchItem* item, std::string* what) 
       return false;
     }
   }
-  return ReadText(obj, "image", &item->image, what) &&
-         ReadText(obj, "question", &item->question, what);
+  // The id is known from here on: a bad image or question fails only this item.
+  if (ReadText(obj, "image", &item->image, &item->problem))
+    ReadText(obj, "question", &item->question, &item->problem);
+  return true;
 }
 
 bool ParsePipeLine(const std::string& line, BatchItem* item, std::string* what) {
@@ -74,11 +78,12 @@ bool ParsePipeLine(const std::string& line, BatchItem* item, std::string* what) 
   }
   item->image = Trim(line.substr(0, bar));
   item->question = Trim(line.substr(bar + 1));
+  // The id (the line number) is known: an empty part fails only this item.
   if (item->image.empty())
-    *what = "the image path before '|' is empty";
+    item->problem = "the image path before '|' is empty";
   else if (item->question.empty())
-    *what = "the question after '|' is empty";
-  return what->empty();
+    item->problem = "the question after '|' is empty";
+  return true;
 }
 
 }  // namespace
@@ -92,11 +97,19 @@ std::string SafeDirName(const std::string& id) {
   return out;
 }
 
+std::string ItemDirName(const std::string& id) {
+  constexpr size_t kSuffixBytes = 9;  // "-" and 8 hex digits
+  std::string out = SafeDirName(id);
+  if (out == id) return out;
+  // Changed (or cut): the readable part plus a hash of the whole id keeps ids apart.
+  return out.substr(0, 100 - kSuffixBytes) + "-" + HashString(id).ToHex().substr(0, 8);
+}
+
 StatusOr<std::vector<BatchItem>> ParseBatchInput(const std::string& text,
                                                  const std::string& source_name,
                                                  const std::string& base_dir) {
   std::vector<BatchItem> items;
-  std::map<std::string, int> id_lines, dir_lines;
+  std::map<std::string, int> id_lines;
   size_t pos = 0;
   for (int line_no = 1; pos < text.size(); ++line_no) {
     size_t end = text.find('\n', pos);
@@ -111,14 +124,11 @@ StatusOr<std::vector<BatchItem>> ParseBatchInput(const std::string& text,
         line[0] == '{' ? ParseJsonLine(line, &item, &what) : ParsePipeLine(line, &item, &what);
     std::string where = source_name + ":" + std::to_string(line_no) + ": ";
     if (!ok) return InvalidArgumentError(where + what);
+    if (!item.problem.empty()) item.problem = where + item.problem;
     if (item.id.empty()) item.id = std::to_string(line_no);
-    item.dir_name = SafeDirName(item.id);
+    item.dir_name = ItemDirName(item.id);
     if (auto [it, fresh] = id_lines.emplace(item.id, line_no); !fresh)
       return InvalidArgumentError(where + "id '" + item.id + "' is already used on line " +
-                                  std::to_string(it->second));
-    if (auto [it, fresh] = dir_lines.emplace(item.dir_name, line_no); !fresh)
-      return InvalidArgumentError(where + "id '" + item.id + "' maps to the same folder items/" +
-                                  item.dir_name + " as the id on line " +
                                   std::to_string(it->second));
     std::filesystem::path image(item.image);
     item.image_path = image.is_absolute() || base_dir.empty()

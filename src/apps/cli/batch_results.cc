@@ -19,14 +19,17 @@ std::string Errno(const std::string& what, const std::string& path) {
   return what + " '" + path + "': " + std::strerror(errno);
 }
 
-// The id of a complete results line, or nullopt when the line is not one of ours.
-std::optional<std::string> LineId(const std::string& line, bool* failed) {
+// The id of a complete results line, or nullopt when the line is not one of ours; its
+// "output_dir" (or "") into *output_dir when given.
+std::optional<std::string> LineId(const std::string& line, bool* failed, std::string* output_dir = nullptr) {
   Json obj = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (obj.is_discarded() || !obj.is_object()) return std::nullopt;
   auto id = obj.find("id");
   if (id == obj.end() || !id->is_string()) return std::nullopt;
   auto error = obj.find("error");
   *failed = error != obj.end() && !error->is_null();
+  if (auto dir = obj.find("output_dir"); output_dir != nullptr && dir != obj.end() && dir->is_string())
+    *output_dir = dir->get<std::string>();
   return id->get<std::string>();
 }
 
@@ -66,7 +69,8 @@ StatusOr<ResultsState> LoadAndRepairResults(const std::string& path) {
       continue;
     }
     bool failed = false;
-    std::optional<std::string> id = complete ? LineId(line, &failed) : std::nullopt;
+    std::string output_dir;
+    std::optional<std::string> id = complete ? LineId(line, &failed, &output_dir) : std::nullopt;
     if (!id && last) {
       // A run killed mid-append leaves a prefix of a line: drop it so the item reruns.
       if (::truncate(path.c_str(), static_cast<off_t>(pos)) != 0)
@@ -81,6 +85,7 @@ StatusOr<ResultsState> LoadAndRepairResults(const std::string& path) {
     }
     state.done_ids.insert(*id);
     if (failed) state.failed_ids.insert(*id);
+    if (!output_dir.empty()) state.dir_ids[output_dir] = *id;
     ++state.lines;
     pos = end + 1;
   }

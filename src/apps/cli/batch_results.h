@@ -9,6 +9,7 @@
 // Not thread-safe: one writer per file (the batch runs one item at a time).
 #pragma once
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -36,6 +37,7 @@ std::string FormatBatchLine(const BatchLine& line);
 struct ResultsState {
   std::set<std::string> done_ids;    // ids with a complete line (failed items included)
   std::set<std::string> failed_ids;  // the subset whose "error" is not null
+  std::map<std::string, std::string> dir_ids;  // "output_dir" ("items/q1") -> the id that wrote it
   int64_t lines = 0;                 // complete lines kept
   bool truncated_partial_line = false;
 };

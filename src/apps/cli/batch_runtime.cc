@@ -26,8 +26,7 @@ CommonFlags AddCommonFlags(FlagParser* flags) {
                                 "sampling temperature, 0: greedy (config: sampling.temperature)");
   c.top_p = flags->Double("top-p", 1.0, "nucleus cut, 1: off (config: sampling.top_p)");
   c.top_k = flags->Int("top-k", 0, "top-k cut, 0: off (config: sampling.top_k)");
-  c.threads = flags->Int("threads", 0, "engine threads, 0: all cores (config: engine.threads)");
-  flags->Alias("t", "threads");
+  c.threads = AddThreadsFlag(flags, "engine threads, 0: all cores (config: engine.threads)");
   c.ctx_size = flags->Int("ctx-size", 8192,
                           "context capacity in tokens per sequence (config: engine.max_context)");
   flags->Alias("c", "ctx-size");

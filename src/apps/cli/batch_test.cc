@@ -1,6 +1,8 @@
 // Tests of the batch helpers: input formats and their errors, results.jsonl resume and
 // repair, the progress display.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -8,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "apps/cli/batch_input.h"
+#include "apps/cli/batch_item_dir.h"
+#include "apps/cli/batch_lock.h"
 #include "apps/cli/batch_progress.h"
 #include "apps/cli/batch_results.h"
 #include "corgi/core/mapped_file.h"
@@ -67,12 +71,17 @@ TEST(BatchInputTest, PrototypeLines) {
   EXPECT_EQ((*items)[1].question, "What does it say | exactly?");  // split at the first '|'
 }
 
+// The problem of the only item of `text` (a line that fails only its item).
+std::string ItemProblemOf(const std::string& text) {
+  StatusOr<std::vector<BatchItem>> items = ParseBatchInput(text, "in.jsonl", "/data");
+  EXPECT_TRUE(items.ok()) << items.status().ToString();
+  return items.ok() && !items->empty() ? items->back().problem : "(rejected)";
+}
+
 TEST(BatchInputTest, BadLinesNameTheLine) {
-  EXPECT_NE(ErrorOf("a.jpg|q\n{\"image\": \"b.jpg\"}\n").find("in.jsonl:2: missing \"question\""),
-            std::string::npos);
-  EXPECT_NE(ErrorOf("\n\n{\"image\": 5, \"question\": \"q\"}\n")
-                .find("in.jsonl:3: \"image\" must be a string"),
-            std::string::npos);
+  EXPECT_NE(
+      ErrorOf("{\"image\": \"a\", \"question\": \"q\",}\n").find("in.jsonl:1: not valid JSON"),
+      std::string::npos);
   EXPECT_NE(
       ErrorOf("{\"image\": \"a\", \"question\": \"q\",}\n").find("in.jsonl:1: not valid JSON"),
       std::string::npos);
@@ -80,16 +89,33 @@ TEST(BatchInputTest, BadLinesNameTheLine) {
             std::string::npos);
   EXPECT_NE(ErrorOf("just a line\n").find("in.jsonl:1: expected 'image|question'"),
             std::string::npos);
-  EXPECT_NE(ErrorOf("a.jpg|   \n").find("in.jsonl:1: the question after '|' is empty"),
-            std::string::npos);
-  EXPECT_NE(ErrorOf("|q\n").find("in.jsonl:1: the image path before '|' is empty"),
-            std::string::npos);
   EXPECT_NE(ErrorOf("{\"id\": [1], \"image\": \"a\", \"question\": \"q\"}\n")
                 .find("\"id\" must be a string or an integer"),
             std::string::npos);
   EXPECT_NE(
       ErrorOf("{\"id\": \"\", \"image\": \"a\", \"question\": \"q\"}\n").find("\"id\" is empty"),
       std::string::npos);
+}
+
+// Issue 11, defect 10: one empty question rejected the whole batch. A line whose id is
+// known but whose image or question is missing or empty now fails only its own item.
+TEST(BatchInputTest, BadFieldsFailOnlyTheirItem) {
+  EXPECT_EQ(ItemProblemOf("a.jpg|q\n{\"image\": \"b.jpg\"}\n"), "in.jsonl:2: missing \"question\"");
+  EXPECT_EQ(ItemProblemOf("\n\n{\"image\": 5, \"question\": \"q\"}\n"),
+            "in.jsonl:3: \"image\" must be a string, got number");
+  EXPECT_EQ(ItemProblemOf("{\"id\": \"w\", \"image\": \"a\", \"question\": \" \\t \"}\n"),
+            "in.jsonl:1: \"question\" is empty");
+  EXPECT_EQ(ItemProblemOf("a.jpg|   \n"), "in.jsonl:1: the question after '|' is empty");
+  EXPECT_EQ(ItemProblemOf("|q\n"), "in.jsonl:1: the image path before '|' is empty");
+  StatusOr<std::vector<BatchItem>> items = ParseBatchInput(
+      "a.jpg|What?\n{\"id\": \"blank\", \"image\": \"b.jpg\", \"question\": \"   \"}\nc.jpg|Why?\n",
+      "in.jsonl", "");
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_EQ((*items)[0].problem, "");
+  EXPECT_EQ((*items)[1].id, "blank");
+  EXPECT_EQ((*items)[1].problem, "in.jsonl:2: \"question\" is empty");
+  EXPECT_EQ((*items)[2].problem, "");
 }
 
 TEST(BatchInputTest, DuplicateIdsAndFolders) {
@@ -101,10 +127,14 @@ TEST(BatchInputTest, DuplicateIdsAndFolders) {
   std::string mixed =
       ErrorOf("{\"id\": \"3\", \"image\": \"a\", \"question\": \"q\"}\n\na.jpg|q\n");
   EXPECT_NE(mixed.find("in.jsonl:3: id '3' is already used on line 1"), std::string::npos) << mixed;
-  std::string folder = ErrorOf(
+  // Issue 11, defect 8: "a/b" and "a_b" both became items/a_b; now they get two folders.
+  StatusOr<std::vector<BatchItem>> items = ParseBatchInput(
       "{\"id\": \"a/b\", \"image\": \"a\", \"question\": \"q\"}\n"
-      "{\"id\": \"a_b\", \"image\": \"b\", \"question\": \"q\"}\n");
-  EXPECT_NE(folder.find("same folder items/a_b"), std::string::npos) << folder;
+      "{\"id\": \"a_b\", \"image\": \"b\", \"question\": \"q\"}\n",
+      "in.jsonl", "");
+  ASSERT_TRUE(items.ok()) << items.status().ToString();
+  EXPECT_EQ((*items)[1].dir_name, "a_b");
+  EXPECT_NE((*items)[0].dir_name, (*items)[1].dir_name);
 }
 
 TEST(BatchInputTest, SafeDirName) {
@@ -115,6 +145,24 @@ TEST(BatchInputTest, SafeDirName) {
   EXPECT_EQ(SafeDirName(""), "_");
   EXPECT_EQ(SafeDirName("\xc3\xa9t\xc3\xa9"), "__t__");
   EXPECT_EQ(SafeDirName(std::string(300, 'x')).size(), 100u);
+}
+
+TEST(BatchInputTest, ItemDirNameIsOneToOne) {
+  // Unchanged ids keep their name; changed ones get "-" and 8 hex digits of their hash.
+  EXPECT_EQ(ItemDirName("q-1.a_b"), "q-1.a_b");
+  const std::string changed = ItemDirName("coco/val 12");
+  EXPECT_EQ(changed.substr(0, 12), "coco_val_12-");
+  EXPECT_EQ(changed.size(), 20u);
+  EXPECT_EQ(changed.find_first_not_of("0123456789abcdef", 12), std::string::npos) << changed;
+  EXPECT_EQ(ItemDirName("coco/val 12"), changed);  // stable
+  EXPECT_EQ(ItemDirName("..").substr(0, 4), "_..-");
+  EXPECT_EQ(ItemDirName(".").substr(0, 3), "_.-");
+  EXPECT_EQ(ItemDirName("\xc3\xa9t\xc3\xa9").substr(0, 6), "__t__-");
+  EXPECT_EQ(ItemDirName(std::string(300, 'x')).size(), 100u);
+  EXPECT_NE(ItemDirName(std::string(300, 'x')), ItemDirName(std::string(301, 'x')));
+  // The ids that used to collide.
+  for (const char* a : {"a/b", "a b", "a\\b", "a:b"}) EXPECT_NE(ItemDirName(a), ItemDirName("a_b")) << a;
+  EXPECT_NE(ItemDirName("a/b"), ItemDirName("a b"));
 }
 
 TEST(BatchInputTest, LoadResolvesAgainstTheFilesDirectory) {
@@ -231,6 +279,118 @@ TEST(BatchResultsTest, DropFailedResults) {
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->done_ids, (std::set<std::string>{"a", "c"}));
   EXPECT_TRUE(s->failed_ids.empty());
+}
+
+// Issue 11, defect 7: two runs on one --out wrote every item twice. The second run is
+// refused at once, naming the holder; the lock dies with its process.
+TEST(BatchLockTest, SecondHolderIsRefusedWithThePid) {
+  TempDir dir;
+  {
+    StatusOr<OutputLock> first = OutputLock::Acquire(dir.path());
+    ASSERT_TRUE(first.ok()) << first.status().ToString();
+    EXPECT_EQ(*ReadFileToString(dir.path() + "/.lock"), std::to_string(::getpid()) + "\n");
+    StatusOr<OutputLock> second = OutputLock::Acquire(dir.path());
+    ASSERT_FALSE(second.ok());
+    EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(second.status().message().find("in use by another corgi batch (pid " + std::to_string(::getpid())),
+              std::string::npos)
+        << second.status().message();
+  }
+  EXPECT_TRUE(OutputLock::Acquire(dir.path()).ok());  // released with its owner
+}
+
+TEST(BatchLockTest, AKilledHolderLeavesNoLock) {
+  TempDir dir;
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::alarm(30);  // never outlives a test that went wrong
+    StatusOr<OutputLock> lock = OutputLock::Acquire(dir.path());
+    char c = lock.ok() ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    for (;;) ::pause();  // holds the lock until killed
+  }
+  char c = 0;
+  const bool told = ::read(ready[0], &c, 1) == 1;
+  StatusOr<OutputLock> refused = OutputLock::Acquire(dir.path());
+  ::kill(child, SIGKILL);  // before any assertion can return
+  ::waitpid(child, nullptr, 0);
+  ::close(ready[0]);
+  ::close(ready[1]);
+  ASSERT_TRUE(told && c == 'y');
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("(pid " + std::to_string(child) + ","), std::string::npos)
+      << refused.status().message();
+  StatusOr<OutputLock> after = OutputLock::Acquire(dir.path());
+  EXPECT_TRUE(after.ok()) << after.status().ToString();
+}
+
+void MakeItemFolder(const std::string& out, const std::string& name, const std::string* marker_id) {
+  fs::create_directories(out + "/items/" + name);
+  WriteText(out + "/items/" + name + "/results.json", "{}");
+  if (marker_id != nullptr) WriteText(out + "/items/" + name + "/" + kItemIdFile, *marker_id);
+}
+
+// Issue 11, defect 8: a folder already on disk (or recorded in results.jsonl) for another
+// id is never reused; the item takes the next free name.
+TEST(BatchItemDirTest, ChooseSkipsFoldersOfOtherIds) {
+  TempDir dir;
+  const std::string out = dir.path();
+  std::map<std::string, std::string> recorded;
+  EXPECT_EQ(*ChooseItemDir(out, "x", "x", recorded), "items/x");  // free
+  const std::string other = "x/", self = "x";
+  MakeItemFolder(out, "x", &other);
+  EXPECT_EQ(*ChooseItemDir(out, "x", "x", recorded), "items/x-2");  // marked by another id
+  MakeItemFolder(out, "x-2", &self);
+  EXPECT_EQ(*ChooseItemDir(out, "x", "x", recorded), "items/x-2");  // its own leftover
+  recorded["items/y"] = "y?";  // a finished line of another id, folder of an older corgi
+  MakeItemFolder(out, "y", nullptr);
+  EXPECT_EQ(*ChooseItemDir(out, "y", "y", recorded), "items/y-2");
+  MakeItemFolder(out, "z", nullptr);  // unmarked and unrecorded: a crashed run's leftover
+  EXPECT_EQ(*ChooseItemDir(out, "z", "z", recorded), "items/z");
+}
+
+// Issue 11, defect 7: a crash between an item's folder and its results line. The rerun
+// replaces the folder as a whole (no file of the old one survives), and the staging
+// folder a crash inside the write leaves is cleared.
+TEST(BatchItemDirTest, WriteReplacesTheFolderAtomically) {
+  TempDir dir;
+  const std::string out = dir.path();
+  const std::string id = "q1";
+  MakeItemFolder(out, "q1", &id);
+  WriteText(out + "/items/q1/stale.txt", "from the run that died");
+  fs::create_directories(out + "/.staging/new/crops");  // a crash inside a write
+  ASSERT_TRUE(ClearStaging(out).ok());
+  EXPECT_FALSE(fs::exists(out + "/.staging"));
+  Status w = WriteItemDir(out, "items/q1", id, [](const std::string& d) {
+    WriteText(d + "/results.json", "{\"answer\": 1}");
+    return Status::Ok();
+  });
+  ASSERT_TRUE(w.ok()) << w.ToString();
+  EXPECT_FALSE(fs::exists(out + "/items/q1/stale.txt"));
+  EXPECT_EQ(*ReadFileToString(out + "/items/q1/results.json"), "{\"answer\": 1}");
+  EXPECT_EQ(*ReadFileToString(out + "/items/q1/" + kItemIdFile), "q1");
+  EXPECT_FALSE(fs::exists(out + "/.staging"));
+
+  // A failed write installs nothing and removes the older folder of the id.
+  Status failed = WriteItemDir(out, "items/q1", id, [](const std::string& d) {
+    WriteText(d + "/results.json", "half");
+    return IoError("disk full");
+  });
+  EXPECT_FALSE(failed.ok());
+  EXPECT_FALSE(fs::exists(out + "/items/q1"));
+  EXPECT_FALSE(fs::exists(out + "/.staging"));
+}
+
+TEST(BatchResultsTest, RecordsWhichIdOwnsEachFolder) {
+  TempDir dir;
+  const std::string path = dir.path() + "/results.jsonl";
+  WriteText(path, FormatBatchLine(Line("a")) + "\n" + FormatBatchLine(Line("b", "x")) + "\n");
+  StatusOr<ResultsState> s = LoadAndRepairResults(path);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->dir_ids, (std::map<std::string, std::string>{{"items/a", "a"}}));
 }
 
 TEST(BatchProgressTest, FormatDuration) {

@@ -188,8 +188,7 @@ int BenchModel(int argc, char** argv) {
   int64_t* decode_tokens = flags.Int("decode-tokens", 16, "decode steps to time");
   std::string* decode_batches = flags.String("decode-batches", "1,4,8", "sequences decoded together, comma separated");
   int64_t* chunk = flags.Int("prefill-chunk", 512, "prefill chunk size");
-  int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
-  flags.Alias("t", "threads");
+  int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty()) {
     std::fprintf(stderr, "error: -m/--model is required\n");
@@ -201,7 +200,12 @@ int BenchModel(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
     return 1;
   }
-  ThreadPool pool(static_cast<size_t>(*threads));
+  StatusOr<std::unique_ptr<ThreadPool>> created = ThreadPool::Create(static_cast<size_t>(*threads));
+  if (!created.ok()) {
+    std::fprintf(stderr, "error: %s\n", created.status().ToString().c_str());
+    return 1;
+  }
+  ThreadPool& pool = **created;
   nlohmann::json out;
   out["model"] = *dir;
   out["threads"] = pool.num_threads();

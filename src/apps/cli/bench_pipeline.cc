@@ -240,8 +240,7 @@ int BenchPipeline(int argc, char** argv) {
   std::string* image = flags.String("image", "../shared/data/images/llama_cpp_mtmd/test-1.jpeg",
                                     "the image (resized to 1024x768 when it is another size)", "PATH");
   std::string* question = flags.String("question", "What is shown in this picture?", "the question", "TEXT");
-  int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
-  flags.Alias("t", "threads");
+  int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   int64_t* lookup = flags.Int("lookup", -1, "prompt-lookup draft tokens per step (-1: the engine's default; 0: off)");
   std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)", "FILE");
   if (!flags.Parse(argc, argv)) return flags.exit_code();

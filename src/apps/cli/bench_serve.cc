@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <system_error>
 #include <thread>
 
 #include "apps/cli/bench_kinds.h"
@@ -93,8 +94,16 @@ StatusOr<ModeResult> RunMode(const qwen3vl::Model& model, const std::string& mod
     }
   };
   std::vector<std::thread> pool;
-  for (int64_t c = 0; c < clients; ++c) pool.emplace_back(client);
+  std::string refused;  // why the system would not start a client thread
+  try {
+    for (int64_t c = 0; c < clients; ++c) pool.emplace_back(client);
+  } catch (const std::system_error& e) {
+    refused = e.what();  // the clients that did start still finish the queries
+  }
   for (std::thread& t : pool) t.join();
+  if (!refused.empty())
+    return ResourceExhaustedError("cannot start " + std::to_string(clients) + " client threads (the system refused after " +
+                                  std::to_string(pool.size()) + ": " + refused + "); lower --clients");
   const double wall_ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
   for (int64_t q = 0; q < m; ++q)
     if (!failures[q].ok()) return failures[q].WithContext("query " + std::to_string(q));
@@ -129,8 +138,7 @@ int BenchServe(int argc, char** argv) {
   std::string* image = flags.String("image", "../shared/data/images/llama_cpp_mtmd/test-1.jpeg",
                                     "the workload image (resized to 1024x768 when it is another size)", "PATH");
   std::string* question = flags.String("question", "What is shown in this picture?", "the question", "TEXT");
-  int64_t* threads = flags.Int("threads", 0, "engine threads (0: all cores)", "N");
-  flags.Alias("t", "threads");
+  int64_t* threads = AddThreadsFlag(&flags, "engine threads (0: all cores)");
   std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)", "FILE");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty() || *clients < 1 || *clients > 64 || *queries < 1) {

@@ -1,18 +1,23 @@
 // corgi batch: CoRGI over many (image, question) items with one model load. Each finished
-// item appends one line to OUT/results.jsonl (fsync'd) and writes its files under
-// OUT/items/<id>/; a rerun skips the ids already recorded, so a killed run resumes and
-// never duplicates an item.
+// item appends one line to OUT/results.jsonl (fsync'd) after its files are in place under
+// OUT/items/<id>/ (batch_item_dir.h); a rerun skips the ids already recorded, so a killed
+// run resumes and never duplicates an item. OUT/.lock keeps a second run out of the
+// folder while one works in it (batch_lock.h).
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "apps/cli/batch_input.h"
+#include "apps/cli/batch_item_dir.h"
+#include "apps/cli/batch_lock.h"
 #include "apps/cli/batch_progress.h"
 #include "apps/cli/batch_results.h"
 #include "apps/cli/batch_runtime.h"
@@ -54,10 +59,45 @@ struct Totals {
   double item_seconds = 0;  // the items themselves, outputs included
 };
 
+// Runs one item and writes its folder; the outcome says how it went.
+QueryOutcome RunItem(const BatchItem& item, const std::string& out, QueryService* service,
+                     std::map<std::string, std::string>* dir_ids, std::optional<std::string>* written_dir) {
+  StatusOr<std::string> rel_dir = ChooseItemDir(out, item.id, item.dir_name, *dir_ids);
+  QueryOutcome outcome;
+  if (!item.problem.empty()) {
+    outcome.failure = item.problem;  // a bad line of the input fails only its item
+  } else {
+    service::QueryInput input;
+    input.image_path = item.image_path;
+    input.question = item.question;
+    outcome = service->Run(input);
+  }
+  if (outcome.failure) {
+    // The folder a crashed run left for this id must not pass for this run's.
+    std::error_code ec;
+    if (rel_dir.ok()) fs::remove_all(out + "/" + *rel_dir, ec);
+    return outcome;
+  }
+  Status w = rel_dir.status();
+  if (w.ok()) {
+    // Files first, then the line: a line in results.jsonl means the item is complete.
+    w = WriteItemDir(out, *rel_dir, item.id,
+                     [&](const std::string& dir) { return service->WriteOutputs(outcome, dir); });
+  }
+  if (w.ok()) {
+    *written_dir = *rel_dir;
+    (*dir_ids)[*rel_dir] = item.id;
+  } else {
+    outcome.failure = "writing outputs: " + w.ToString();
+  }
+  return outcome;
+}
+
 // Runs the items not yet in results.jsonl. Returns false on a fatal error (results.jsonl
-// cannot be written); per-item failures are counted, not fatal.
+// cannot be written); per-item failures are counted, not fatal. `service` may be null
+// when every item has an input problem.
 bool RunItems(const std::vector<const BatchItem*>& todo, int64_t total, const std::string& out,
-              QueryService* service, Totals* totals) {
+              QueryService* service, std::map<std::string, std::string> dir_ids, Totals* totals) {
   StatusOr<ResultsWriter> writer = ResultsWriter::Open(out + "/results.jsonl");
   if (!writer.ok()) {
     std::fprintf(stderr, "error: %s\n", writer.status().ToString().c_str());
@@ -67,22 +107,8 @@ bool RunItems(const std::vector<const BatchItem*>& todo, int64_t total, const st
   for (const BatchItem* item : todo) {
     progress.Begin(item->id);
     auto item_start = std::chrono::steady_clock::now();
-    std::string rel_dir = "items/" + item->dir_name;
-    std::error_code ec;
-    fs::remove_all(out + "/" + rel_dir, ec);  // leftovers of a run killed inside this item
-    service::QueryInput input;
-    input.image_path = item->image_path;
-    input.question = item->question;
-    QueryOutcome outcome = service->Run(input);
     std::optional<std::string> written_dir;
-    if (!outcome.failure) {
-      // Files first, then the line: a line in results.jsonl means the item is complete.
-      Status w = service->WriteOutputs(outcome, out + "/" + rel_dir);
-      if (w.ok())
-        written_dir = rel_dir;
-      else
-        outcome.failure = "writing outputs: " + w.ToString();
-    }
+    QueryOutcome outcome = RunItem(*item, out, service, &dir_ids, &written_dir);
     BatchLine line = MakeLine(*item, outcome, written_dir);
     Status appended = writer->Append(line);
     if (!appended.ok()) {
@@ -117,12 +143,22 @@ void PrintSummary(const Totals& t, int64_t total, double seconds, const std::str
   std::printf("\nresults: %s/results.jsonl\n", out.c_str());
 }
 
-// Creates OUT/items and reads what earlier runs recorded in OUT/results.jsonl (cutting a
-// torn last line; dropping failed items' lines with --retry-failed).
+// Creates OUT and takes its lock (held until the process ends).
+StatusOr<OutputLock> LockOutput(const std::string& out) {
+  std::error_code ec;
+  fs::create_directories(out, ec);
+  if (ec) return IoError("cannot create '" + out + "': " + ec.message());
+  return OutputLock::Acquire(out);
+}
+
+// Under the lock: creates OUT/items, removes what an interrupted run left in
+// OUT/.staging, and reads what earlier runs recorded in OUT/results.jsonl (cutting a torn
+// last line; dropping failed items' lines with --retry-failed).
 StatusOr<ResultsState> PrepareOutput(const std::string& out, bool retry_failed) {
   std::error_code ec;
   fs::create_directories(out + "/items", ec);
   if (ec) return IoError("cannot create '" + out + "/items': " + ec.message());
+  CORGI_RETURN_IF_ERROR(ClearStaging(out));
   const std::string results_path = out + "/results.jsonl";
   CORGI_ASSIGN_OR_RETURN(ResultsState state, LoadAndRepairResults(results_path));
   if (state.truncated_partial_line)
@@ -143,7 +179,8 @@ int RunBatch(int argc, char** argv) {
       "Runs CoRGI over every item of FILE: JSON lines {\"id\", \"image\", \"question\"} or\n"
       "'image|question' lines ('#' comments; id = line number). Image paths are relative to\n"
       "FILE's folder. Each item appends a line to OUT/results.jsonl and writes OUT/items/<id>/;\n"
-      "rerunning skips ids already there, so an interrupted batch resumes.\n"
+      "rerunning skips ids already there, so an interrupted batch resumes. One run at a time\n"
+      "per OUT (OUT/.lock); a line with an empty question or image fails only its item.\n"
       "Exit status: 0 every item answered, 1 some item failed (or a fatal error), 2 bad usage.");
   CommonFlags common = AddCommonFlags(&flags);
   std::string* input = flags.String("input", "", "the items (JSONL or image|question lines)", "FILE");
@@ -160,6 +197,11 @@ int RunBatch(int argc, char** argv) {
   if (!items.ok() || items->empty()) {
     std::fprintf(stderr, "error: %s\n",
                  items.ok() ? (*input + ": no items").c_str() : items.status().ToString().c_str());
+    return 1;
+  }
+  StatusOr<OutputLock> lock = LockOutput(*out);
+  if (!lock.ok()) {
+    std::fprintf(stderr, "error: %s\n", lock.status().ToString().c_str());
     return 1;
   }
   StatusOr<ResultsState> state = PrepareOutput(*out, *retry_failed);
@@ -181,14 +223,18 @@ int RunBatch(int argc, char** argv) {
   auto start = std::chrono::steady_clock::now();
   if (!todo.empty()) {
     // The model loads only when there is work: a finished batch reruns in milliseconds.
-    StatusOr<std::unique_ptr<QueryService>> service = CreateService(common, *config);
-    if (!service.ok()) {
-      std::fprintf(stderr, "error: %s\n", service.status().ToString().c_str());
-      return 1;
+    std::unique_ptr<QueryService> service;
+    if (std::any_of(todo.begin(), todo.end(), [](const BatchItem* i) { return i->problem.empty(); })) {
+      StatusOr<std::unique_ptr<QueryService>> created = CreateService(common, *config);
+      if (!created.ok()) {
+        std::fprintf(stderr, "error: %s\n", created.status().ToString().c_str());
+        return 1;
+      }
+      service = std::move(*created);
     }
     totals.load_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!RunItems(todo, static_cast<int64_t>(items->size()), *out, service->get(), &totals))
+    if (!RunItems(todo, static_cast<int64_t>(items->size()), *out, service.get(), state->dir_ids, &totals))
       return 1;
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -51,8 +51,7 @@ int RunGenerate(int argc, char** argv) {
   int64_t* seed = flags.Int("seed", 0, "sampling seed");
   std::vector<std::string>* stops = flags.Strings("stop", "stop string (repeatable)");
   bool* ignore_eos = flags.Bool("ignore-eos", "keep generating past end-of-sequence tokens");
-  int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
-  flags.Alias("t", "threads");
+  int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   int64_t* max_context = flags.Int("ctx-size", 8192, "context capacity in tokens per sequence");
   flags.Alias("c", "ctx-size");
   flags.Alias("max-context", "ctx-size");  // the old spelling

@@ -36,8 +36,7 @@ int RunMakeModel(int argc, char** argv) {
   int64_t* seed = flags.Int("seed", 0, "random seed (same seed, same bytes)");
   std::string* dtype = flags.String("dtype", "bf16", "weight dtype: bf16, f32 or f16", "TYPE");
   std::string* tokenizer = flags.String("tokenizer-from", "", "tokenizer sources (shared/data/tokenizer)", "DIR");
-  int64_t* threads = flags.Int("threads", 0, "worker threads (0: all cores)");
-  flags.Alias("t", "threads");
+  int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (flags.positional().size() != 1) {
     std::fprintf(stderr, "error: give exactly one output directory\n");
@@ -65,9 +64,13 @@ int RunMakeModel(int argc, char** argv) {
     return 2;
   }
 
-  ThreadPool pool(static_cast<size_t>(*threads));
+  StatusOr<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(static_cast<size_t>(*threads));
+  if (!pool.ok()) {
+    std::fprintf(stderr, "error: %s\n", pool.status().ToString().c_str());
+    return 1;
+  }
   auto start = std::chrono::steady_clock::now();
-  Status status = qwen3vl::WriteSyntheticCheckpoint(*config, options, out, &pool);
+  Status status = qwen3vl::WriteSyntheticCheckpoint(*config, options, out, pool->get());
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", status.ToString().c_str());
     return 1;

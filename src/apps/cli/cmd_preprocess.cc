@@ -45,8 +45,7 @@ int RunPreprocess(int argc, char** argv) {
   bool* json = flags.Bool("json", "print JSON");
   bool* no_exif = flags.Bool("no-exif", "do not apply EXIF orientation (exact HF parity)");
   bool* pil = flags.Bool("pil", "resample with Pillow's 22-bit weights instead of torchvision's");
-  int64_t* threads = flags.Int("threads", 0, "worker threads (0: CORGI_THREADS or all cores)");
-  flags.Alias("t", "threads");
+  int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: CORGI_THREADS or all cores)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (!ResolveModelFlag(model)) return 1;
   if (image->empty() && !flags.positional().empty()) *image = flags.positional()[0];
@@ -68,7 +67,12 @@ int RunPreprocess(int argc, char** argv) {
   if (model->empty() || flags.WasSet("min-pixels")) params.min_pixels = *min_pixels;
   if (model->empty() || flags.WasSet("max-pixels")) params.max_pixels = *max_pixels;
   if (*pil) params.precision = ResamplePrecision::kPillow;
-  ThreadPool pool(*threads > 0 ? static_cast<size_t>(*threads) : DefaultThreadCount());
+  StatusOr<std::unique_ptr<ThreadPool>> created = ThreadPool::Create(static_cast<size_t>(*threads));
+  if (!created.ok()) {
+    std::fprintf(stderr, "corgi preprocess: %s\n", created.status().ToString().c_str());
+    return 1;
+  }
+  ThreadPool& pool = **created;
 
   DecodeOptions decode;
   decode.apply_exif_orientation = !*no_exif;

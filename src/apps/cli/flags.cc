@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "corgi/core/thread_pool.h"
+
 namespace corgi::cli {
 
 FlagParser::FlagParser(std::string usage, std::string description)
@@ -62,6 +64,10 @@ void FlagParser::Alias(const std::string& alias, const std::string& name) {
     flag->long_aliases.push_back(alias);
 }
 
+void FlagParser::Check(const std::string& name, std::function<std::string(int64_t)> problem) {
+  checks_[name] = std::move(problem);
+}
+
 FlagParser::Flag* FlagParser::Find(const std::string& name) {
   for (Flag& f : flags_)
     if (f.name == name) return &f;
@@ -95,6 +101,12 @@ bool FlagParser::Assign(Flag* flag, const std::string& value) {
       if (value.empty() || *end != '\0' || errno == ERANGE) {
         std::fprintf(stderr, "error: --%s expects an integer, got '%s'\n", flag->name.c_str(), value.c_str());
         return false;
+      }
+      if (auto check = checks_.find(flag->name); check != checks_.end()) {
+        if (std::string problem = check->second(v); !problem.empty()) {
+          std::fprintf(stderr, "error: --%s %s\n", flag->name.c_str(), problem.c_str());
+          return false;
+        }
       }
       *static_cast<int64_t*>(flag->target) = v;
       return true;
@@ -199,6 +211,13 @@ void FlagParser::PrintUsage() const {
     if (!f.default_text.empty()) std::fprintf(stderr, " (default: %s)", f.default_text.c_str());
     std::fprintf(stderr, "\n");
   }
+}
+
+int64_t* AddThreadsFlag(FlagParser* flags, const std::string& help) {
+  int64_t* threads = flags->Int("threads", 0, help, "N");
+  flags->Alias("t", "threads");
+  flags->Check("threads", [](int64_t n) { return ThreadCountProblem(n); });
+  return threads;
 }
 
 }  // namespace corgi::cli

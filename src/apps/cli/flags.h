@@ -14,6 +14,8 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +37,10 @@ class FlagParser {
   // Another spelling of the registered flag `name`: one letter gives the short form
   // "-a", a longer alias "--alias" (kept out of the help text, for old spellings).
   void Alias(const std::string& alias, const std::string& name);
+  // Checks every value of the integer flag `name` as Parse reads it: `problem` returns ""
+  // for a good value, else what is wrong ("must be in [0, 8], got 9"), and Parse fails
+  // (exit code 2) with "error: --name <problem>".
+  void Check(const std::string& name, std::function<std::string(int64_t)> problem);
 
   // Parses argv[0..argc) where argv[0] is the subcommand name. Returns false when the
   // program should exit (after --help, exit_code() 0; on an error, exit_code() 2).
@@ -70,8 +76,14 @@ class FlagParser {
   std::deque<int64_t> ints_;
   std::deque<double> doubles_;
   std::deque<bool> bools_;
+  std::map<std::string, std::function<std::string(int64_t)>> checks_;  // by flag name
   std::vector<std::string> positional_;
   int exit_code_ = 0;
 };
+
+// Registers -t/--threads N (default 0: one per core), bounded at parse time to
+// [0, MaxThreadCount()] (corgi/core/thread_pool.h): a thread count beyond the cores is a
+// typo or a denial of service, and the system may refuse to start that many threads.
+int64_t* AddThreadsFlag(FlagParser* flags, const std::string& help);
 
 }  // namespace corgi::cli

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "corgi/core/thread_pool.h"
+
 namespace corgi::cli {
 namespace {
 
@@ -66,6 +68,30 @@ TEST(FlagsTest, LongFlagsStillWork) {
   EXPECT_EQ(*model, "a/b");
   EXPECT_DOUBLE_EQ(*temp, 0.7);
   EXPECT_EQ(flags.positional(), (std::vector<std::string>{"-m"}));
+}
+
+// Issue 11, defect 3: --threads 100000 reached std::thread and aborted. Now the flag
+// parser refuses it with the bound.
+TEST(FlagsTest, ThreadsAboveTheCapAreRefusedAtParseTime) {
+  FlagParser flags("cmd", "test");
+  int64_t* threads = AddThreadsFlag(&flags, "threads");
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(ParseArgs(&flags, {"--threads", "100000"}));
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(flags.exit_code(), 2);
+  EXPECT_NE(err.find("--threads must be in [0, " + std::to_string(MaxThreadCount()) + "]"), std::string::npos) << err;
+  EXPECT_NE(err.find("got 100000"), std::string::npos) << err;
+
+  FlagParser negative("cmd", "test");
+  AddThreadsFlag(&negative, "threads");
+  ::testing::internal::CaptureStderr();
+  EXPECT_FALSE(ParseArgs(&negative, {"-t=-1"}));
+  EXPECT_NE(::testing::internal::GetCapturedStderr().find("got -1"), std::string::npos);
+
+  FlagParser fine("cmd", "test");
+  threads = AddThreadsFlag(&fine, "threads");
+  ASSERT_TRUE(ParseArgs(&fine, {"-t", std::to_string(MaxThreadCount())}));
+  EXPECT_EQ(*threads, static_cast<int64_t>(MaxThreadCount()));
 }
 
 }  // namespace

@@ -41,8 +41,7 @@ int RunServe(int argc, char** argv) {
   int64_t* runs_keep = flags.Int("runs-keep", 64, "CoRGI runs whose files are kept", "N");
   int64_t* runs_mb = flags.Int("runs-max-mb", 1024, "most megabytes of kept runs", "N");
   std::string* runs_dir = flags.String("runs-dir", "", "folder for kept runs (default: a temporary one)", "DIR");
-  int64_t* threads = flags.Int("threads", 0, "engine threads, 0: all cores (config: engine.threads)", "N");
-  flags.Alias("t", "threads");
+  int64_t* threads = AddThreadsFlag(&flags, "engine threads, 0: all cores (config: engine.threads)");
   double* grace = flags.Double("grace-s", 10, "on SIGINT/SIGTERM, seconds running requests may finish", "S");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   auto usage_error = [&](const std::string& message) {

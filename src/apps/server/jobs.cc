@@ -84,8 +84,18 @@ ApiError CancelledError(CancelReason reason) {
   return e;
 }
 
-JobQueue::JobQueue(int64_t workers, int64_t max_waiting) : max_waiting_(max_waiting) {
-  for (int64_t i = 0; i < workers; ++i) threads_.emplace_back([this] { Work(); });
+StatusOr<std::unique_ptr<JobQueue>> JobQueue::Create(int64_t workers, int64_t max_waiting) {
+  std::unique_ptr<JobQueue> queue(new JobQueue(max_waiting));
+  try {
+    queue->threads_.reserve(static_cast<size_t>(workers));
+    for (int64_t i = 0; i < workers; ++i) queue->threads_.emplace_back([q = queue.get()] { q->Work(); });
+  } catch (const std::exception& e) {  // std::system_error (EAGAIN) or std::bad_alloc
+    const size_t started = queue->threads_.size();
+    queue.reset();  // stops and joins the workers that did start
+    return ResourceExhaustedError("cannot start " + std::to_string(workers) + " request workers (the system refused after " +
+                                  std::to_string(started) + ": " + e.what() + "); lower --parallel");
+  }
+  return queue;
 }
 
 JobQueue::~JobQueue() {

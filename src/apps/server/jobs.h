@@ -71,7 +71,9 @@ ApiError CancelledError(CancelReason reason);
 
 class JobQueue {
  public:
-  JobQueue(int64_t workers, int64_t max_waiting);
+  // Starts `workers` threads. ResourceExhausted when the system refuses to start one (the
+  // ones started are joined again), instead of the std::system_error that would abort.
+  static StatusOr<std::unique_ptr<JobQueue>> Create(int64_t workers, int64_t max_waiting);
   ~JobQueue();  // cancels what is left (kShutdown) and joins
 
   // False when max_waiting jobs already wait (the caller answers 503).
@@ -84,6 +86,7 @@ class JobQueue {
   bool WaitIdle(std::chrono::steady_clock::time_point until);
 
  private:
+  explicit JobQueue(int64_t max_waiting) : max_waiting_(max_waiting) {}
   void Work();
 
   const int64_t max_waiting_;

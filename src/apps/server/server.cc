@@ -131,8 +131,8 @@ Status Server::Start() {
   started_ = std::chrono::system_clock::now();
   CORGI_ASSIGN_OR_RETURN(runs_, RunsStore::Create(options_.runs_dir, options_.runs_keep,
                                                   options_.runs_max_bytes));
-  jobs_ = std::make_unique<JobQueue>(std::max<int64_t>(1, options_.parallel),
-                                     std::max<int64_t>(0, options_.queue));
+  CORGI_ASSIGN_OR_RETURN(jobs_, JobQueue::Create(std::max<int64_t>(1, options_.parallel),
+                                                 std::max<int64_t>(0, options_.queue)));
   http_ = std::make_unique<httplib::Server>();
   int64_t threads = options_.http_threads > 0 ? options_.http_threads
                                               : options_.parallel + options_.queue + 8;

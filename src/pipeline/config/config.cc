@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "corgi/core/mapped_file.h"
+#include "corgi/core/thread_pool.h"
 #include "corgi/pipeline/config.h"
 #include "pipeline/config/config_keys.h"
 
@@ -361,7 +362,9 @@ std::optional<Issue> FindIssue(const PipelineConfig& c) {
     return Issue{"image.min_pixels", "must not exceed image.max_pixels (" +
                                          std::to_string(c.image.max_pixels) + "), got " +
                                          std::to_string(c.image.min_pixels)};
-  if ((issue = range("engine.threads", c.engine.threads, 0, 1024))) return issue;
+  // Bounded by the cores (corgi/core/thread_pool.h): 1024 threads on 2 cores once hung.
+  if (std::string problem = ThreadCountProblem(c.engine.threads); !problem.empty())
+    return Issue{"engine.threads", problem};
   if ((issue = range("engine.kv_cache_mb", c.engine.kv_cache_mb, 0, int64_t{1} << 24))) return issue;
   if ((issue = range("engine.vision_cache_mb", c.engine.vision_cache_mb, 0, int64_t{1} << 24))) return issue;
   if ((issue = range("engine.max_batch", c.engine.max_batch, 1, 256))) return issue;

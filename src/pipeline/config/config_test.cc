@@ -8,6 +8,7 @@
 #include <string>
 
 #include "corgi/core/mapped_file.h"
+#include "corgi/core/thread_pool.h"
 #include "corgi/pipeline/config.h"
 #include "pipeline/config/config_keys.h"
 
@@ -223,6 +224,16 @@ TEST(ConfigTest, InvalidValuesNameTheKeyAndPosition) {
   // A default budget that no longer fits the context set in the file is still named.
   ExpectError("engine: {max_context: 512}\n",
               {"cfg.yaml: budgets.reasoning: must be in [1, 512], got 1024"});
+}
+
+// Issue 11, defect 5: engine.threads: 1024 was accepted and hung a 2-core machine.
+TEST(ConfigTest, EngineThreadsIsBoundedByTheCores) {
+  ExpectError("max_steps: 3\nengine:\n  threads: 1024\n",
+              {"cfg.yaml:3:12", "engine.threads: must be in [0, " + std::to_string(MaxThreadCount()) + "]",
+               "per core", "got 1024"});
+  StatusOr<PipelineConfig> at_cap =
+      ParseConfigYaml("engine: {threads: " + std::to_string(MaxThreadCount()) + "}\n", "cfg.yaml");
+  EXPECT_TRUE(at_cap.ok()) << at_cap.status().ToString();
 }
 
 TEST(ConfigTest, MalformedYamlHasLineAndColumn) {
