@@ -4,6 +4,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "corgi/core/json_scan.h"
 #include "corgi/core/mapped_file.h"
 
 namespace corgi::cli {
@@ -39,6 +40,10 @@ bool ReadText(const Json& obj, const char* key, std::string* out, std::string* w
 
 // Fills item->id/image/question from a JSON line; the problem in *what on failure.
 bool ParseJsonLine(const std::string& line, BatchItem* item, std::string* what) {
+  if (Status deep = CheckJsonDepth(line, "line"); !deep.ok()) {
+    *what = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return false;
+  }
   Json obj = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (obj.is_discarded()) {
     *what = "not valid JSON (expected {\"id\", \"image\", \"question\"})";
