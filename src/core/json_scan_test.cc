@@ -48,5 +48,27 @@ TEST(JsonDepthScanner, ReportsEvents) {
   EXPECT_EQ(scanner.depth(), 0);
 }
 
+TEST(JsonNestingDepth, MeasuresTheDeepestBracket) {
+  EXPECT_EQ(JsonNestingDepth("42"), 0);
+  EXPECT_EQ(JsonNestingDepth("{\"a\": [1, [2]], \"b\": {}}"), 3);
+  EXPECT_EQ(JsonNestingDepth("[\"[[[[\"]"), 1);  // brackets in strings do not count
+  EXPECT_EQ(JsonNestingDepth(std::string(1000, '['), 9), 10);  // stops early
+}
+
+// The regression for deep JSON: 100,000 nested arrays are refused before any parser sees
+// them, with the limit in the message.
+TEST(CheckJsonDepth, RefusesDeepNestingWithTheLimit) {
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  Status s = CheckJsonDepth(deep, "replay.json");
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss);
+  EXPECT_NE(s.message().find("replay.json: JSON nested deeper than 64 levels"), std::string::npos)
+      << s.message();
+  const std::string ok = std::string(kMaxJsonDepth, '[') + std::string(kMaxJsonDepth, ']');
+  EXPECT_TRUE(CheckJsonDepth(ok, "x").ok());
+  EXPECT_FALSE(CheckJsonDepth("[" + ok + "]", "x").ok());
+  EXPECT_TRUE(CheckJsonDepth("[[[]]]", "x", 3).ok());
+  EXPECT_FALSE(CheckJsonDepth("[[[[]]]]", "x", 3).ok());
+}
+
 }  // namespace
 }  // namespace corgi

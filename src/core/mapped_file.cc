@@ -7,9 +7,9 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <utility>
+
+#include "corgi/core/read_file.h"
 
 namespace corgi {
 namespace {
@@ -24,17 +24,12 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
 }  // namespace
 
 StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus("cannot open", path);
+  CORGI_ASSIGN_OR_RETURN(int fd, OpenRegularFile(path, ""));
   struct stat st;
   if (::fstat(fd, &st) != 0) {
     Status s = ErrnoStatus("cannot stat", path);
     ::close(fd);
     return s;
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return IoError("'" + path + "' is not a regular file");
   }
   MappedFile file;
   file.path_ = path;
@@ -72,16 +67,7 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 }
 
 StatusOr<std::string> ReadFileToString(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    struct stat st;
-    if (::stat(path.c_str(), &st) != 0) return NotFoundError("cannot open '" + path + "'");
-    return IoError("cannot read '" + path + "'");
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) return IoError("error reading '" + path + "'");
-  return ss.str();
+  return ReadRegularFile(path, kDefaultMaxReadBytes, "");
 }
 
 Status WriteFileAtomically(const std::string& path, std::string_view contents) {

@@ -37,7 +37,8 @@ void Scheduler::Prepare(Sequence& s) {
   if (n >= opt.max_context) {
     return s.Fail(OutOfRangeError("the prompt has " + std::to_string(n) + " tokens but the context holds " +
                                   std::to_string(opt.max_context) +
-                                  " (raise engine.max_context or shrink the images)"));
+                                  " (raise the setting engine.max_context, -c/--ctx-size on the command line, or "
+                                  "shrink the images)"));
   }
   s.budget = std::min<int64_t>(r.max_tokens, opt.max_context - n);
   if (!r.constraint.empty()) {

@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "corgi/core/mapped_file.h"
+#include "corgi/core/read_file.h"
 #include "image/decoders.h"
 
 namespace corgi {
@@ -127,9 +127,9 @@ StatusOr<RgbImage> DecodeImage(std::string_view bytes, const DecodeOptions& opti
 }
 
 StatusOr<RgbImage> DecodeImageFile(const std::string& path, const DecodeOptions& options) {
-  StatusOr<MappedFile> file = MappedFile::Open(path);
-  if (!file.ok()) return file.status();
-  StatusOr<RgbImage> image = DecodeImage(file->view(), options);
+  StatusOr<std::string> bytes = ReadRegularFile(path, kMaxImageFileBytes, "");
+  if (!bytes.ok()) return bytes.status();
+  StatusOr<RgbImage> image = DecodeImage(*bytes, options);
   if (!image.ok()) return image.status().WithContext(path);
   return image;
 }

@@ -4,6 +4,8 @@
 #include <set>
 #include <utility>
 
+#include "corgi/core/json_scan.h"
+
 namespace corgi::io_internal {
 
 using nlohmann::json;
@@ -36,6 +38,8 @@ Status ParseJson(std::string_view text, std::string_view what, bool reject_dupli
       return true;
     };
   }
+  // Deep nesting first: dump(), copies and comparisons of the parsed value recurse.
+  CORGI_RETURN_IF_ERROR(CheckJsonDepth(text, what));
   try {
     *out = json::parse(text.begin(), text.end(), callback, /*allow_exceptions=*/true,
                        /*ignore_comments=*/false);

@@ -359,5 +359,16 @@ TEST(ModelConfig, RejectsNonJsonAndOtherModels) {
   EXPECT_EQ(LoadModelConfig("/nonexistent/config.json").status().code(), StatusCode::kNotFound);
 }
 
+// Regression (issue 11): config.json nested 100,000 deep is an error naming the limit.
+TEST(ModelConfig, DeepNestingIsAnError) {
+  const std::string deep = "{\"text_config\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  StatusOr<ModelConfig> c = ParseModelConfig(deep);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(c.status().message().find("config.json: JSON nested deeper than 64 levels"),
+            std::string::npos)
+      << c.status().message();
+}
+
 }  // namespace
 }  // namespace corgi

@@ -194,5 +194,14 @@ TEST(GenerationConfig, RejectsBadValues) {
   }
 }
 
+// Regression (issue 11): preprocessor_config.json nested 100,000 deep is an error.
+TEST(PreprocessorConfig, DeepNestingIsAnError) {
+  const std::string deep = "{\"size\": " + std::string(100000, '{') + std::string(100000, '}') + "}";
+  StatusOr<PreprocessorConfig> c = ParsePreprocessorConfig(deep);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("JSON nested deeper than 64 levels"), std::string::npos)
+      << c.status().message();
+}
+
 }  // namespace
 }  // namespace corgi

@@ -32,6 +32,14 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// A JSON value as it appears in a warning, cut to kSnippetChars. Values here passed
+// CheckJsonDepth, so dump() cannot recurse deeply.
+std::string ShortDump(const Json& v) {
+  std::string text = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (text.size() > kSnippetChars) text = text.substr(0, kSnippetChars) + "...";
+  return text;
+}
+
 // The inside of the first ``` fence in `text` (the language tag line skipped), if any.
 std::optional<std::string> FenceBody(const std::string& text) {
   size_t open = text.find("```");
@@ -47,6 +55,9 @@ std::optional<std::string> FenceBody(const std::string& text) {
 StatusOr<Json> ParseExtracted(const std::optional<std::string>& value, const std::string& region,
                               const std::string& what) {
   if (!value) return DataLossError(what + ": no complete JSON object or array in " + Snippet(region));
+  // Model output is untrusted: a value nested thousands deep parses, but dumping it into a
+  // warning or a snippet would overflow the stack.
+  CORGI_RETURN_IF_ERROR(CheckJsonDepth(*value, what));
   try {
     return Json::parse(*value);
   } catch (const Json::exception& e) {
@@ -103,7 +114,7 @@ bool ReadFlag(const Json& item, const char* key, const std::string& what,
   if (!item.contains(key) || item[key].is_null()) return false;
   std::optional<bool> flag = ParseFlag(item[key]);
   if (!flag) {
-    warnings->push_back(what + ": " + key + " is not a boolean (" + item[key].dump() +
+    warnings->push_back(what + ": " + key + " is not a boolean (" + ShortDump(item[key]) +
                         "); taken as false");
     return false;
   }
@@ -142,7 +153,7 @@ std::optional<Step> ReadStep(const Json& item, size_t position, const BoxFrame& 
   if (item.contains(key) && !item[key].is_null()) {
     std::optional<std::array<double, 4>> raw = FourNumbers(item[key]);
     if (!raw) {
-      step.warnings.push_back(what + ": bbox is not four numbers (" + item[key].dump() +
+      step.warnings.push_back(what + ": bbox is not four numbers (" + ShortDump(item[key]) +
                               "); ignored");
     } else if (std::optional<Box> box = FromModelBox(*raw, frame, what, &step.warnings)) {
       step.boxes.push_back(*box);
@@ -204,7 +215,7 @@ StatusOr<ParsedReasoning> ParseReasoning(const std::string& output, int64_t max_
     list = &root;
     parsed.warnings.push_back("reasoning output: a bare array instead of {\"steps\": [...]}");
   } else {
-    return DataLossError("reasoning output: JSON has no \"steps\" array: " + Snippet(root.dump()));
+    return DataLossError("reasoning output: JSON has no \"steps\" array: " + Snippet(ShortDump(root)));
   }
   for (size_t i = 0; i < list->size(); ++i) {
     if (std::optional<Step> step = ReadStep((*list)[i], i + 1, frame, &parsed.warnings)) {
@@ -232,7 +243,7 @@ StatusOr<ParsedGrounding> ParseGrounding(const std::string& output, const BoxFra
     std::optional<std::array<double, 4>> raw;
     if (item.is_object() && item.contains(key)) raw = FourNumbers(item[key]);
     if (!raw) {
-      parsed.warnings.push_back(what + ": no bbox_2d of four numbers (" + item.dump() +
+      parsed.warnings.push_back(what + ": no bbox_2d of four numbers (" + ShortDump(item) +
                                 "); skipped");
       continue;
     }
@@ -247,11 +258,11 @@ StatusOr<ParsedGrounding> ParseGrounding(const std::string& output, const BoxFra
 StatusOr<ParsedSynthesis> ParseSynthesis(const std::string& output, const BoxFrame& frame) {
   CORGI_ASSIGN_OR_RETURN(Json root, ParseFirstJson(output, "synthesis output"));
   if (!root.is_object()) {
-    return DataLossError("synthesis output: expected a JSON object, got " + Snippet(root.dump()));
+    return DataLossError("synthesis output: expected a JSON object, got " + Snippet(ShortDump(root)));
   }
   ParsedSynthesis parsed;
   if (!root.contains("answer") || root["answer"].is_null() || root["answer"].is_structured()) {
-    return DataLossError("synthesis output: no \"answer\" in " + Snippet(root.dump()));
+    return DataLossError("synthesis output: no \"answer\" in " + Snippet(ShortDump(root)));
   }
   if (root["answer"].is_string()) {
     parsed.answer = Trim(root["answer"].get<std::string>());

@@ -2,7 +2,9 @@
 // The local engine decodes these calls under a grammar, but replay and remote engines do
 // not, so each parser accepts the common variations (tags present or missing, ```json
 // fences, trailing text, flags spelled as strings) and repairs boxes. It never guesses
-// at malformed JSON: single quotes, trailing commas and the like are an error.
+// at malformed JSON: single quotes, trailing commas and the like are an error, and so
+// is JSON nested deeper than kMaxJsonDepth (64) levels (core/json_scan.h), so no value
+// from model output that reaches a serializer can be deep enough to overflow the stack.
 //
 // Thread-safety: pure functions.
 #pragma once

@@ -2,7 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "corgi/core/mapped_file.h"
+#include "corgi/core/json_scan.h"
+#include "corgi/core/read_file.h"
 #include "corgi/image/resize.h"
 
 namespace corgi::pipeline {
@@ -63,13 +64,15 @@ StatusOr<GroundingSpace> ParseGroundingSpace(const std::string& name) {
 
 StatusOr<std::unique_ptr<ReplayVlm>> ReplayVlm::FromFile(const std::string& path,
                                                          const ReplayOptions& options) {
-  CORGI_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
+  CORGI_ASSIGN_OR_RETURN(std::string text,
+                         ReadRegularFile(path, kMaxReplayFileBytes, "replay file"));
   return FromJson(text, path, options);
 }
 
 StatusOr<std::unique_ptr<ReplayVlm>> ReplayVlm::FromJson(const std::string& json_text,
                                                          const std::string& source_name,
                                                          const ReplayOptions& options) {
+  CORGI_RETURN_IF_ERROR(CheckJsonDepth(json_text, source_name));
   Json root;
   try {
     root = Json::parse(json_text);

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "corgi/core/json_scan.h"
 #include "pipeline/json_fields.h"
 
 namespace corgi::pipeline {
@@ -176,6 +177,7 @@ TraceCall CallFrom(const Json& j, const std::string& path) {
 
 template <typename T, typename F>
 StatusOr<T> Decode(const std::string& text, const std::string& source_name, F decode) {
+  CORGI_RETURN_IF_ERROR(CheckJsonDepth(text, source_name));
   try {
     return decode(Json::parse(text));
   } catch (const FieldError& e) {

@@ -7,7 +7,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "corgi/core/mapped_file.h"
+#include "corgi/core/read_file.h"
 #include "corgi/tokenizer/utf8.h"
 #include "tokenizer/byte_level.h"
 #include "tokenizer/pretokenizer.h"
@@ -97,8 +97,9 @@ StatusOr<Tokenizer> Tokenizer::Load(const std::string& path, const TokenizerOpti
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     file = (std::filesystem::path(path) / "tokenizer.json").string();
-  CORGI_ASSIGN_OR_RETURN(MappedFile mapped, MappedFile::Open(file));
-  return FromJson(mapped.view(), file, options);
+  // Read, not mapped: a tokenizer.json may come from a user (corgi tokenize -m FILE).
+  CORGI_ASSIGN_OR_RETURN(std::string text, ReadRegularFile(file, kMaxTokenizerJsonBytes, "tokenizer"));
+  return FromJson(text, file, options);
 }
 
 std::vector<int32_t> Tokenizer::Encode(std::string_view text) const {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "corgi/core/json_scan.h"
+
 #include "tokenizer/byte_level.h"
 #include "tokenizer/pretokenizer.h"
 #include "tokenizer/tokenizer_data.h"
@@ -256,6 +258,7 @@ Status ParseParsed(const json& j, TokenizerData* d) {
 
 Status ParseTokenizerJson(std::string_view text, TokenizerData* data) {
   // nlohmann throws on type mismatches; no exception may leave the library.
+  CORGI_RETURN_IF_ERROR(CheckJsonDepth(text, "tokenizer.json"));
   try {
     const json j = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) return DataLossError("not valid JSON");

@@ -3,7 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "corgi/tokenizer/utf8.h"
@@ -190,6 +194,27 @@ TEST(TokenizerTest, CacheDisabledGivesSameIds) {
       "Caching must not change results: don't, won't, 3.14, \xE4\xB8\xAD\xE6\x96\x87.";
   EXPECT_EQ(nocache->Encode(text), Qwen3Tokenizer().Encode(text));
   EXPECT_EQ(nocache->Encode(text), Qwen3Tokenizer().Encode(text));  // now from the cache
+}
+
+// Regression (issue 11): a tokenizer.json nested 100,000 deep is a DataLoss naming the
+// limit, and a FIFO given as tokenizer.json is refused at once instead of blocking.
+TEST(TokenizerTest, HostileTokenizerFilesAreErrors) {
+  const std::string deep = "{\"model\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  StatusOr<Tokenizer> tok = Tokenizer::FromJson(deep, "deep.json");
+  ASSERT_FALSE(tok.ok());
+  EXPECT_EQ(tok.status().code(), StatusCode::kDataLoss);
+  EXPECT_NE(tok.status().message().find("JSON nested deeper than 64 levels"), std::string::npos)
+      << tok.status().message();
+
+  const std::string fifo = ::testing::TempDir() + "corgi_tokenizer_fifo_" + std::to_string(::getpid());
+  std::remove(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  StatusOr<Tokenizer> from_fifo = Tokenizer::Load(fifo);
+  std::remove(fifo.c_str());
+  ASSERT_FALSE(from_fifo.ok());
+  EXPECT_NE(from_fifo.status().message().find("is a FIFO (named pipe), not a regular file"),
+            std::string::npos)
+      << from_fifo.status().message();
 }
 
 }  // namespace

@@ -1,4 +1,6 @@
-// A read-only memory map of a whole file (checkpoints are mapped, never copied).
+// A read-only memory map of a whole file (checkpoints are mapped, never copied). Only for
+// trusted files that nobody truncates while mapped (model weights): a mapped file that
+// shrinks raises SIGBUS. Files users hand over are read with ReadRegularFile (read_file.h).
 // Move-only; the mapping lives as long as the object. Safe to read from many threads.
 #pragma once
 
@@ -13,8 +15,9 @@ namespace corgi {
 
 class MappedFile {
  public:
-  // Maps `path` read-only. Errors: NotFound (no such file), IoError (open/stat/mmap
-  // failed or it is not a regular file). An empty file maps to size() == 0, data() == nullptr.
+  // Maps `path` read-only. Errors: as OpenRegularFile (read_file.h: NotFound, IoError,
+  // InvalidArgument for a directory or FIFO), IoError when mmap fails. An empty file maps
+  // to size() == 0, data() == nullptr.
   static StatusOr<MappedFile> Open(const std::string& path);
 
   MappedFile() = default;
@@ -37,7 +40,8 @@ class MappedFile {
   std::string path_;
 };
 
-// Reads a whole (small) file into a string. NotFound / IoError on failure.
+// Reads a whole regular file into a string with read() (no mmap, no blocking on a FIFO):
+// ReadRegularFile(path, kDefaultMaxReadBytes, ""); errors as there (read_file.h).
 StatusOr<std::string> ReadFileToString(const std::string& path);
 
 // Writes `contents` to `path` atomically: a temporary file in the same directory,

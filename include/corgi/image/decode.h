@@ -62,7 +62,13 @@ StatusOr<ImageInfo> ReadImageInfo(std::string_view bytes);
 // The returned image is owned by the caller.
 StatusOr<RgbImage> DecodeImage(std::string_view bytes, const DecodeOptions& options = {});
 
-// Reads `path` and decodes it. Adds NotFound/IoError for the file; messages carry the path.
+// Largest image file DecodeImageFile reads (the pixel guard above bounds the decoded size).
+inline constexpr int64_t kMaxImageFileBytes = int64_t{256} << 20;
+
+// Reads `path` into memory (read(), never mmap: a file truncated while mapped would raise
+// SIGBUS) and decodes it. Adds the file's errors (read_file.h: NotFound, IoError for a
+// symlink loop or a file that changed while read, InvalidArgument for a FIFO or directory,
+// ResourceExhausted above kMaxImageFileBytes); messages carry the path. Never blocks on a FIFO.
 StatusOr<RgbImage> DecodeImageFile(const std::string& path, const DecodeOptions& options = {});
 
 // Applies an EXIF orientation (1..8) to `image`, as Pillow's ImageOps.exif_transpose.

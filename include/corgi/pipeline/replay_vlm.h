@@ -13,6 +13,7 @@
 // Thread-safety: Generate may be called from several threads (internally locked).
 #pragma once
 
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -52,10 +53,14 @@ const char* GroundingSpaceName(GroundingSpace space);
 // InvalidArgument for an unknown name.
 StatusOr<GroundingSpace> ParseGroundingSpace(const std::string& name);
 
+// Largest replay (or trace) file FromFile reads.
+inline constexpr int64_t kMaxReplayFileBytes = int64_t{256} << 20;
+
 class ReplayVlm : public Vlm {
  public:
-  // Errors: NotFound/IoError reading the file; DataLoss naming the entry when the JSON
-  // is malformed (no "calls"/"completions" array, an entry without phase or output).
+  // Errors: reading the file as ReadRegularFile (read_file.h; at most kMaxReplayFileBytes);
+  // DataLoss naming the entry when the JSON is malformed (no "calls"/"completions" array, an
+  // entry without phase or output) or nested deeper than kMaxJsonDepth levels.
   static StatusOr<std::unique_ptr<ReplayVlm>> FromFile(const std::string& path,
                                                        const ReplayOptions& options);
   static StatusOr<std::unique_ptr<ReplayVlm>> FromJson(const std::string& json_text,

@@ -60,10 +60,16 @@ struct SpecialTokenIds {
   int32_t think_end = -1;     // </think>           151668 (Qwen3)
 };
 
+// Largest tokenizer.json Load reads (Qwen's is ~11 MB).
+inline constexpr int64_t kMaxTokenizerJsonBytes = int64_t{256} << 20;
+
 class Tokenizer {
  public:
   // Loads `path`: a checkpoint directory (its tokenizer.json is read) or a tokenizer.json
-  // file. Errors: NotFound/IoError (file), DataLoss (bad JSON, a merge or added token that
+  // file, read into memory (at most kMaxTokenizerJsonBytes; JSON nested at most
+  // kMaxJsonDepth levels). Errors: NotFound/IoError/InvalidArgument (file: missing, symlink
+  // loop, a FIFO or directory; read_file.h), ResourceExhausted (over the size cap),
+  // DataLoss (bad or too deeply nested JSON, a merge or added token that
   // does not fit the vocabulary, missing byte tokens), Unimplemented (a model, normalizer,
   // pre-tokenizer or token option other than Qwen's; the message names it). A missing
   // pre_tokenizer is taken to be Qwen2's; a missing normalizer means no normalization.

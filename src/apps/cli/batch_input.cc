@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "corgi/core/hash.h"
+#include "corgi/core/json_scan.h"
 #include "corgi/core/mapped_file.h"
 
 namespace corgi::cli {
@@ -41,6 +42,10 @@ bool ReadText(const Json& obj, const char* key, std::string* out, std::string* w
 // Fills item->id/image/question from a JSON line. False with *what for a broken line;
 // a missing or empty image/question goes to item->problem (the item fails, not the batch).
 bool ParseJsonLine(const std::string& line, BatchItem* item, std::string* what) {
+  if (Status deep = CheckJsonDepth(line, "line"); !deep.ok()) {
+    *what = "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels";
+    return false;
+  }
   Json obj = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (obj.is_discarded()) {
     *what = "not valid JSON (expected {\"id\", \"image\", \"question\"})";

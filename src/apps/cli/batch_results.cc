@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "corgi/core/json_scan.h"
 #include "corgi/core/mapped_file.h"
 
 namespace corgi::cli {
@@ -22,6 +23,7 @@ std::string Errno(const std::string& what, const std::string& path) {
 // The id of a complete results line, or nullopt when the line is not one of ours; its
 // "output_dir" (or "") into *output_dir when given.
 std::optional<std::string> LineId(const std::string& line, bool* failed, std::string* output_dir = nullptr) {
+  if (!CheckJsonDepth(line, "results line").ok()) return std::nullopt;  // ours are shallow
   Json obj = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (obj.is_discarded() || !obj.is_object()) return std::nullopt;
   auto id = obj.find("id");

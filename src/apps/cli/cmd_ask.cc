@@ -3,9 +3,12 @@
 // full outputs (results.json, trace.json, annotated image, crops, report) in --out.
 // Progress (phases, steps, and on a terminal the chain of thought as it is written) goes
 // to stderr unless --json, --events or --quiet.
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -48,6 +51,28 @@ std::string BoxText(const pipeline::Box& b) {
 
 const char* StepKind(const pipeline::Step& s) {
   return s.need_text ? "text" : s.need_object ? "object" : "reasoning";
+}
+
+// What is wrong with --image / --question, or "" when both are usable.
+std::string ImageAndQuestionProblem(const FlagParser& flags, const std::string& image,
+                                    const std::string& question) {
+  if (!flags.WasSet("image") || !flags.WasSet("question")) return "--image and --question are required";
+  if (image.empty()) return "--image is empty (give the path of a JPEG, PNG or WebP file)";
+  if (question.empty()) return "--question is empty";
+  if (question.find_first_not_of(" \t\r\n\v\f") == std::string::npos)
+    return "--question holds only whitespace";
+  return "";
+}
+
+// Creates a file in `dir` and removes it: finds a read-only file system, a full disk or
+// missing rights (even as root, where access() says yes) before the model runs.
+std::string WriteProbeError(const std::string& dir) {
+  const std::string probe = dir + "/.corgi-write-test-" + std::to_string(::getpid());
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return std::strerror(errno);
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return "";
 }
 
 // One line per item, long texts kept whole: the summary is for reading, not for tables.
@@ -119,8 +144,8 @@ int RunAsk(int argc, char** argv) {
   bool* quiet = flags.Bool("quiet", "no progress on stderr (errors only)");
   flags.Alias("q", "quiet");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
-  std::optional<pipeline::PipelineConfig> config = CheckFlagsAndResolveConfig(
-      common, flags, image->empty() || question->empty() ? "--image and --question are required" : "");
+  std::optional<pipeline::PipelineConfig> config =
+      CheckFlagsAndResolveConfig(common, flags, ImageAndQuestionProblem(flags, *image, *question));
   if (!config) return 2;
 
   // The cheap checks first: a typo in the image path or an unwritable --out should not
@@ -139,8 +164,9 @@ int RunAsk(int argc, char** argv) {
                  ec ? ": " : " (a file is in the way)", ec ? ec.message().c_str() : "");
     return 1;
   }
-  if (::access(out_dir.c_str(), W_OK) != 0) {
-    std::fprintf(stderr, "error: --out: '%s' is not writable\n", out_dir.c_str());
+  if (std::string why = WriteProbeError(out_dir); !why.empty()) {
+    std::fprintf(stderr, "error: --out: '%s' is not writable: %s\n", out_dir.c_str(), why.c_str());
+    if (!out_existed) std::filesystem::remove(out_dir, ec);
     return 1;
   }
   // Undo the folder made above when the query ends without files (only if still empty).

@@ -1,5 +1,6 @@
 #include "apps/server/http_common.h"
 
+#include <algorithm>
 #include <random>
 
 #include "corgi/core/json_scan.h"
@@ -60,13 +61,11 @@ std::optional<ApiError> ParseJsonObject(std::string_view body, const ServerLimit
     e.status = 413;
     return e;
   }
-  JsonDepthScanner scanner;
-  for (char c : body) {
-    if (scanner.Feed(c) == JsonDepthScanner::Event::kOpen && scanner.depth() > limits.max_json_depth)
-      return BadRequest("JSON nested deeper than " + std::to_string(limits.max_json_depth) +
-                            " levels",
-                        "json_too_deep");
-  }
+  const int max_depth = static_cast<int>(std::clamp<int64_t>(limits.max_json_depth, 0, 1 << 30));
+  if (!CheckJsonDepth(body, "request body", max_depth).ok())
+    return BadRequest("JSON nested deeper than " + std::to_string(limits.max_json_depth) +
+                          " levels",
+                      "json_too_deep");
   if (!IsValidUtf8(body)) return BadRequest("request body is not valid UTF-8", "invalid_utf8");
   *out = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (out->is_discarded()) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "corgi/core/json_scan.h"
 #include "engine/constraint/grammar.h"
 
 namespace corgi::constraint {
@@ -467,6 +468,8 @@ StatusOr<int32_t> SchemaCompiler::MakeAnyOf(std::vector<int32_t> branches,
 }  // namespace
 
 Status CompileSchema(const std::string& schema_text, Grammar* g) {
+  if (!CheckJsonDepth(schema_text, "json_schema").ok())
+    return InvalidArgumentError("json_schema is nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
   Json schema;
   try {
     schema = Json::parse(schema_text);

@@ -4,20 +4,41 @@
 #include <filesystem>
 
 #include "corgi/backend/ops.h"
+#include "corgi/core/log.h"
 #include "corgi/core/mapped_file.h"
 
 namespace corgi::qwen3vl {
 
+namespace {
+
+// False only when nothing is at `path`: a dangling or looping symlink, or a path that cannot
+// be checked, counts as present, so that reading it reports what is wrong instead of the
+// file being taken as absent. Never throws.
+bool Present(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
   namespace fs = std::filesystem;
-  if (!fs::is_directory(dir)) return NotFoundError("model directory '" + dir + "' does not exist");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return NotFoundError("model directory '" + dir + "' does not exist");
   std::unique_ptr<Model> m(new Model());
   m->directory_ = dir;
   CORGI_ASSIGN_OR_RETURN(m->config_, LoadModelConfig(dir + "/config.json"));
-  if (fs::exists(dir + "/preprocessor_config.json")) {
+  if (Present(dir + "/preprocessor_config.json")) {
     CORGI_ASSIGN_OR_RETURN(m->preprocessor_, LoadPreprocessorConfig(dir + "/preprocessor_config.json"));
+  } else {
+    // Not an error (some exports omit it), but the image size bounds and normalization then
+    // come from Qwen3-VL's defaults, which a different checkpoint may not share.
+    CORGI_LOG(WARNING) << "model directory '" << dir
+                       << "' has no preprocessor_config.json; using the Qwen3-VL defaults (min_pixels "
+                       << m->preprocessor_.min_pixels << ", max_pixels " << m->preprocessor_.max_pixels
+                       << ", patch_size " << m->preprocessor_.patch_size << ")";
   }
-  if (fs::exists(dir + "/generation_config.json")) {
+  if (Present(dir + "/generation_config.json")) {
     CORGI_ASSIGN_OR_RETURN(m->generation_, LoadGenerationConfig(dir + "/generation_config.json"));
   }
   if (m->generation_.eos_token_ids.empty()) m->generation_.eos_token_ids = {151645, 151643};

@@ -24,7 +24,7 @@ namespace corgi::qwen3vl {
 
 class Model {
  public:
-  // Reads config.json, preprocessor_config.json (defaults when absent),
+  // Reads config.json, preprocessor_config.json (defaults when absent, with a logged warning),
   // generation_config.json (EOS from config when absent), tokenizer.json and the
   // safetensors; checks every tensor against the weight table. Errors name the file
   // or tensor at fault.
