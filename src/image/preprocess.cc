@@ -29,6 +29,10 @@ Status ValidatePreprocessParams(const VisionPreprocessParams& p) {
   if (p.temporal_patch_size <= 0 || p.temporal_patch_size > 64) {
     return bad("temporal_patch_size must be in 1..64");
   }
+  if (p.min_pixels > kMaxResizePixels) {
+    return bad("min_pixels " + std::to_string(p.min_pixels) + " is above the resize limit of " +
+               std::to_string(kMaxResizePixels) + " (4096x4096)");
+  }
   if (p.min_pixels < 0 || p.max_pixels <= 0 || p.min_pixels > p.max_pixels) {
     return bad("need 0 <= min_pixels <= max_pixels, got " + std::to_string(p.min_pixels) + ", " +
                std::to_string(p.max_pixels));
@@ -166,27 +170,47 @@ JpegReduction JpegReductionFor(const VisionPreprocessParams& p) {
   return r;
 }
 
-StatusOr<PreprocessedImage> PreprocessReduced(const RgbImage& decoded, int64_t full_height,
-                                              int64_t full_width, const VisionPreprocessParams& p,
-                                              ThreadPool* pool) {
+namespace {
+
+// `owned`, when non-null, is `decoded` itself, handed to the resize to release.
+StatusOr<PreprocessedImage> Preprocess(const RgbImage& decoded, RgbImage* owned,
+                                       int64_t full_height, int64_t full_width,
+                                       const VisionPreprocessParams& p, ThreadPool* pool) {
   CORGI_ASSIGN_OR_RETURN(PreprocessPlan plan, PlanPreprocessSize(full_height, full_width, p));
   if (decoded.empty()) return InvalidArgumentError("preprocess: empty image");
   if (!p.do_resize && (decoded.height != full_height || decoded.width != full_width)) {
     return InvalidArgumentError("preprocess: a reduced image needs do_resize");
   }
-  // The resize target already equal to the decoded size: patchify it directly (no copy).
+  StatusOr<PreprocessedImage> out = InvalidArgumentError("preprocess: not run");
   if (plan.resized_height == decoded.height && plan.resized_width == decoded.width) {
-    CORGI_ASSIGN_OR_RETURN(PreprocessedImage out, NormalizeAndPatchify(decoded, p, pool));
-    out.original_height = full_height;
-    out.original_width = full_width;
-    return out;
+    out = NormalizeAndPatchify(decoded, p, pool);  // already the target size: no copy
+  } else {
+    StatusOr<RgbImage> resized =
+        owned != nullptr
+            ? ResizeBicubic(std::move(*owned), plan.resized_height, plan.resized_width,
+                            p.precision, pool)
+            : ResizeBicubic(decoded, plan.resized_height, plan.resized_width, p.precision, pool);
+    if (!resized.ok()) return resized.status();
+    out = NormalizeAndPatchify(*resized, p, pool);
   }
-  CORGI_ASSIGN_OR_RETURN(RgbImage resized, ResizeBicubic(decoded, plan.resized_height,
-                                                         plan.resized_width, p.precision, pool));
-  CORGI_ASSIGN_OR_RETURN(PreprocessedImage out, NormalizeAndPatchify(resized, p, pool));
-  out.original_height = full_height;
-  out.original_width = full_width;
+  if (!out.ok()) return out.status();
+  out->original_height = full_height;
+  out->original_width = full_width;
   return out;
+}
+
+}  // namespace
+
+StatusOr<PreprocessedImage> PreprocessReduced(const RgbImage& decoded, int64_t full_height,
+                                              int64_t full_width, const VisionPreprocessParams& p,
+                                              ThreadPool* pool) {
+  return Preprocess(decoded, nullptr, full_height, full_width, p, pool);
+}
+
+StatusOr<PreprocessedImage> PreprocessReduced(RgbImage&& decoded, int64_t full_height,
+                                              int64_t full_width, const VisionPreprocessParams& p,
+                                              ThreadPool* pool) {
+  return Preprocess(decoded, &decoded, full_height, full_width, p, pool);
 }
 
 StatusOr<PreprocessedImage> PreprocessImage(const RgbImage& image, const VisionPreprocessParams& p,

@@ -231,8 +231,11 @@ StatusOr<ResizeTarget> SmartResize(int64_t height, int64_t width, int64_t factor
   return ResizeTarget{h_bar, w_bar};
 }
 
-StatusOr<RgbImage> ResizeBicubic(const RgbImage& image, int64_t out_height, int64_t out_width,
-                                 ResamplePrecision precision, ThreadPool* pool) {
+namespace {
+
+// `owned`, when non-null, is `image` itself, released after the horizontal pass.
+StatusOr<RgbImage> Resize(const RgbImage& image, RgbImage* owned, int64_t out_height,
+                          int64_t out_width, ResamplePrecision precision, ThreadPool* pool) {
   if (image.empty() || out_height < 1 || out_width < 1) {
     return InvalidArgumentError("resize: cannot resize " + std::to_string(image.height) + "x" +
                                 std::to_string(image.width) + " to " + std::to_string(out_height) +
@@ -246,14 +249,28 @@ StatusOr<RgbImage> ResizeBicubic(const RgbImage& image, int64_t out_height, int6
                            "x" + std::to_string(out_width) + " is above the resize limit of " +
                            std::to_string(allowed) + " pixels");
   }
-  RgbImage horizontal;
-  const RgbImage* src = &image;
-  if (out_width != image.width) {
-    horizontal = ResampleHorizontal(image, out_width, precision, pool);
-    src = &horizontal;
+  const int64_t in_height = image.height;
+  if (out_width == image.width) {
+    if (out_height != in_height) return ResampleVertical(image, out_height, precision, pool);
+    if (owned != nullptr) return std::move(*owned);
+    return image;
   }
-  if (out_height != image.height) return ResampleVertical(*src, out_height, precision, pool);
-  return src == &image ? image : std::move(horizontal);
+  RgbImage horizontal = ResampleHorizontal(image, out_width, precision, pool);
+  if (owned != nullptr) *owned = RgbImage();  // `image` is no longer read
+  if (out_height == in_height) return horizontal;
+  return ResampleVertical(horizontal, out_height, precision, pool);
+}
+
+}  // namespace
+
+StatusOr<RgbImage> ResizeBicubic(const RgbImage& image, int64_t out_height, int64_t out_width,
+                                 ResamplePrecision precision, ThreadPool* pool) {
+  return Resize(image, nullptr, out_height, out_width, precision, pool);
+}
+
+StatusOr<RgbImage> ResizeBicubic(RgbImage&& image, int64_t out_height, int64_t out_width,
+                                 ResamplePrecision precision, ThreadPool* pool) {
+  return Resize(image, &image, out_height, out_width, precision, pool);
 }
 
 }  // namespace corgi

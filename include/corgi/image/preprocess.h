@@ -114,6 +114,13 @@ StatusOr<PreprocessedImage> PreprocessReduced(const RgbImage& decoded, int64_t f
                                               int64_t full_width,
                                               const VisionPreprocessParams& params,
                                               ThreadPool* pool = nullptr);
+// The same, consuming `decoded`: it is released during the resize, so the decoded image,
+// the resized one and pixel_values are never all held at once (docs/PREPROCESSING.md,
+// Memory). On error `decoded` may have been released.
+StatusOr<PreprocessedImage> PreprocessReduced(RgbImage&& decoded, int64_t full_height,
+                                              int64_t full_width,
+                                              const VisionPreprocessParams& params,
+                                              ThreadPool* pool = nullptr);
 
 // Normalize + patchify an already-resized image (sides multiples of patch*merge).
 // Row r of the result is the patch at grid (2*by+dy, 2*bx+dx) for r enumerating

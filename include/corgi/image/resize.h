@@ -58,5 +58,9 @@ enum class ResamplePrecision {
 // max(kMaxResizePixels, input pixels). Returns a new image owned by the caller.
 StatusOr<RgbImage> ResizeBicubic(const RgbImage& image, int64_t out_height, int64_t out_width,
                                  ResamplePrecision precision, ThreadPool* pool = nullptr);
+// The same, consuming `image`: its pixels are released as soon as the horizontal pass no
+// longer needs them, so a large input and the full output are never held together.
+StatusOr<RgbImage> ResizeBicubic(RgbImage&& image, int64_t out_height, int64_t out_width,
+                                 ResamplePrecision precision, ThreadPool* pool = nullptr);
 
 }  // namespace corgi

@@ -97,8 +97,10 @@ int RunPreprocess(int argc, char** argv) {
     return 1;
   }
   auto t1 = std::chrono::steady_clock::now();
-  StatusOr<PreprocessedImage> pre =
-      PreprocessReduced(*rgb, report.full_height, report.full_width, params, &pool);
+  // The decoded image is consumed: released during the resize (peak memory).
+  const int64_t decoded_height = rgb->height, decoded_width = rgb->width;
+  StatusOr<PreprocessedImage> pre = PreprocessReduced(std::move(*rgb), report.full_height,
+                                                      report.full_width, params, &pool);
   const double preprocess_ms = MillisSince(t1);
   if (!pre.ok()) {
     std::fprintf(stderr, "corgi preprocess: %s\n", pre.status().ToString().c_str());
@@ -115,7 +117,7 @@ int RunPreprocess(int argc, char** argv) {
     nlohmann::json j = {
         {"image", *image},
         {"original", {{"height", pre->original_height}, {"width", pre->original_width}}},
-        {"decoded", {{"height", rgb->height}, {"width", rgb->width}}},
+        {"decoded", {{"height", decoded_height}, {"width", decoded_width}}},
         {"jpeg_scale_denominator", report.scale_denominator},
         {"resized", {{"height", pre->resized_height}, {"width", pre->resized_width}}},
         {"grid_thw", {pre->grid_t, pre->grid_h, pre->grid_w}},
@@ -132,7 +134,7 @@ int RunPreprocess(int argc, char** argv) {
                 static_cast<long long>(pre->original_width));
     if (report.scale_denominator != 1) {
       std::printf("decoded        %lld x %lld (JPEG reduced 1/%d; --exact-decode for full size)\n",
-                  static_cast<long long>(rgb->height), static_cast<long long>(rgb->width),
+                  static_cast<long long>(decoded_height), static_cast<long long>(decoded_width),
                   report.scale_denominator);
     }
     std::printf("resized        %lld x %lld\n", static_cast<long long>(pre->resized_height),
