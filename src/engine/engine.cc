@@ -62,6 +62,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
   CORGI_ASSIGN_OR_RETURN(e->preprocess_, PreprocessParamsFor(model->preprocessor()));
   if (options.max_pixels > 0) e->preprocess_.max_pixels = std::min(e->preprocess_.max_pixels, options.max_pixels);
   if (options.min_pixels > 0) e->preprocess_.min_pixels = options.min_pixels;
+  // A cap below the checkpoint's own lower bound (max_pixels 1024 vs 65536) lowers that too.
+  if (options.min_pixels == 0) e->preprocess_.min_pixels = std::min(e->preprocess_.min_pixels, e->preprocess_.max_pixels);
   if (e->preprocess_.min_pixels > e->preprocess_.max_pixels) {
     return InvalidArgumentError("image min_pixels (" + std::to_string(e->preprocess_.min_pixels) +
                                 ") exceeds max_pixels (" + std::to_string(e->preprocess_.max_pixels) + ")");

@@ -159,6 +159,14 @@ TEST_F(EngineTest, PixelCapShrinksTheImage) {
   EXPECT_EQ(a->timings.prompt_tokens - b->timings.prompt_tokens, 320 - 56);
   o.min_pixels = 1 << 20;  // above the cap
   EXPECT_EQ(Engine::Create(model_, o).status().code(), StatusCode::kInvalidArgument);
+  // Issue 11: a cap below the checkpoint's min_pixels (65536), as image.max_pixels: 1024
+  // allows, lowers that bound too instead of failing at run time.
+  o.min_pixels = 0;
+  o.max_pixels = 1024;
+  StatusOr<std::unique_ptr<Engine>> tiny = Engine::Create(model_, o);
+  ASSERT_TRUE(tiny.ok()) << tiny.status().ToString();
+  EXPECT_EQ((*tiny)->preprocess_params().max_pixels, 1024);
+  EXPECT_EQ((*tiny)->preprocess_params().min_pixels, 1024);
 }
 
 TEST_F(EngineTest, ConstrainedOutputAlwaysParsesAcrossSeeds) {

@@ -3,10 +3,12 @@
 
 #include <libexif/exif-data.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
 #include "corgi/core/read_file.h"
+#include "corgi/image/resize.h"
 #include "image/decoders.h"
 
 namespace corgi {
@@ -32,9 +34,39 @@ Status CheckPixelBudget(int64_t width, int64_t height, int64_t max_pixels) {
         "image is " + std::to_string(width) + "x" + std::to_string(height) + " = " +
         std::to_string(width * height) + " pixels, above the limit of " +
         std::to_string(max_pixels) +
-        " (a decompression-bomb guard; raise max_pixels if the file is trusted)");
+        " (the decode limit, a decompression-bomb guard)");
   }
   return Status::Ok();
+}
+
+int JpegScaleDenominator(int64_t stored_height, int64_t stored_width, int orientation,
+                         const DecodeOptions& options) {
+  const JpegReduction& r = options.jpeg_reduction;
+  if (!r.enabled || r.margin < 1 || stored_height <= 0 || stored_width <= 0) return 1;
+  const bool swap = options.apply_exif_orientation && orientation >= 5 && orientation <= 8;
+  StatusOr<ResizeTarget> target =
+      SmartResize(swap ? stored_width : stored_height, swap ? stored_height : stored_width,
+                  r.factor, r.min_pixels, r.max_pixels);
+  if (!target.ok()) return 1;  // preprocessing will report the problem on the full size
+  // The target in stored orientation, then the margin the reduced image must keep.
+  const int64_t need_h = (swap ? target->width : target->height) * r.margin;
+  const int64_t need_w = (swap ? target->height : target->width) * r.margin;
+  for (int denom : {8, 4, 2}) {
+    // libjpeg's reduced output size: ceil(size / denom).
+    const int64_t h = (stored_height + denom - 1) / denom;
+    const int64_t w = (stored_width + denom - 1) / denom;
+    if (h >= need_h && w >= need_w) return denom;
+  }
+  return 1;
+}
+
+RgbImage MakeWideImage(int64_t height, int64_t width, int bytes_per_pixel) {
+  RgbImage image;
+  image.height = height;
+  image.width = width;
+  image.pixels.resize(static_cast<size_t>(height) * static_cast<size_t>(width) *
+                      static_cast<size_t>(std::max(bytes_per_pixel, 3)));
+  return image;
 }
 
 int ParseExifOrientation(const uint8_t* data, size_t size) {
@@ -107,9 +139,10 @@ StatusOr<ImageInfo> ReadImageInfo(std::string_view bytes) {
 
 StatusOr<RgbImage> DecodeImage(std::string_view bytes, const DecodeOptions& options) {
   StatusOr<RgbImage> image = UnknownFormat(bytes);
+  int scale_denominator = 1;
   switch (DetectImageFormat(bytes)) {
     case ImageFormat::kJpeg:
-      image = image_internal::DecodeJpeg(bytes, options.max_pixels);
+      image = image_internal::DecodeJpeg(bytes, options, &scale_denominator);
       break;
     case ImageFormat::kPng:
       image = image_internal::DecodePng(bytes, options.max_pixels);
@@ -120,10 +153,27 @@ StatusOr<RgbImage> DecodeImage(std::string_view bytes, const DecodeOptions& opti
     default:
       break;
   }
-  if (!image.ok() || !options.apply_exif_orientation) return image;
+  if (!image.ok()) {
+    if (image.status().code() != StatusCode::kOutOfRange) return image;
+    // Only the pixel budget says OutOfRange; tell the user what to do about it.
+    const std::string hint =
+        options.limit_setting.empty()
+            ? "; downscale the image"
+            : "; downscale the image, or raise " + options.limit_setting + " (at most " +
+                  std::to_string(kMaxDecodePixelsCap) + ") if the file is trusted";
+    return OutOfRangeError(image.status().message() + hint);
+  }
   CORGI_ASSIGN_OR_RETURN(ImageInfo info, ReadImageInfo(bytes));
-  if (info.exif_orientation == 1) return image;
-  return ApplyExifOrientation(*image, info.exif_orientation);
+  const int orientation = options.apply_exif_orientation ? info.exif_orientation : 1;
+  if (options.report != nullptr) {
+    const bool swap = orientation >= 5 && orientation <= 8;
+    options.report->info = info;
+    options.report->full_height = swap ? info.width : info.height;
+    options.report->full_width = swap ? info.height : info.width;
+    options.report->scale_denominator = scale_denominator;
+  }
+  if (orientation == 1) return image;
+  return ApplyExifOrientation(*image, orientation);
 }
 
 StatusOr<RgbImage> DecodeImageFile(const std::string& path, const DecodeOptions& options) {

@@ -95,7 +95,8 @@ struct JpegJob {
   const uint8_t* data;
   size_t size;
   bool header_only;
-  int64_t max_pixels;
+  const DecodeOptions* options;  // null for a header-only read
+  int scale_denominator;         // chosen from options->jpeg_reduction
   ImageInfo info;
   RgbImage* out;         // allocated by RunJpeg once the size is known and allowed
   Status* budget_error;  // set when the pixel budget refuses the image
@@ -117,9 +118,15 @@ bool RunJpeg(JpegJob* job, jpeg_decompress_struct* cinfo, jpeg_progress_mgr* pro
   job->info.height = cinfo->image_height;
   job->info.exif_orientation = OrientationFromMarkers(cinfo);
   if (job->header_only) return true;
-  *job->budget_error = CheckPixelBudget(job->info.width, job->info.height, job->max_pixels);
+  job->scale_denominator = JpegScaleDenominator(job->info.height, job->info.width,
+                                                job->info.exif_orientation, *job->options);
+  *job->budget_error =
+      CheckPixelBudget(job->info.width, job->info.height, job->options->max_pixels);
   if (!job->budget_error->ok()) return false;
 
+  // DCT-domain reduction: libjpeg-turbo decodes straight to 1/2, 1/4 or 1/8 of the size.
+  cinfo->scale_num = 1;
+  cinfo->scale_denom = static_cast<unsigned int>(job->scale_denominator);
   cinfo->dct_method = JDCT_ISLOW;
   cinfo->do_fancy_upsampling = TRUE;
   if (cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK) {
@@ -149,8 +156,8 @@ bool RunJpeg(JpegJob* job, jpeg_decompress_struct* cinfo, jpeg_progress_mgr* pro
   return true;
 }
 
-StatusOr<ImageInfo> RunJpegJob(std::string_view bytes, bool header_only, int64_t max_pixels,
-                               RgbImage* out) {
+StatusOr<ImageInfo> RunJpegJob(std::string_view bytes, const DecodeOptions* options,
+                               RgbImage* out, int* scale_denominator) {
   jpeg_decompress_struct cinfo;
   jpeg_progress_mgr progress;
   std::memset(&cinfo, 0, sizeof(cinfo));
@@ -160,8 +167,10 @@ StatusOr<ImageInfo> RunJpegJob(std::string_view bytes, bool header_only, int64_t
   std::memset(&job.err, 0, sizeof(job.err));
   job.data = reinterpret_cast<const uint8_t*>(bytes.data());
   job.size = bytes.size();
+  const bool header_only = options == nullptr;
   job.header_only = header_only;
-  job.max_pixels = max_pixels;
+  job.options = options;
+  job.scale_denominator = 1;
   job.out = out;
   job.budget_error = &budget;
   job.row = nullptr;
@@ -184,18 +193,20 @@ StatusOr<ImageInfo> RunJpegJob(std::string_view bytes, bool header_only, int64_t
   if (!header_only && !job.complete) {
     return DataLossError("truncated JPEG: the data ends before the last scanline");
   }
+  if (scale_denominator != nullptr) *scale_denominator = job.scale_denominator;
   return job.info;
 }
 
 }  // namespace
 
 StatusOr<ImageInfo> ReadJpegInfo(std::string_view bytes) {
-  return RunJpegJob(bytes, /*header_only=*/true, 0, nullptr);
+  return RunJpegJob(bytes, /*options=*/nullptr, nullptr, nullptr);
 }
 
-StatusOr<RgbImage> DecodeJpeg(std::string_view bytes, int64_t max_pixels) {
+StatusOr<RgbImage> DecodeJpeg(std::string_view bytes, const DecodeOptions& options,
+                              int* scale_denominator) {
   RgbImage image;
-  StatusOr<ImageInfo> info = RunJpegJob(bytes, /*header_only=*/false, max_pixels, &image);
+  StatusOr<ImageInfo> info = RunJpegJob(bytes, &options, &image, scale_denominator);
   if (!info.ok()) return info.status();
   return image;
 }

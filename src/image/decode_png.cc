@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "image/decoders.h"
@@ -29,7 +30,8 @@ struct PngJob {
   int64_t max_pixels;
   ImageInfo info;
   Status* budget_error;
-  std::vector<uint8_t>* raw;  // decoded rows after libpng transforms
+  RgbImage* out;              // the result, allocated once the size is known and allowed
+  std::vector<uint8_t>* row;  // one decoded row (non-interlaced files)
   std::vector<png_bytep>* row_ptrs;
   int channels;   // 1..4 after transforms
   int bit_depth;  // 8 or 16 after transforms
@@ -51,13 +53,60 @@ void OnPngRead(png_structp png, png_bytep out, png_size_t length) {
   job->pos += length;
 }
 
-void SetTransforms(png_structp png, png_infop info, int color_type, int bit_depth) {
+// Returns the number of passes (7 for Adam7 interlacing, else 1).
+int SetTransforms(png_structp png, png_infop info, int color_type, int bit_depth) {
   if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color_type == PNG_COLOR_TYPE_GRAY && bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   if (png_get_valid(png, info, PNG_INFO_tRNS)) png_set_tRNS_to_alpha(png);
   // Plain 16-bit gray keeps 16 bits so it can be clamped the way Pillow's I;16 is.
   if (bit_depth == 16 && color_type != PNG_COLOR_TYPE_GRAY) png_set_strip_16(png);
-  png_set_interlace_handling(png);
+  return png_set_interlace_handling(png);
+}
+
+inline uint8_t Sample(const uint8_t* p, int index, int bit_depth, bool clamp16) {
+  if (bit_depth == 8) return p[index];
+  uint32_t v = (static_cast<uint32_t>(p[2 * index]) << 8) | p[2 * index + 1];
+  return clamp16 ? static_cast<uint8_t>(v > 255 ? 255 : v) : static_cast<uint8_t>(v >> 8);
+}
+
+// One decoded pixel `p` (channels c, bit depth 8 or 16) to RGB at `o`. Reads all of `p`
+// before writing, so `o` may overlap `p` (in-place compaction).
+inline void PixelToRgb(const uint8_t* p, int c, int bit_depth, uint8_t* o) {
+  uint8_t r, g, b;
+  if (c <= 2) {  // gray; 16-bit gray is clamped, its alpha (from tRNS) is 0 or max
+    uint8_t v = Sample(p, 0, bit_depth, /*clamp16=*/true);
+    if (c == 2) v = CompositeOverWhite(v, Sample(p, 1, bit_depth, false));
+    r = g = b = v;
+  } else {
+    r = Sample(p, 0, bit_depth, false);
+    g = Sample(p, 1, bit_depth, false);
+    b = Sample(p, 2, bit_depth, false);
+    if (c == 4) {
+      const uint8_t a = Sample(p, 3, bit_depth, false);
+      r = CompositeOverWhite(r, a);
+      g = CompositeOverWhite(g, a);
+      b = CompositeOverWhite(b, a);
+    }
+  }
+  o[0] = r;
+  o[1] = g;
+  o[2] = b;
+}
+
+// Interlaced files: libpng needs the whole image at once. It is decoded into the result's
+// own buffer (sized for the wider of the two layouts) and compacted to RGB in place —
+// forwards when a decoded pixel is at least 3 bytes, backwards when it is smaller, so
+// no pixel is overwritten before it is read.
+void CompactToRgbInPlace(RgbImage* image, int c, int bit_depth) {
+  const size_t bpp = static_cast<size_t>(c) * (bit_depth / 8);
+  const size_t count = static_cast<size_t>(image->height) * static_cast<size_t>(image->width);
+  uint8_t* data = image->pixels.data();
+  if (bpp >= 3) {
+    for (size_t i = 0; i < count; ++i) PixelToRgb(data + i * bpp, c, bit_depth, data + 3 * i);
+  } else {
+    for (size_t i = count; i-- > 0;) PixelToRgb(data + i * bpp, c, bit_depth, data + 3 * i);
+  }
+  image->pixels.resize(3 * count);
 }
 
 // Returns false on a libpng error (message in job) or a refused budget.
@@ -79,54 +128,43 @@ bool RunPng(PngJob* job, png_structp png, png_infop info) {
   *job->budget_error = CheckPixelBudget(job->info.width, job->info.height, job->max_pixels);
   if (!job->budget_error->ok()) return false;
 
-  SetTransforms(png, info, png_get_color_type(png, info), png_get_bit_depth(png, info));
+  const int passes =
+      SetTransforms(png, info, png_get_color_type(png, info), png_get_bit_depth(png, info));
   png_read_update_info(png, info);
   job->channels = png_get_channels(png, info);
   job->bit_depth = png_get_bit_depth(png, info);
-  size_t row_bytes = png_get_rowbytes(png, info);
-  size_t height = static_cast<size_t>(job->info.height);
-  job->raw->resize(row_bytes * height);
-  job->row_ptrs->resize(height);
-  for (size_t y = 0; y < height; ++y) (*job->row_ptrs)[y] = job->raw->data() + y * row_bytes;
-  png_read_image(png, job->row_ptrs->data());
+  const size_t row_bytes = png_get_rowbytes(png, info);
+  const size_t height = static_cast<size_t>(job->info.height);
+  const int bpp = job->channels * (job->bit_depth / 8);
+  if (passes == 1) {
+    // Row by row straight into the result: no full-size staging buffer.
+    *job->out = RgbImage::Make(job->info.height, job->info.width);
+    job->row->resize(row_bytes);
+    for (size_t y = 0; y < height; ++y) {
+      png_read_row(png, job->row->data(), nullptr);
+      uint8_t* o = job->out->At(static_cast<int64_t>(y), 0);
+      for (int64_t x = 0; x < job->info.width; ++x, o += 3) {
+        PixelToRgb(job->row->data() + x * bpp, job->channels, job->bit_depth, o);
+      }
+    }
+  } else {
+    *job->out = MakeWideImage(job->info.height, job->info.width, bpp);
+    job->row_ptrs->resize(height);
+    for (size_t y = 0; y < height; ++y) {
+      (*job->row_ptrs)[y] = job->out->pixels.data() + y * row_bytes;
+    }
+    png_read_image(png, job->row_ptrs->data());
+  }
   // No png_read_end: like Pillow, chunks after the image data (or a missing IEND) are
   // not an error once every row has been decoded.
   return true;
 }
 
-inline uint8_t Sample(const uint8_t* p, int index, int bit_depth, bool clamp16) {
-  if (bit_depth == 8) return p[index];
-  uint32_t v = (static_cast<uint32_t>(p[2 * index]) << 8) | p[2 * index + 1];
-  return clamp16 ? static_cast<uint8_t>(v > 255 ? 255 : v) : static_cast<uint8_t>(v >> 8);
-}
-
-void ToRgb(const PngJob& job, RgbImage* out) {
-  const int c = job.channels;
-  const size_t row_bytes = static_cast<size_t>(job.info.width) * c * (job.bit_depth / 8);
-  for (int64_t y = 0; y < job.info.height; ++y) {
-    const uint8_t* in = job.raw->data() + y * row_bytes;
-    uint8_t* o = out->At(y, 0);
-    for (int64_t x = 0; x < job.info.width; ++x, o += 3) {
-      const uint8_t* p = in + x * c * (job.bit_depth / 8);
-      if (c <= 2) {  // gray; 16-bit gray is clamped, its alpha (from tRNS) is 0 or max
-        uint8_t g = Sample(p, 0, job.bit_depth, /*clamp16=*/true);
-        if (c == 2) g = CompositeOverWhite(g, Sample(p, 1, job.bit_depth, false));
-        o[0] = o[1] = o[2] = g;
-      } else {
-        for (int k = 0; k < 3; ++k) o[k] = Sample(p, k, job.bit_depth, false);
-        if (c == 4) {
-          uint8_t a = Sample(p, 3, job.bit_depth, false);
-          for (int k = 0; k < 3; ++k) o[k] = CompositeOverWhite(o[k], a);
-        }
-      }
-    }
-  }
-}
-
 StatusOr<ImageInfo> RunPngJob(std::string_view bytes, bool header_only, int64_t max_pixels,
                               RgbImage* out) {
   Status budget;
-  std::vector<uint8_t> raw;
+  RgbImage image;
+  std::vector<uint8_t> row;
   std::vector<png_bytep> row_ptrs;
   PngJob job{};
   job.data = reinterpret_cast<const uint8_t*>(bytes.data());
@@ -134,7 +172,8 @@ StatusOr<ImageInfo> RunPngJob(std::string_view bytes, bool header_only, int64_t 
   job.header_only = header_only;
   job.max_pixels = max_pixels;
   job.budget_error = &budget;
-  job.raw = &raw;
+  job.out = &image;
+  job.row = &row;
   job.row_ptrs = &row_ptrs;
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &job, OnPngError, OnPngWarning);
   if (png == nullptr) return ResourceExhaustedError("libpng: cannot create read struct");
@@ -148,8 +187,8 @@ StatusOr<ImageInfo> RunPngJob(std::string_view bytes, bool header_only, int64_t 
   if (!budget.ok()) return budget;
   if (!ok) return DataLossError(std::string("corrupt PNG: ") + job.message);
   if (!header_only) {
-    *out = RgbImage::Make(job.info.height, job.info.width);
-    ToRgb(job, out);
+    if (!row_ptrs.empty()) CompactToRgbInPlace(&image, job.channels, job.bit_depth);
+    *out = std::move(image);
   }
   return job.info;
 }

@@ -5,7 +5,6 @@
 
 #include <cstring>
 #include <string>
-#include <vector>
 
 #include "image/decoders.h"
 
@@ -79,23 +78,29 @@ StatusOr<RgbImage> DecodeWebp(std::string_view bytes, int64_t max_pixels) {
   CORGI_ASSIGN_OR_RETURN(WebPBitstreamFeatures f, Features(bytes));
   CORGI_RETURN_IF_ERROR(CheckPixelBudget(f.width, f.height, max_pixels));
   const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
-  RgbImage image = RgbImage::Make(f.height, f.width);
-  const size_t count = static_cast<size_t>(f.width) * f.height;
   if (!f.has_alpha) {
+    RgbImage image = RgbImage::Make(f.height, f.width);
     if (WebPDecodeRGBInto(data, bytes.size(), image.pixels.data(), image.pixels.size(),
                           static_cast<int>(image.row_bytes())) == nullptr) {
       return DataLossError("corrupt or truncated WebP image data");
     }
     return image;
   }
-  std::vector<uint8_t> rgba(count * 4);
-  if (WebPDecodeRGBAInto(data, bytes.size(), rgba.data(), rgba.size(), f.width * 4) == nullptr) {
+  // RGBA straight into the result's own buffer, then composited and compacted to RGB in
+  // place (pixel i is read before bytes 3i..3i+2 are written, and 3i+2 < 4(i+1)).
+  RgbImage image = MakeWideImage(f.height, f.width, 4);
+  const size_t count = static_cast<size_t>(f.width) * f.height;
+  uint8_t* px = image.pixels.data();
+  if (WebPDecodeRGBAInto(data, bytes.size(), px, count * 4, f.width * 4) == nullptr) {
     return DataLossError("corrupt or truncated WebP image data");
   }
   for (size_t i = 0; i < count; ++i) {
-    const uint8_t* p = &rgba[4 * i];
-    for (int k = 0; k < 3; ++k) image.pixels[3 * i + k] = CompositeOverWhite(p[k], p[3]);
+    const uint8_t r = px[4 * i], g = px[4 * i + 1], b = px[4 * i + 2], a = px[4 * i + 3];
+    px[3 * i] = CompositeOverWhite(r, a);
+    px[3 * i + 1] = CompositeOverWhite(g, a);
+    px[3 * i + 2] = CompositeOverWhite(b, a);
   }
+  image.pixels.resize(3 * count);
   return image;
 }
 

@@ -17,10 +17,25 @@ StatusOr<ImageInfo> ReadJpegInfo(std::string_view bytes);
 StatusOr<ImageInfo> ReadPngInfo(std::string_view bytes);
 StatusOr<ImageInfo> ReadWebpInfo(std::string_view bytes);
 
-// Full decodes. Each checks width*height against max_pixels before allocating.
-StatusOr<RgbImage> DecodeJpeg(std::string_view bytes, int64_t max_pixels);
+// Full decodes. Each checks width*height against max_pixels before allocating, and
+// writes the RGB result straight into the returned image (no full-size staging copy,
+// except the RGBA buffer an interlaced PNG or a WebP with alpha needs, which is the
+// returned image's own storage, compacted in place).
+// DecodeJpeg honours options.jpeg_reduction and sets *scale_denominator (1, 2, 4, 8).
+StatusOr<RgbImage> DecodeJpeg(std::string_view bytes, const DecodeOptions& options,
+                              int* scale_denominator);
 StatusOr<RgbImage> DecodePng(std::string_view bytes, int64_t max_pixels);
 StatusOr<RgbImage> DecodeWebp(std::string_view bytes, int64_t max_pixels);
+
+// The JPEG scale denominator (1, 2, 4 or 8) for a stored size, an EXIF orientation and
+// the options (see JpegReduction): 1 when reduction is off or would come too close to
+// the model's target size.
+int JpegScaleDenominator(int64_t stored_height, int64_t stored_width, int orientation,
+                         const DecodeOptions& options);
+
+// An RgbImage whose pixel buffer holds `bytes_per_pixel` (>= 3) bytes per pixel, for a
+// decoder that writes a wider layout first and compacts it to RGB in place.
+RgbImage MakeWideImage(int64_t height, int64_t width, int bytes_per_pixel);
 
 // OutOfRange when width*height exceeds max_pixels; DataLoss for a zero dimension.
 Status CheckPixelBudget(int64_t width, int64_t height, int64_t max_pixels);

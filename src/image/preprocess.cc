@@ -29,10 +29,26 @@ Status ValidatePreprocessParams(const VisionPreprocessParams& p) {
   if (p.temporal_patch_size <= 0 || p.temporal_patch_size > 64) {
     return bad("temporal_patch_size must be in 1..64");
   }
-  if (p.min_pixels < 0 || p.max_pixels <= 0 || p.min_pixels > p.max_pixels) {
-    return bad("need 0 <= min_pixels <= max_pixels");
+  if (p.min_pixels > kMaxResizePixels) {
+    return bad("min_pixels " + std::to_string(p.min_pixels) + " is above the resize limit of " +
+               std::to_string(kMaxResizePixels) + " (4096x4096)");
   }
-  if (p.max_input_pixels <= 0) return bad("max_input_pixels must be positive");
+  if (p.min_pixels < 0 || p.max_pixels <= 0 || p.min_pixels > p.max_pixels) {
+    return bad("need 0 <= min_pixels <= max_pixels, got " + std::to_string(p.min_pixels) + ", " +
+               std::to_string(p.max_pixels));
+  }
+  if (p.max_pixels > kMaxResizePixels) {
+    return bad("max_pixels " + std::to_string(p.max_pixels) + " is above the resize limit of " +
+               std::to_string(kMaxResizePixels) + " (4096x4096)");
+  }
+  if (p.do_resize && p.max_pixels < p.factor() * p.factor()) {
+    return bad("max_pixels " + std::to_string(p.max_pixels) + " is below one merged patch (" +
+               std::to_string(p.factor()) + "x" + std::to_string(p.factor()) +
+               " = patch_size * merge_size squared), the smallest size smart_resize makes");
+  }
+  if (p.max_input_pixels <= 0 || p.max_input_pixels > kMaxDecodePixelsCap) {
+    return bad("max_input_pixels must be in [1, " + std::to_string(kMaxDecodePixelsCap) + "]");
+  }
   if (!(p.rescale_factor > 0) || !std::isfinite(p.rescale_factor)) {
     return bad("rescale_factor must be positive");
   }
@@ -110,26 +126,27 @@ StatusOr<PreprocessedImage> NormalizeAndPatchify(const RgbImage& img,
   return out;
 }
 
-StatusOr<PreprocessPlan> PlanPreprocess(const RgbImage& image, const VisionPreprocessParams& p) {
+StatusOr<PreprocessPlan> PlanPreprocessSize(int64_t height, int64_t width,
+                                            const VisionPreprocessParams& p) {
   CORGI_RETURN_IF_ERROR(ValidatePreprocessParams(p));
-  if (image.empty()) return InvalidArgumentError("preprocess: empty image");
-  if (image.height * image.width > p.max_input_pixels) {
-    return OutOfRangeError("preprocess: " + std::to_string(image.height) + "x" +
-                           std::to_string(image.width) + " is above max_input_pixels " +
-                           std::to_string(p.max_input_pixels));
+  if (height <= 0 || width <= 0) return InvalidArgumentError("preprocess: empty image");
+  if (height > p.max_input_pixels || width > p.max_input_pixels ||
+      height * width > p.max_input_pixels) {
+    return OutOfRangeError("preprocess: " + std::to_string(height) + "x" + std::to_string(width) +
+                           " is above max_input_pixels " + std::to_string(p.max_input_pixels));
   }
   PreprocessPlan plan;
   if (!p.do_resize) {
-    if (image.height % p.factor() != 0 || image.width % p.factor() != 0) {
-      return InvalidArgumentError("patchify: image " + std::to_string(image.height) + "x" +
-                                  std::to_string(image.width) + " is not a non-empty multiple of " +
+    if (height % p.factor() != 0 || width % p.factor() != 0) {
+      return InvalidArgumentError("patchify: image " + std::to_string(height) + "x" +
+                                  std::to_string(width) + " is not a non-empty multiple of " +
                                   std::to_string(p.factor()) + " (patch_size * merge_size)");
     }
-    plan.resized_height = image.height;
-    plan.resized_width = image.width;
+    plan.resized_height = height;
+    plan.resized_width = width;
   } else {
-    CORGI_ASSIGN_OR_RETURN(ResizeTarget target, SmartResize(image.height, image.width, p.factor(),
-                                                            p.min_pixels, p.max_pixels));
+    CORGI_ASSIGN_OR_RETURN(ResizeTarget target,
+                           SmartResize(height, width, p.factor(), p.min_pixels, p.max_pixels));
     plan.resized_height = target.height;
     plan.resized_width = target.width;
   }
@@ -139,19 +156,66 @@ StatusOr<PreprocessPlan> PlanPreprocess(const RgbImage& image, const VisionPrepr
   return plan;
 }
 
+StatusOr<PreprocessPlan> PlanPreprocess(const RgbImage& image, const VisionPreprocessParams& p) {
+  return PlanPreprocessSize(image.height, image.width, p);
+}
+
+JpegReduction JpegReductionFor(const VisionPreprocessParams& p) {
+  JpegReduction r;
+  r.enabled = p.do_resize;  // without a resize the decoded size is the model input
+  r.factor = p.factor();
+  r.min_pixels = p.min_pixels;
+  r.max_pixels = p.max_pixels;
+  r.margin = 2;
+  return r;
+}
+
+namespace {
+
+// `owned`, when non-null, is `decoded` itself, handed to the resize to release.
+StatusOr<PreprocessedImage> Preprocess(const RgbImage& decoded, RgbImage* owned,
+                                       int64_t full_height, int64_t full_width,
+                                       const VisionPreprocessParams& p, ThreadPool* pool) {
+  CORGI_ASSIGN_OR_RETURN(PreprocessPlan plan, PlanPreprocessSize(full_height, full_width, p));
+  if (decoded.empty()) return InvalidArgumentError("preprocess: empty image");
+  if (!p.do_resize && (decoded.height != full_height || decoded.width != full_width)) {
+    return InvalidArgumentError("preprocess: a reduced image needs do_resize");
+  }
+  StatusOr<PreprocessedImage> out = InvalidArgumentError("preprocess: not run");
+  if (plan.resized_height == decoded.height && plan.resized_width == decoded.width) {
+    out = NormalizeAndPatchify(decoded, p, pool);  // already the target size: no copy
+  } else {
+    StatusOr<RgbImage> resized =
+        owned != nullptr
+            ? ResizeBicubic(std::move(*owned), plan.resized_height, plan.resized_width,
+                            p.precision, pool)
+            : ResizeBicubic(decoded, plan.resized_height, plan.resized_width, p.precision, pool);
+    if (!resized.ok()) return resized.status();
+    out = NormalizeAndPatchify(*resized, p, pool);
+  }
+  if (!out.ok()) return out.status();
+  out->original_height = full_height;
+  out->original_width = full_width;
+  return out;
+}
+
+}  // namespace
+
+StatusOr<PreprocessedImage> PreprocessReduced(const RgbImage& decoded, int64_t full_height,
+                                              int64_t full_width, const VisionPreprocessParams& p,
+                                              ThreadPool* pool) {
+  return Preprocess(decoded, nullptr, full_height, full_width, p, pool);
+}
+
+StatusOr<PreprocessedImage> PreprocessReduced(RgbImage&& decoded, int64_t full_height,
+                                              int64_t full_width, const VisionPreprocessParams& p,
+                                              ThreadPool* pool) {
+  return Preprocess(decoded, &decoded, full_height, full_width, p, pool);
+}
+
 StatusOr<PreprocessedImage> PreprocessImage(const RgbImage& image, const VisionPreprocessParams& p,
                                             ThreadPool* pool) {
-  CORGI_ASSIGN_OR_RETURN(PreprocessPlan plan, PlanPreprocess(image, p));
-  if (!p.do_resize) {
-    CORGI_ASSIGN_OR_RETURN(PreprocessedImage out, NormalizeAndPatchify(image, p, pool));
-    return out;
-  }
-  CORGI_ASSIGN_OR_RETURN(RgbImage resized,
-                         ResizeBicubic(image, plan.resized_height, plan.resized_width, p.precision, pool));
-  CORGI_ASSIGN_OR_RETURN(PreprocessedImage out, NormalizeAndPatchify(resized, p, pool));
-  out.original_height = image.height;
-  out.original_width = image.width;
-  return out;
+  return PreprocessReduced(image, image.height, image.width, p, pool);
 }
 
 StatusOr<RgbImage> CropNormalized(const RgbImage& image, const std::array<double, 4>& box) {

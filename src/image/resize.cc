@@ -15,6 +15,9 @@
 namespace corgi {
 namespace {
 
+// Sides above this are no image (and would overflow height * width).
+constexpr int64_t kMaxSide = int64_t{1} << 31;
+
 // Python's round() on a float: ties go to the even integer.
 double RoundHalfToEven(double x) {
   double r = std::floor(x);
@@ -182,6 +185,17 @@ StatusOr<ResizeTarget> SmartResize(int64_t height, int64_t width, int64_t factor
     return InvalidArgumentError("smart_resize: need 0 <= min_pixels <= max_pixels, got " +
                                 std::to_string(min_pixels) + ", " + std::to_string(max_pixels));
   }
+  if (max_pixels > kMaxResizePixels || min_pixels > kMaxResizePixels) {
+    return OutOfRangeError("smart_resize: min_pixels " + std::to_string(min_pixels) +
+                           " / max_pixels " + std::to_string(max_pixels) +
+                           " above the resize limit of " + std::to_string(kMaxResizePixels) +
+                           " pixels (4096x4096); lower them");
+  }
+  if (height > kMaxSide || width > kMaxSide || factor > kMaxSide) {
+    return OutOfRangeError("smart_resize: " + std::to_string(height) + "x" +
+                           std::to_string(width) + " (factor " + std::to_string(factor) +
+                           ") has a side above " + std::to_string(kMaxSide));
+  }
   const double h = static_cast<double>(height), w = static_cast<double>(width);
   const double f = static_cast<double>(factor);
   if (std::max(h, w) / std::min(h, w) > 200) {
@@ -208,24 +222,55 @@ StatusOr<ResizeTarget> SmartResize(int64_t height, int64_t width, int64_t factor
                                 std::to_string(width) +
                                 " rounds to an empty size; raise min_pixels");
   }
+  if (h_bar > kMaxResizePixels || w_bar > kMaxResizePixels ||
+      h_bar * w_bar > kMaxResizePixels) {
+    return OutOfRangeError("smart_resize: the target " + std::to_string(h_bar) + "x" +
+                           std::to_string(w_bar) + " is above the resize limit of " +
+                           std::to_string(kMaxResizePixels) + " pixels; lower min_pixels");
+  }
   return ResizeTarget{h_bar, w_bar};
 }
 
-StatusOr<RgbImage> ResizeBicubic(const RgbImage& image, int64_t out_height, int64_t out_width,
-                                 ResamplePrecision precision, ThreadPool* pool) {
+namespace {
+
+// `owned`, when non-null, is `image` itself, released after the horizontal pass.
+StatusOr<RgbImage> Resize(const RgbImage& image, RgbImage* owned, int64_t out_height,
+                          int64_t out_width, ResamplePrecision precision, ThreadPool* pool) {
   if (image.empty() || out_height < 1 || out_width < 1) {
     return InvalidArgumentError("resize: cannot resize " + std::to_string(image.height) + "x" +
                                 std::to_string(image.width) + " to " + std::to_string(out_height) +
                                 "x" + std::to_string(out_width));
   }
-  RgbImage horizontal;
-  const RgbImage* src = &image;
-  if (out_width != image.width) {
-    horizontal = ResampleHorizontal(image, out_width, precision, pool);
-    src = &horizontal;
+  const int64_t allowed = std::max(kMaxResizePixels, image.height * image.width);
+  if (out_height > allowed || out_width > allowed || out_height * out_width > allowed ||
+      (out_width != image.width && image.height * out_width > allowed)) {
+    return OutOfRangeError("resize: " + std::to_string(image.height) + "x" +
+                           std::to_string(image.width) + " to " + std::to_string(out_height) +
+                           "x" + std::to_string(out_width) + " is above the resize limit of " +
+                           std::to_string(allowed) + " pixels");
   }
-  if (out_height != image.height) return ResampleVertical(*src, out_height, precision, pool);
-  return src == &image ? image : std::move(horizontal);
+  const int64_t in_height = image.height;
+  if (out_width == image.width) {
+    if (out_height != in_height) return ResampleVertical(image, out_height, precision, pool);
+    if (owned != nullptr) return std::move(*owned);
+    return image;
+  }
+  RgbImage horizontal = ResampleHorizontal(image, out_width, precision, pool);
+  if (owned != nullptr) *owned = RgbImage();  // `image` is no longer read
+  if (out_height == in_height) return horizontal;
+  return ResampleVertical(horizontal, out_height, precision, pool);
+}
+
+}  // namespace
+
+StatusOr<RgbImage> ResizeBicubic(const RgbImage& image, int64_t out_height, int64_t out_width,
+                                 ResamplePrecision precision, ThreadPool* pool) {
+  return Resize(image, nullptr, out_height, out_width, precision, pool);
+}
+
+StatusOr<RgbImage> ResizeBicubic(RgbImage&& image, int64_t out_height, int64_t out_width,
+                                 ResamplePrecision precision, ThreadPool* pool) {
+  return Resize(image, &image, out_height, out_width, precision, pool);
 }
 
 }  // namespace corgi

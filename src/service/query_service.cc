@@ -154,7 +154,7 @@ QueryOutcome QueryService::Run(const QueryInput& input) {
   if (input.image) {
     outcome.original = *input.image;
   } else {
-    StatusOr<RgbImage> image = DecodeImageFile(input.image_path);
+    StatusOr<RgbImage> image = DecodeImageFile(input.image_path, pipeline::ImageDecodeOptions(outcome.config));
     if (!image.ok()) {
       fail(image.status(), "image: ");
       return finish();

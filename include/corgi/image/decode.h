@@ -33,21 +33,56 @@ const char* ImageFormatName(ImageFormat format);  // "jpeg", "png", "webp", "unk
 // Looks only at the leading magic bytes.
 ImageFormat DetectImageFormat(std::string_view bytes);
 
-struct DecodeOptions {
-  // Rotate/flip per the EXIF Orientation tag (1..8). HF does not; see the header comment.
-  bool apply_exif_orientation = true;
-  // Decompression-bomb guard: width*height above this is refused with OutOfRange after
-  // reading only the header, before any pixel buffer is allocated. Pillow's
-  // MAX_IMAGE_PIXELS (89478485) warns; 2x that errors; we refuse at the latter.
-  int64_t max_pixels = 178956970;
-};
-
 // What the header says, without decoding pixels.
 struct ImageInfo {
   ImageFormat format = ImageFormat::kUnknown;
   int64_t width = 0;  // as stored, before EXIF orientation
   int64_t height = 0;
   int exif_orientation = 1;  // 1..8; 1 when absent or unreadable
+};
+
+// The default decompression-bomb guard (Pillow's MAX_IMAGE_PIXELS is 89478485 and warns;
+// Pillow errors at 2x that, and so do we) and the most any setting may raise it to.
+inline constexpr int64_t kDefaultMaxDecodePixels = 178956970;
+inline constexpr int64_t kMaxDecodePixelsCap = int64_t{1} << 30;
+
+// Reduced-size JPEG decoding: libjpeg-turbo's DCT scaling by 1/2, 1/4 or 1/8, which never
+// materializes the full-size image. The decoder computes the SmartResize target of the
+// (EXIF-oriented) full-size image for [min_pixels, max_pixels] and `factor`, then picks the
+// smallest scale whose output is still at least `margin` times that target in both
+// dimensions; the exact bicubic resize then goes from the reduced image to the target.
+// It changes pixels (see docs/PREPROCESSING.md for how much), so it is off by default;
+// VisionPreprocessParams' JpegReductionFor turns it on for a preprocessing run.
+struct JpegReduction {
+  bool enabled = false;
+  int64_t factor = 32;  // patch_size * merge_size
+  int64_t min_pixels = 65536;
+  int64_t max_pixels = 16777216;
+  int64_t margin = 2;  // >= 1; 2 keeps every reduced side at least twice the target's
+};
+
+// What DecodeImage found out besides the pixels.
+struct DecodeReport {
+  ImageInfo info;             // the header: full size as stored, EXIF orientation
+  int64_t full_height = 0;    // the size at scale 1 after EXIF orientation (when applied)
+  int64_t full_width = 0;
+  int scale_denominator = 1;  // 1, 2, 4 or 8: the JPEG reduction that was used
+};
+
+struct DecodeOptions {
+  // Rotate/flip per the EXIF Orientation tag (1..8). HF does not; see the header comment.
+  bool apply_exif_orientation = true;
+  // Decompression-bomb guard: width*height above this is refused with OutOfRange after
+  // reading only the header, before any pixel buffer is allocated. Applies to the full
+  // size, also when a JPEG is decoded reduced.
+  int64_t max_pixels = kDefaultMaxDecodePixels;
+  // The setting that changes max_pixels, named in the OutOfRange message so the user
+  // knows what to raise (e.g. "image.max_decode_pixels"); empty: the message only says
+  // to downscale the image.
+  std::string limit_setting;
+  JpegReduction jpeg_reduction;
+  // When non-null, receives the DecodeReport of a successful decode (caller-owned).
+  DecodeReport* report = nullptr;
 };
 
 // Reads the header (and the EXIF orientation) of an in-memory file.
@@ -59,7 +94,8 @@ StatusOr<ImageInfo> ReadImageInfo(std::string_view bytes);
 // (unknown format or an unsupported variant such as 12-bit JPEG), OutOfRange (more
 // pixels than options.max_pixels), DataLoss (corrupt or truncated data — a JPEG that
 // ends early is an error, not a gray-filled image as libjpeg would produce).
-// The returned image is owned by the caller.
+// The returned image is owned by the caller. Peak memory: about 3 bytes per pixel of the
+// decoded image (4 for an interlaced PNG or a WebP with alpha), plus a few rows.
 StatusOr<RgbImage> DecodeImage(std::string_view bytes, const DecodeOptions& options = {});
 
 // Largest image file DecodeImageFile reads (the pixel guard above bounds the decoded size).

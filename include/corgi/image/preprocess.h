@@ -17,6 +17,7 @@
 
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
+#include "corgi/image/decode.h"
 #include "corgi/image/image.h"
 #include "corgi/image/resize.h"
 
@@ -33,7 +34,9 @@ enum class NormalizeMode {
 };
 
 struct VisionPreprocessParams {
-  int64_t min_pixels = 65536;  // area bounds for smart_resize (pixels, not tokens)
+  // Area bounds for smart_resize (pixels, not tokens); both at most kMaxResizePixels, and
+  // max_pixels at least factor()^2 (one merged patch, the smallest smart_resize output).
+  int64_t min_pixels = 65536;
   int64_t max_pixels = 16777216;
   int64_t patch_size = 16;  // 16 for Qwen3-VL, 14 for Qwen2/2.5-VL
   int64_t temporal_patch_size = 2;
@@ -44,8 +47,9 @@ struct VisionPreprocessParams {
   bool do_resize = true;  // false: the image must already be a multiple of patch*merge
   ResamplePrecision precision = ResamplePrecision::kTorchvision;
   NormalizeMode normalize = NormalizeMode::kFused;
-  // Decompression-bomb guard for the input image (also use it for DecodeOptions).
-  int64_t max_input_pixels = 178956970;
+  // Decompression-bomb guard for the input image (also use it for DecodeOptions);
+  // at most kMaxDecodePixelsCap.
+  int64_t max_input_pixels = kDefaultMaxDecodePixels;
 
   // Hugging Face defaults for Qwen3-VL (patch 16, mean/std 0.5, 65536..16777216) and for
   // Qwen2.5-VL (patch 14, CLIP mean/std, 3136..12845056).
@@ -83,6 +87,16 @@ struct PreprocessPlan {
   int64_t merged_tokens = 0;       // grid_h * grid_w / merge_size²
 };
 StatusOr<PreprocessPlan> PlanPreprocess(const RgbImage& image, const VisionPreprocessParams& params);
+// The same for an image of height x width that has not been decoded (yet, or at full size).
+StatusOr<PreprocessPlan> PlanPreprocessSize(int64_t height, int64_t width,
+                                            const VisionPreprocessParams& params);
+
+// DecodeOptions::jpeg_reduction for these parameters: decode a JPEG reduced by 1/2, 1/4
+// or 1/8 when that still leaves at least twice the smart_resize target in both
+// dimensions. Pass the decoded image and DecodeReport's full size to PreprocessReduced.
+// A documented trade-off (docs/PREPROCESSING.md): results are close to, not bit-exact
+// with, the full-size path; leave jpeg_reduction off for HF parity.
+JpegReduction JpegReductionFor(const VisionPreprocessParams& params);
 
 // smart_resize -> bicubic resize -> normalize -> patchify. Errors: those of
 // ValidatePreprocessParams and SmartResize, OutOfRange above max_input_pixels,
@@ -91,6 +105,22 @@ StatusOr<PreprocessPlan> PlanPreprocess(const RgbImage& image, const VisionPrepr
 StatusOr<PreprocessedImage> PreprocessImage(const RgbImage& image,
                                             const VisionPreprocessParams& params,
                                             ThreadPool* pool = nullptr);
+
+// PreprocessImage for an image decoded reduced (JpegReduction): smart_resize runs on the
+// full size full_height x full_width (as HF would see the file), the resize reads the
+// reduced `decoded`; original_height/width report the full size. With `decoded` at full
+// size this is exactly PreprocessImage.
+StatusOr<PreprocessedImage> PreprocessReduced(const RgbImage& decoded, int64_t full_height,
+                                              int64_t full_width,
+                                              const VisionPreprocessParams& params,
+                                              ThreadPool* pool = nullptr);
+// The same, consuming `decoded`: it is released during the resize, so the decoded image,
+// the resized one and pixel_values are never all held at once (docs/PREPROCESSING.md,
+// Memory). On error `decoded` may have been released.
+StatusOr<PreprocessedImage> PreprocessReduced(RgbImage&& decoded, int64_t full_height,
+                                              int64_t full_width,
+                                              const VisionPreprocessParams& params,
+                                              ThreadPool* pool = nullptr);
 
 // Normalize + patchify an already-resized image (sides multiples of patch*merge).
 // Row r of the result is the patch at grid (2*by+dy, 2*bx+dx) for r enumerating

@@ -16,6 +16,12 @@
 
 namespace corgi {
 
+// The most pixels any resize may produce, and so the largest min_pixels/max_pixels a
+// smart_resize accepts: 4096 x 4096, the largest bound a Qwen-VL checkpoint ships
+// (Qwen3-VL's size.longest_edge). A model input that big is already ~400 MB of
+// pixel_values; above it a tiny file with a huge min_pixels could demand gigabytes.
+inline constexpr int64_t kMaxResizePixels = int64_t{1} << 24;
+
 struct ResizeTarget {
   int64_t height = 0;
   int64_t width = 0;
@@ -26,7 +32,9 @@ struct ResizeTarget {
 // for the first rounding, floor (with a max(factor, ·) guard) when shrinking to
 // max_pixels, ceil when growing to min_pixels.
 // Errors: InvalidArgument for non-positive sizes/factor or min_pixels > max_pixels;
-// OutOfRange when max(h,w)/min(h,w) > 200 (as HF raises).
+// OutOfRange when max(h,w)/min(h,w) > 200 (as HF raises), when min_pixels or max_pixels
+// is above kMaxResizePixels, or when the target itself would be (the ceil when growing
+// can overshoot min_pixels by a few rows).
 StatusOr<ResizeTarget> SmartResize(int64_t height, int64_t width, int64_t factor,
                                    int64_t min_pixels, int64_t max_pixels);
 
@@ -45,8 +53,14 @@ enum class ResamplePrecision {
 // Antialiased bicubic (Keys, a = -0.5) resize with Pillow's geometry: separable,
 // horizontal pass first, each pass rounding to uint8; an axis whose size does not
 // change is copied, not filtered. out_height, out_width >= 1 and the input non-empty,
-// else InvalidArgument. Returns a new image owned by the caller.
+// else InvalidArgument. OutOfRange, before allocating, when the output or the
+// intermediate (input height x output width) would exceed
+// max(kMaxResizePixels, input pixels). Returns a new image owned by the caller.
 StatusOr<RgbImage> ResizeBicubic(const RgbImage& image, int64_t out_height, int64_t out_width,
+                                 ResamplePrecision precision, ThreadPool* pool = nullptr);
+// The same, consuming `image`: its pixels are released as soon as the horizontal pass no
+// longer needs them, so a large input and the full output are never held together.
+StatusOr<RgbImage> ResizeBicubic(RgbImage&& image, int64_t out_height, int64_t out_width,
                                  ResamplePrecision precision, ThreadPool* pool = nullptr);
 
 }  // namespace corgi

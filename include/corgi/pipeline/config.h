@@ -6,6 +6,7 @@
 #include <string>
 
 #include "corgi/core/status.h"
+#include "corgi/image/decode.h"
 
 namespace corgi::pipeline {
 
@@ -33,8 +34,13 @@ struct OcrConfig {
 };
 
 struct ImageConfig {
-  int64_t max_pixels = 0;  // user cap on the model input; 0: the checkpoint's own bound
-  int64_t min_pixels = 0;  // 0: the checkpoint's own bound
+  // User cap on the model input, 0 or in [1024, 16777216]; 0: the checkpoint's own bound.
+  // A cap below the checkpoint's min_pixels lowers that too (min_pixels left at 0).
+  int64_t max_pixels = 0;
+  int64_t min_pixels = 0;  // 0: the checkpoint's own bound; at most max_pixels when set
+  // Decompression-bomb guard: images with more pixels are refused from the header, before
+  // decoding. In [1, 2^30]; default 178956970 (where Pillow, and so HF, errors).
+  int64_t max_decode_pixels = 178956970;
 };
 
 struct OutputConfig {
@@ -69,6 +75,10 @@ struct PipelineConfig {
 
 // InvalidArgument naming the field when a value is out of range.
 Status ValidateConfig(const PipelineConfig& config);
+
+// How to decode a user's image under this config: the image.max_decode_pixels guard, with
+// the setting named in its error.
+DecodeOptions ImageDecodeOptions(const PipelineConfig& config);
 
 // Parses YAML text over the defaults. An unknown key, a wrong type or an invalid value is
 // an InvalidArgument naming the key path ("ocr.engine: expected tesseract or vlm").

@@ -150,7 +150,7 @@ int RunAsk(int argc, char** argv) {
 
   // The cheap checks first: a typo in the image path or an unwritable --out should not
   // cost a model load.
-  StatusOr<RgbImage> decoded = DecodeImageFile(*image);
+  StatusOr<RgbImage> decoded = DecodeImageFile(*image, pipeline::ImageDecodeOptions(*config));
   if (!decoded.ok()) {
     std::fprintf(stderr, "error: image: %s\n", decoded.status().ToString().c_str());
     return 1;

@@ -38,8 +38,13 @@ int RunPreprocess(int argc, char** argv) {
       "corgi preprocess --image PATH [-m DIR] [--out FILE] [flags]",
       "Decode an image and preprocess it as Qwen3-VL sees it (HF Qwen2VLImageProcessorFast).");
   std::string* image = flags.String("image", "", "image file (JPEG, PNG or WebP)", "PATH");
-  int64_t* min_pixels = flags.Int("min-pixels", 65536, "smart_resize lower area bound");
-  int64_t* max_pixels = flags.Int("max-pixels", 16777216, "smart_resize upper area bound");
+  int64_t* min_pixels = flags.Int("min-pixels", 65536, "smart_resize lower area bound (at most 16777216)");
+  int64_t* max_pixels = flags.Int("max-pixels", 16777216, "smart_resize upper area bound (at most 16777216)");
+  int64_t* max_decode_pixels = flags.Int("max-decode-pixels", kDefaultMaxDecodePixels,
+                                         "refuse images with more pixels (decompression-bomb guard, at most 2^30)");
+  bool* exact_decode = flags.Bool("exact-decode",
+                                  "decode JPEGs at full size even when far larger than the model input "
+                                  "(bit parity with HF; slower, more memory)");
   std::string* model = AddModelFlag(&flags, "checkpoint dir (or OWNER/NAME): read preprocessor_config.json");
   std::string* out = flags.String("out", "", "write pixel_values [N, 3*T*P*P] float32 as .npy", "FILE");
   bool* json = flags.Bool("json", "print JSON");
@@ -67,6 +72,13 @@ int RunPreprocess(int argc, char** argv) {
   if (model->empty() || flags.WasSet("min-pixels")) params.min_pixels = *min_pixels;
   if (model->empty() || flags.WasSet("max-pixels")) params.max_pixels = *max_pixels;
   if (*pil) params.precision = ResamplePrecision::kPillow;
+  params.max_input_pixels = *max_decode_pixels;
+  // Bad bounds are usage errors, reported before the image is even read.
+  if (Status valid = ValidatePreprocessParams(params); !valid.ok()) {
+    std::fprintf(stderr, "corgi preprocess: --min-pixels/--max-pixels/--max-decode-pixels: %s\n",
+                 valid.message().c_str());
+    return 2;
+  }
   StatusOr<std::unique_ptr<ThreadPool>> created = ThreadPool::Create(static_cast<size_t>(*threads));
   if (!created.ok()) {
     std::fprintf(stderr, "corgi preprocess: %s\n", created.status().ToString().c_str());
@@ -77,6 +89,10 @@ int RunPreprocess(int argc, char** argv) {
   DecodeOptions decode;
   decode.apply_exif_orientation = !*no_exif;
   decode.max_pixels = params.max_input_pixels;
+  decode.limit_setting = "--max-decode-pixels";
+  if (!*exact_decode) decode.jpeg_reduction = JpegReductionFor(params);
+  DecodeReport report;
+  decode.report = &report;
   auto t0 = std::chrono::steady_clock::now();
   StatusOr<RgbImage> rgb = DecodeImageFile(*image, decode);
   const double decode_ms = MillisSince(t0);
@@ -85,7 +101,10 @@ int RunPreprocess(int argc, char** argv) {
     return 1;
   }
   auto t1 = std::chrono::steady_clock::now();
-  StatusOr<PreprocessedImage> pre = PreprocessImage(*rgb, params, &pool);
+  // The decoded image is consumed: released during the resize (peak memory).
+  const int64_t decoded_height = rgb->height, decoded_width = rgb->width;
+  StatusOr<PreprocessedImage> pre = PreprocessReduced(std::move(*rgb), report.full_height,
+                                                      report.full_width, params, &pool);
   const double preprocess_ms = MillisSince(t1);
   if (!pre.ok()) {
     std::fprintf(stderr, "corgi preprocess: %s\n", pre.status().ToString().c_str());
@@ -102,6 +121,8 @@ int RunPreprocess(int argc, char** argv) {
     nlohmann::json j = {
         {"image", *image},
         {"original", {{"height", pre->original_height}, {"width", pre->original_width}}},
+        {"decoded", {{"height", decoded_height}, {"width", decoded_width}}},
+        {"jpeg_scale_denominator", report.scale_denominator},
         {"resized", {{"height", pre->resized_height}, {"width", pre->resized_width}}},
         {"grid_thw", {pre->grid_t, pre->grid_h, pre->grid_w}},
         {"patches", pre->num_patches()},
@@ -115,6 +136,11 @@ int RunPreprocess(int argc, char** argv) {
     std::printf("original       %lld x %lld (h x w)\n",
                 static_cast<long long>(pre->original_height),
                 static_cast<long long>(pre->original_width));
+    if (report.scale_denominator != 1) {
+      std::printf("decoded        %lld x %lld (JPEG reduced 1/%d; --exact-decode for full size)\n",
+                  static_cast<long long>(decoded_height), static_cast<long long>(decoded_width),
+                  report.scale_denominator);
+    }
     std::printf("resized        %lld x %lld\n", static_cast<long long>(pre->resized_height),
                 static_cast<long long>(pre->resized_width));
     std::printf("grid_thw       [%lld, %lld, %lld]\n", static_cast<long long>(pre->grid_t),

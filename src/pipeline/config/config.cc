@@ -15,6 +15,8 @@
 
 #include "corgi/core/mapped_file.h"
 #include "corgi/core/thread_pool.h"
+#include "corgi/image/decode.h"
+#include "corgi/image/resize.h"
 #include "corgi/pipeline/config.h"
 #include "pipeline/config/config_keys.h"
 
@@ -56,6 +58,7 @@ const KeySpec kKeys[] = {
     CORGI_CONFIG_KEY("ocr.workers", kInt, ocr.workers),
     CORGI_CONFIG_KEY("image.max_pixels", kInt, image.max_pixels),
     CORGI_CONFIG_KEY("image.min_pixels", kInt, image.min_pixels),
+    CORGI_CONFIG_KEY("image.max_decode_pixels", kInt, image.max_decode_pixels),
     CORGI_CONFIG_KEY("outputs.crops", kBool, outputs.crops),
     CORGI_CONFIG_KEY("outputs.visualization", kBool, outputs.visualization),
     CORGI_CONFIG_KEY("outputs.report", kBool, outputs.report),
@@ -315,6 +318,33 @@ bool ValidLanguages(const std::string& text) {
   });
 }
 
+// The image bounds, checked together so a combination smart_resize would refuse at run
+// time is reported here, with the line of the key. The checkpoint's own bounds are not
+// known yet: a max_pixels below the checkpoint's min_pixels lowers that (see config.h).
+std::optional<Issue> FindImageIssue(const ImageConfig& image) {
+  static_assert(ImageConfig{}.max_decode_pixels == kDefaultMaxDecodePixels);
+  // One 32x32 merged patch (Qwen3-VL: patch 16, merge 2), the smallest smart_resize output.
+  constexpr int64_t kMinCap = 1024;
+  const std::string limit = std::to_string(kMaxResizePixels);
+  if (image.max_pixels != 0 && (image.max_pixels < kMinCap || image.max_pixels > kMaxResizePixels))
+    return Issue{"image.max_pixels",
+                 "must be 0 (the checkpoint's bound) or in [1024, " + limit +
+                     "] (one 32x32 merged patch up to the resize limit, 4096x4096), got " +
+                     std::to_string(image.max_pixels)};
+  if (image.min_pixels < 0 || image.min_pixels > kMaxResizePixels)
+    return Issue{"image.min_pixels", "must be in [0, " + limit + "] (the resize limit), got " +
+                                         std::to_string(image.min_pixels)};
+  if (image.max_pixels != 0 && image.min_pixels > image.max_pixels)
+    return Issue{"image.min_pixels", "must not exceed image.max_pixels (" +
+                                         std::to_string(image.max_pixels) + "), got " +
+                                         std::to_string(image.min_pixels)};
+  if (image.max_decode_pixels < 1 || image.max_decode_pixels > kMaxDecodePixelsCap)
+    return Issue{"image.max_decode_pixels",
+                 "must be in [1, " + std::to_string(kMaxDecodePixelsCap) + "], got " +
+                     std::to_string(image.max_decode_pixels)};
+  return std::nullopt;
+}
+
 std::optional<Issue> FindIssue(const PipelineConfig& c) {
   auto range = [](const char* path, int64_t v, int64_t lo, int64_t hi) -> std::optional<Issue> {
     if (v >= lo && v <= hi) return std::nullopt;
@@ -351,17 +381,7 @@ std::optional<Issue> FindIssue(const PipelineConfig& c) {
                      c.ocr.languages + "'"};
   if ((issue = range("ocr.min_text_height", c.ocr.min_text_height, 1, 1024))) return issue;
   if ((issue = range("ocr.workers", c.ocr.workers, 1, 64))) return issue;
-  if (c.image.max_pixels != 0 &&
-      (issue = range("image.max_pixels", c.image.max_pixels, 1024, int64_t{1} << 40)))
-    return Issue{
-        issue->path,
-        "must be 0 (the checkpoint's bound) or at least 1024 (one 32x32 merged patch), got " +
-            std::to_string(c.image.max_pixels)};
-  if ((issue = range("image.min_pixels", c.image.min_pixels, 0, int64_t{1} << 40))) return issue;
-  if (c.image.max_pixels != 0 && c.image.min_pixels > c.image.max_pixels)
-    return Issue{"image.min_pixels", "must not exceed image.max_pixels (" +
-                                         std::to_string(c.image.max_pixels) + "), got " +
-                                         std::to_string(c.image.min_pixels)};
+  if ((issue = FindImageIssue(c.image))) return issue;
   // Bounded by the cores (corgi/core/thread_pool.h): 1024 threads on 2 cores once hung.
   if (std::string problem = ThreadCountProblem(c.engine.threads); !problem.empty())
     return Issue{"engine.threads", problem};
@@ -440,6 +460,13 @@ std::string SuggestConfigKey(const std::string& typed) {
     }
   }
   return best;
+}
+
+DecodeOptions ImageDecodeOptions(const PipelineConfig& config) {
+  DecodeOptions options;
+  options.max_pixels = config.image.max_decode_pixels;
+  options.limit_setting = "image.max_decode_pixels";
+  return options;
 }
 
 Status ValidateConfig(const PipelineConfig& config) {

@@ -108,7 +108,7 @@ ocr:
   data_path: /opt/tessdata
   min_text_height: 32
   workers: 4
-image: {max_pixels: 1003520, min_pixels: 3136}
+image: {max_pixels: 1003520, min_pixels: 3136, max_decode_pixels: 50000000}
 outputs: {crops: false, visualization: no, report: off, trace: False}
 engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, prefix_cache: off, max_batch: 4,
          lookup_draft_tokens: 0}
@@ -136,6 +136,7 @@ engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, p
   EXPECT_EQ(c.ocr.workers, 4);
   EXPECT_EQ(c.image.max_pixels, 1003520);
   EXPECT_EQ(c.image.min_pixels, 3136);
+  EXPECT_EQ(c.image.max_decode_pixels, 50000000);
   EXPECT_FALSE(c.outputs.crops);
   EXPECT_FALSE(c.outputs.visualization);
   EXPECT_FALSE(c.outputs.report);
@@ -147,8 +148,8 @@ engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, p
   EXPECT_FALSE(c.engine.prefix_cache);
   EXPECT_EQ(c.engine.max_batch, 4);
   EXPECT_EQ(c.engine.lookup_draft_tokens, 0);
-  // 31 keys in config.h; the test above sets each one, so the table has no extra key.
-  EXPECT_EQ(ConfigKeyPaths().size(), 31u);
+  // 32 keys in config.h; the test above sets each one, so the table has no extra key.
+  EXPECT_EQ(ConfigKeyPaths().size(), 32u);
 }
 
 TEST(ConfigTest, PartialFileKeepsOtherDefaults) {
@@ -221,6 +222,32 @@ TEST(ConfigTest, InvalidValuesNameTheKeyAndPosition) {
   ExpectError("image: {max_pixels: 100}\n", {"image.max_pixels: must be 0"});
   ExpectError("image: {max_pixels: 2048, min_pixels: 4096}\n",
               {"image.min_pixels: must not exceed image.max_pixels"});
+}
+
+// Issue 11: pixel bounds are checked together at load, each error with the key's line.
+TEST(ConfigTest, ImageBoundsAreValidatedTogetherWithTheirLine) {
+  // The documented smallest cap is valid (the engine lowers the checkpoint's min to it).
+  StatusOr<PipelineConfig> small = ParseConfigYaml("image:\n  max_pixels: 1024\n", "cfg.yaml");
+  ASSERT_TRUE(small.ok()) << small.status().ToString();
+  EXPECT_EQ(small->image.max_pixels, 1024);
+  ExpectError("image:\n  max_pixels: 1023\n",
+              {"cfg.yaml:2:15", "image.max_pixels: must be 0", "got 1023"});
+  // Above the resize limit (4096x4096): the 1x1-PNG-to-gigabytes case of issue 11.
+  ExpectError("image:\n  min_pixels: 178956970\n",
+              {"cfg.yaml:2:15", "image.min_pixels: must be in [0, 16777216]", "got 178956970"});
+  ExpectError("max_steps: 3\nimage:\n  max_pixels: 16777217\n",
+              {"cfg.yaml:3:15", "image.max_pixels", "16777216"});
+  ExpectError("image:\n  max_pixels: 2048\n  min_pixels: 4096\n",
+              {"cfg.yaml:3:15", "image.min_pixels: must not exceed image.max_pixels (2048)"});
+  ExpectError("image:\n  max_decode_pixels: 0\n",
+              {"cfg.yaml:2:22", "image.max_decode_pixels: must be in [1, 1073741824], got 0"});
+  ExpectError("image:\n  max_decode_pixels: 1073741825\n", {"image.max_decode_pixels"});
+  // The decode options carry the limit and name the setting for the error hint.
+  PipelineConfig c;
+  c.image.max_decode_pixels = 1000;
+  DecodeOptions options = ImageDecodeOptions(c);
+  EXPECT_EQ(options.max_pixels, 1000);
+  EXPECT_EQ(options.limit_setting, "image.max_decode_pixels");
   // A default budget that no longer fits the context set in the file is still named.
   ExpectError("engine: {max_context: 512}\n",
               {"cfg.yaml: budgets.reasoning: must be in [1, 512], got 1024"});
