@@ -23,7 +23,8 @@ std::vector<std::string> Split(std::string_view s, char sep) {
   size_t start = 0;
   while (true) {
     size_t end = s.find(sep, start);
-    out.emplace_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    out.emplace_back(
+        s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     if (end == std::string_view::npos) return out;
     start = end + 1;
   }
@@ -60,19 +61,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   corgi::StatusOr<std::vector<int32_t>> ids = corgi::ApplyChatTemplate(tok, messages, options);
-  corgi::StatusOr<std::string> text = corgi::RenderChatText(messages, options, /*expand_image_pads=*/false);
+  corgi::StatusOr<std::string> text =
+      corgi::RenderChatText(messages, options, /*expand_image_pads=*/false);
   CORGI_CHECK(ids.ok() == text.ok()) << "ApplyChatTemplate and RenderChatText disagree";
   if (!ids.ok()) return 0;
 
   const corgi::SpecialTokenIds& s = tok.special_ids();
-  int64_t im_start = 0, im_end = 0, vision_start = 0, vision_end = 0, image_pad = 0, other_special = 0;
+  int64_t im_start = 0, im_end = 0, vision_start = 0, vision_end = 0, image_pad = 0,
+          other_special = 0;
   for (int32_t id : *ids) {
-    if (id == s.im_start) ++im_start;
-    else if (id == s.im_end) ++im_end;
-    else if (id == s.vision_start) ++vision_start;
-    else if (id == s.vision_end) ++vision_end;
-    else if (id == s.image_pad) ++image_pad;
-    else if (tok.IsSpecial(id)) ++other_special;
+    if (id == s.im_start)
+      ++im_start;
+    else if (id == s.im_end)
+      ++im_end;
+    else if (id == s.vision_start)
+      ++vision_start;
+    else if (id == s.vision_end)
+      ++vision_end;
+    else if (id == s.image_pad)
+      ++image_pad;
+    else if (tok.IsSpecial(id))
+      ++other_special;
   }
   const int64_t n = static_cast<int64_t>(messages.size());
   CORGI_CHECK(im_start == n + (options.add_generation_prompt ? 1 : 0)) << "injected <|im_start|>";

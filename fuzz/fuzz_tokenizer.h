@@ -13,9 +13,9 @@ namespace corgi::fuzz {
 inline const Tokenizer& Qwen3Tokenizer() {
   static const Tokenizer* tokenizer = [] {
     const char* env = std::getenv("CORGI_FUZZ_TOKENIZER");
-    std::string path = env != nullptr ? env
-                                      : std::string(CORGI_SHARED_DATA) +
-                                            "/tokenizer/qwen3-derived/tokenizer.json";
+    std::string path =
+        env != nullptr ? env
+                       : std::string(CORGI_SHARED_DATA) + "/tokenizer/qwen3-derived/tokenizer.json";
     StatusOr<Tokenizer> loaded = Tokenizer::Load(path);
     if (!loaded.ok()) {
       std::fprintf(stderr, "fuzz: cannot load the tokenizer (set CORGI_FUZZ_TOKENIZER): %s\n",

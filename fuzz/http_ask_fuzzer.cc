@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (corgi::server::ParseAskForm(FormFields(body), limits, base, &ask)) return 0;
   }
   if (corgi::server::CheckAskQuestion(ask.question, limits)) return 0;
-  CORGI_CHECK(!ask.question.empty() && static_cast<int64_t>(ask.question.size()) <= limits.max_question_bytes);
+  CORGI_CHECK(!ask.question.empty() &&
+              static_cast<int64_t>(ask.question.size()) <= limits.max_question_bytes);
   if (ask.image) CORGI_CHECK(ask.image->height * ask.image->width <= limits.max_image_pixels);
   if (ask.config) CORGI_CHECK(corgi::pipeline::ValidateConfig(*ask.config).ok());
   return 0;

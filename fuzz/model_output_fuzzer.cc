@@ -22,8 +22,8 @@ void CheckBox(const corgi::pipeline::Box& b) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace p = corgi::pipeline;
   std::string text(reinterpret_cast<const char*>(data), size);
-  const p::BoxFrame frame = size % 2 == 0 ? p::BoxFrame::Relative1000()
-                                          : p::BoxFrame::ResizedInputPixels(812, 616);
+  const p::BoxFrame frame =
+      size % 2 == 0 ? p::BoxFrame::Relative1000() : p::BoxFrame::ResizedInputPixels(812, 616);
   constexpr int64_t kMaxSteps = 6;
   if (auto r = p::ParseReasoning(text, kMaxSteps, frame); r.ok()) {
     CORGI_CHECK(static_cast<int64_t>(r->steps.size()) <= kMaxSteps);

@@ -10,7 +10,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string text(reinterpret_cast<const char*>(data), size);
-  corgi::StatusOr<corgi::pipeline::PipelineConfig> yaml = corgi::pipeline::ParseConfigYaml(text, "fuzz.yaml");
+  corgi::StatusOr<corgi::pipeline::PipelineConfig> yaml =
+      corgi::pipeline::ParseConfigYaml(text, "fuzz.yaml");
   if (yaml.ok()) {
     corgi::Status valid = corgi::pipeline::ValidateConfig(*yaml);
     CORGI_CHECK(valid.ok()) << valid.ToString();

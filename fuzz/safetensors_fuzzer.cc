@@ -15,14 +15,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<const corgi::TensorInfo*> by_offset;
   for (const corgi::TensorInfo& t : tensors) {
     CORGI_CHECK(t.data_offset <= size && t.bytes <= size - t.data_offset) << t.name;
-    CORGI_CHECK(t.bytes == static_cast<size_t>(t.shape.numel()) * corgi::DTypeSize(t.dtype)) << t.name;
+    CORGI_CHECK(t.bytes == static_cast<size_t>(t.shape.numel()) * corgi::DTypeSize(t.dtype))
+        << t.name;
     for (int d = 0; d < t.shape.rank(); ++d) CORGI_CHECK(t.shape[d] >= 0) << t.name;
     if (t.bytes > 0) by_offset.push_back(&t);
   }
   std::sort(by_offset.begin(), by_offset.end(),
-            [](const corgi::TensorInfo* a, const corgi::TensorInfo* b) { return a->data_offset < b->data_offset; });
+            [](const corgi::TensorInfo* a, const corgi::TensorInfo* b) {
+              return a->data_offset < b->data_offset;
+            });
   for (size_t i = 1; i < by_offset.size(); ++i)
-    CORGI_CHECK(by_offset[i]->data_offset >= by_offset[i - 1]->data_offset + by_offset[i - 1]->bytes)
+    CORGI_CHECK(by_offset[i]->data_offset >=
+                by_offset[i - 1]->data_offset + by_offset[i - 1]->bytes)
         << by_offset[i]->name << " overlaps " << by_offset[i - 1]->name;
   return 0;
 }

@@ -31,8 +31,8 @@ std::optional<ApiError> ParseAskJson(const nlohmann::json& body, const ServerLim
 // The fields of a multipart form (as cpp-httplib parsed it): image (file bytes), question,
 // stream ("true" | "false"), settings (JSON text). A field given twice is an error.
 std::optional<ApiError> ParseAskForm(const httplib::MultipartFormDataMap& files,
-                                     const ServerLimits& limits, const pipeline::PipelineConfig& base,
-                                     AskRequest* out);
+                                     const ServerLimits& limits,
+                                     const pipeline::PipelineConfig& base, AskRequest* out);
 // The question once the body is read: non-empty, within limits.max_question_bytes, UTF-8.
 std::optional<ApiError> CheckAskQuestion(const std::string& question, const ServerLimits& limits);
 

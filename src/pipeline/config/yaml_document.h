@@ -14,7 +14,7 @@
 namespace corgi::pipeline {
 
 struct YamlDocument {
-  YAML::Node root;                          // null when the text holds no document
+  YAML::Node root;                         // null when the text holds no document
   std::optional<YAML::Mark> second_start;  // where a second document starts, if any
 };
 
