@@ -12,6 +12,7 @@
 
 #include "corgi/io/safetensors.h"
 #include "io/json_util.h"
+#include "io/safetensors_index.h"
 
 namespace corgi {
 namespace {
@@ -54,8 +55,10 @@ Status CheckShardName(const std::string& shard, const std::string& tensor) {
   return Status::Ok();
 }
 
-// Reads weight_map (tensor -> shard file name) from the index text.
-Status ParseIndex(const std::string& text, std::map<std::string, std::string>* weight_map) {
+}  // namespace
+
+Status io_internal::ParseSafetensorsIndex(const std::string& text,
+                                          std::map<std::string, std::string>* weight_map) {
   json root;
   CORGI_RETURN_IF_ERROR(
       io_internal::ParseJson(text, "index", /*reject_duplicate_keys=*/true, &root));
@@ -80,8 +83,6 @@ Status ParseIndex(const std::string& text, std::map<std::string, std::string>* w
   return Status::Ok();
 }
 
-}  // namespace
-
 StatusOr<TensorStore> TensorStore::Open(const std::string& path) {
   std::string file = path;
   if (IsDirectory(path)) {
@@ -104,7 +105,7 @@ StatusOr<TensorStore> TensorStore::Open(const std::string& path) {
   } else {
     CORGI_ASSIGN_OR_RETURN(std::string text, ReadFileToString(file));
     std::map<std::string, std::string> weight_map;
-    Status status = ParseIndex(text, &weight_map);
+    Status status = io_internal::ParseSafetensorsIndex(text, &weight_map);
     if (!status.ok()) return status.WithContext(file);
     CORGI_RETURN_IF_ERROR(store.OpenShards(DirName(file), file, weight_map));
   }

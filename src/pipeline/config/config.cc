@@ -19,6 +19,7 @@
 #include "corgi/image/resize.h"
 #include "corgi/pipeline/config.h"
 #include "pipeline/config/config_keys.h"
+#include "pipeline/config/yaml_document.h"
 
 namespace corgi::pipeline {
 namespace {
@@ -483,24 +484,25 @@ StatusOr<PipelineConfig> ParseOver(const std::string& yaml_text, const std::stri
   state.source = source_name.empty() ? "<config>" : source_name;
   state.config = base;
   state.query_settings = query_settings;
-  std::vector<YAML::Node> documents;
+  YamlDocument document;
   try {
-    documents = YAML::LoadAll(yaml_text);
+    document = LoadOneYamlDocument(yaml_text);
   } catch (const YAML::Exception& e) {  // ParserException carries the position
     return InvalidArgumentError(Where(state, e.mark) + ": malformed YAML: " + e.msg);
   }
-  if (documents.size() > 1)
-    return InvalidArgumentError(state.source + ": expected one YAML document, found " +
-                                std::to_string(documents.size()));
+  if (document.second_start)
+    return InvalidArgumentError(Where(state, *document.second_start) +
+                                ": expected one YAML document, found 2 or more (a second "
+                                "document, or text after the first, starts here)");
+  const YAML::Node& root = document.root;
   try {
-    if (!documents.empty() && !documents[0].IsNull()) {
-      if (!documents[0].IsMap()) {
+    if (root.IsDefined() && !root.IsNull()) {
+      if (!root.IsMap()) {
         return InvalidArgumentError(
-            Where(state, documents[0].Mark()) +
-            ": expected a mapping of keys (max_steps: 6, ocr: {...}), got " +
-            NodeTypeName(documents[0]));
+            Where(state, root.Mark()) +
+            ": expected a mapping of keys (max_steps: 6, ocr: {...}), got " + NodeTypeName(root));
       }
-      CORGI_RETURN_IF_ERROR(WalkMap(documents[0], "", &state));
+      CORGI_RETURN_IF_ERROR(WalkMap(root, "", &state));
     }
   } catch (const YAML::Exception& e) {  // not expected once parsed; never let it escape
     return InvalidArgumentError(Where(state, e.mark) + ": " + e.msg);

@@ -279,6 +279,15 @@ TEST(ConfigTest, DuplicateKeysAndDocumentsRefused) {
               {"cfg.yaml:3:3", "duplicate key 'ocr.engine'"});
 }
 
+// yaml-cpp's LoadAll never returns on this text (empty documents without end, memory
+// growing until the process is killed); found by fuzz/pipeline_config_fuzzer.
+TEST(ConfigTest, MalformedFlowMapEndsInsteadOfLoopingForever) {
+  const std::string text = R"({"max_steps":3,"budgets":-"caption":64},"sampling.temperature":0.5})";
+  ExpectError(text, {"cfg.yaml:1:", "one YAML document, found 2 or more"});
+  StatusOr<PipelineConfig> settings = ApplyQuerySettings(PipelineConfig{}, text);
+  EXPECT_FALSE(settings.ok());
+}
+
 TEST(ConfigTest, FlatDottedKeys) {
   StatusOr<PipelineConfig> c =
       ParseConfigYaml("ocr.engine: vlm\nbudgets.caption: 64\n", "flat.yaml");
