@@ -13,6 +13,7 @@
 #include <future>
 #include <thread>
 
+#include "core/temp_dir_test_util.h"
 #include "corgi/core/mapped_file.h"
 #include "corgi/image/decode.h"
 #include "corgi/image/encode.h"
@@ -24,16 +25,8 @@ namespace fs = std::filesystem;
 
 class DecodeFileTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = (fs::temp_directory_path() / ("corgi_decode_file_" + std::to_string(::getpid()))).string();
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string dir_;
+  test_util::TempDir tmp_;
+  const std::string dir_ = tmp_.path();
 };
 
 std::string Png(int64_t height, int64_t width) {
