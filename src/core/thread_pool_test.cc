@@ -13,6 +13,8 @@
 #include <fstream>
 #include <vector>
 
+#include "core/address_space_test_util.h"
+
 namespace corgi {
 namespace {
 
@@ -77,25 +79,12 @@ TEST(ThreadPool, DefaultThreadCountCapsTheEnvironment) {
     ::unsetenv("CORGI_THREADS");
 }
 
-// Sanitizers reserve the address space an RLIMIT_AS test needs.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CORGI_NO_ADDRESS_SPACE_LIMIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CORGI_NO_ADDRESS_SPACE_LIMIT 1
-#endif
-#endif
-
 #ifndef CORGI_NO_ADDRESS_SPACE_LIMIT
 // In a child process: leaves ~6 MB of address space (a thread stack takes 2-8), then
 // creates pools. Returns 0 when a refused thread was a Status and a smaller pool.
 int CreatePoolsWithLittleAddressSpace() {
   if (MaxThreadCount() < 8) return 0;  // too few threads to reach the limit
-  long pages = 0;
-  std::ifstream("/proc/self/statm") >> pages;
-  const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (6 << 20);
-  const rlimit rl = {limit, limit};
-  if (::setrlimit(RLIMIT_AS, &rl) != 0) return 3;
+  if (!test_util::LimitAddressSpaceToCurrentPlus(6 << 20)) return 3;
   StatusOr<std::unique_ptr<ThreadPool>> pool = ThreadPool::Create(MaxThreadCount());
   if (pool.ok()) return 4;
   if (pool.status().code() != StatusCode::kResourceExhausted) return 5;

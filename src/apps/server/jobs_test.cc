@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "apps/server/jobs.h"
+#include "core/address_space_test_util.h"
 
 namespace corgi::server {
 namespace {
@@ -20,24 +21,11 @@ TEST(JobQueueTest, CreateStartsTheWorkers) {
   EXPECT_EQ((*queue)->waiting(), 0);
 }
 
-// Sanitizers reserve the address space an RLIMIT_AS test needs.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define CORGI_NO_ADDRESS_SPACE_LIMIT 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define CORGI_NO_ADDRESS_SPACE_LIMIT 1
-#endif
-#endif
-
 #ifndef CORGI_NO_ADDRESS_SPACE_LIMIT
 // In a child process: ~6 MB of address space left (a thread stack takes 2-8 MB), then
 // 256 workers, the most --parallel allows. 0 when that was a ResourceExhausted Status.
 int CreateWithLittleAddressSpace() {
-  long pages = 0;
-  std::ifstream("/proc/self/statm") >> pages;
-  const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(::sysconf(_SC_PAGESIZE)) + (6 << 20);
-  const rlimit rl = {limit, limit};
-  if (::setrlimit(RLIMIT_AS, &rl) != 0) return 3;
+  if (!test_util::LimitAddressSpaceToCurrentPlus(6 << 20)) return 3;
   StatusOr<std::unique_ptr<JobQueue>> queue = JobQueue::Create(256, 0);
   if (queue.ok()) return 4;
   return queue.status().code() == StatusCode::kResourceExhausted ? 0 : 5;
