@@ -5,14 +5,14 @@
 #include <string_view>
 
 #include "corgi/core/check.h"
-#include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  corgi::StatusOr<corgi::ModelConfig> config = corgi::ParseModelConfig(text);
+  corgi::StatusOr<corgi::qwen3vl::ModelConfig> config = corgi::qwen3vl::ParseModelConfig(text);
   if (!config.ok()) return 0;
-  std::string again = corgi::ModelConfigToJson(*config);
-  corgi::StatusOr<corgi::ModelConfig> reparsed = corgi::ParseModelConfig(again);
+  std::string again = corgi::qwen3vl::ModelConfigToJson(*config);
+  corgi::StatusOr<corgi::qwen3vl::ModelConfig> reparsed = corgi::qwen3vl::ParseModelConfig(again);
   CORGI_CHECK(reparsed.ok()) << reparsed.status().ToString() << "\n" << again;
   return 0;
 }

@@ -5,7 +5,7 @@
 #include <string_view>
 
 #include "corgi/core/check.h"
-#include "corgi/io/model_config.h"
+#include "corgi/io/checkpoint_configs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -1,7 +1,7 @@
 // The corgi inference engine: the only interface the pipeline and apps use to run a
 // vision-language model.
 //
-//   auto model = qwen3vl::Model::Load("/models/qwen3-vl-2b");
+//   auto model = LoadModel("/models/qwen3-vl-2b");  // any registered family (model/registry.h)
 //   auto engine = Engine::Create(model->get(), EngineOptions{});
 //   Request r;
 //   r.messages = {Message::User({ContentPart::Image(rgb), ContentPart::Text("What is this?")})};
@@ -51,8 +51,8 @@
 #include "corgi/engine/sampler.h"
 #include "corgi/image/image.h"
 #include "corgi/image/preprocess.h"
-#include "corgi/model/qwen3vl/model.h"
-#include "corgi/model/qwen3vl/stage_observer.h"
+#include "corgi/model/loaded_model.h"
+#include "corgi/model/stage_observer.h"
 
 namespace corgi {
 
@@ -99,7 +99,7 @@ struct Request {
   bool keep_prefill_logits = false;
   // Sees named intermediate tensors (vision, positions, layer outputs, logits) — `--dump`.
   // A request with an observer bypasses the caches, so every stage is computed.
-  const qwen3vl::StageObserver* observer = nullptr;
+  const StageObserver* observer = nullptr;
 };
 
 struct Timings {
@@ -219,8 +219,8 @@ class PendingCompletion {
 
 class Engine {
  public:
-  // The engine for one model. InvalidArgument for nonsensical options.
-  static StatusOr<std::unique_ptr<Engine>> Create(const qwen3vl::Model* model, const EngineOptions& options);
+  // The engine for one model of any family. InvalidArgument for nonsensical options.
+  static StatusOr<std::unique_ptr<Engine>> Create(const LoadedModel* model, const EngineOptions& options);
   ~Engine();
 
   // Queues the request (copied) for the loop and returns at once. Requests submitted in
@@ -237,14 +237,14 @@ class Engine {
   std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests);
   EngineStats Stats() const;
   const EngineOptions& options() const { return options_; }
-  const qwen3vl::Model& model() const { return *model_; }
+  const LoadedModel& model() const { return *model_; }
   // How this engine preprocesses images (the checkpoint's config with the options' bounds).
   const VisionPreprocessParams& preprocess_params() const { return preprocess_; }
 
  private:
-  Engine(const qwen3vl::Model* model, const EngineOptions& options);
+  Engine(const LoadedModel* model, const EngineOptions& options);
   struct State;
-  const qwen3vl::Model* model_;
+  const LoadedModel* model_;
   EngineOptions options_;
   VisionPreprocessParams preprocess_;
   std::unique_ptr<ThreadPool> pool_;

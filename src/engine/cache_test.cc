@@ -19,25 +19,20 @@
 #include "corgi/engine/prompt.h"
 #include "corgi/image/decode.h"
 #include "corgi/image/preprocess.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<qwen3vl::Model> MakeModel(const std::string& preset, uint64_t seed) {
+std::unique_ptr<LoadedModel> MakeModel(const std::string& preset, uint64_t seed) {
   const std::string dir = (fs::temp_directory_path() / ("corgi_cache_test_" + preset + "_" + std::to_string(seed))).string();
   if (!fs::exists(dir + "/config.json")) {
-    qwen3vl::SyntheticOptions o;
-    o.seed = seed;
-    o.dtype = DType::kBF16;
-    o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-    Status s = qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig(preset), o, dir, nullptr);
+    Status s = test_models::WriteCheckpoint(dir, seed, DType::kBF16, test_models::DefaultFamily(), preset);
     if (!s.ok()) ADD_FAILURE() << s.ToString();
   }
-  auto m = qwen3vl::Model::Load(dir);
+  auto m = LoadModel(dir);
   if (!m.ok()) ADD_FAILURE() << m.status().ToString();
   return m.ok() ? std::move(*m) : nullptr;
 }
@@ -94,7 +89,7 @@ Workload MakeWorkload(const RgbImage& image, uint64_t sampling_seed, bool sample
   return w;
 }
 
-std::vector<Completion> RunWorkload(const qwen3vl::Model* model, const EngineOptions& options, const Workload& w,
+std::vector<Completion> RunWorkload(const LoadedModel* model, const EngineOptions& options, const Workload& w,
                                     EngineStats* stats = nullptr) {
   auto engine = Engine::Create(model, options);
   EXPECT_TRUE(engine.ok()) << engine.status().ToString();
@@ -135,7 +130,7 @@ void ExpectSame(const std::vector<Completion>& want, const std::vector<Completio
 }
 
 // Tokens two requests' prompts have in common at the start.
-int64_t SharedPrefix(const qwen3vl::Model* model, const Request& a, const Request& b) {
+int64_t SharedPrefix(const LoadedModel* model, const Request& a, const Request& b) {
   const VisionPreprocessParams params = std::move(Engine::Create(model, Base())).value()->preprocess_params();
   const PreparedPrompt pa = *PreparePrompt(*model, a.messages, params, nullptr, false);
   const PreparedPrompt pb = *PreparePrompt(*model, b.messages, params, nullptr, false);
@@ -146,7 +141,7 @@ int64_t SharedPrefix(const qwen3vl::Model* model, const Request& a, const Reques
 
 // Every optimized configuration against the naive run of the same workload. Adds the
 // default configuration's accepted draft tokens to *accepted.
-void CheckExactness(const qwen3vl::Model* model, const RgbImage& image, uint64_t seed, bool sample,
+void CheckExactness(const LoadedModel* model, const RgbImage& image, uint64_t seed, bool sample,
                     int64_t* accepted) {
   const Workload w = MakeWorkload(image, seed, sample);
   const std::vector<Completion> naive = RunWorkload(model, EngineOptions::Naive(Base()), w);
@@ -331,15 +326,17 @@ TEST(EngineCacheTest, TinyBudgetsEvictAndStayExact) {
 
   EngineOptions tight = Base();
   tight.kv_page_tokens = 16;
-  const int64_t page_bytes = 16 * 2 * model->config().text.num_hidden_layers *
-                             model->config().text.num_key_value_heads * model->config().text.head_dim * 4;
+  const int64_t page_bytes = 16 * 2 * model->text_shape().layers * model->text_shape().kv_row_width() * 4;
   // Room for the batch of four running at once, little more: cached pages must go.
   tight.kv_cache_bytes = 12 * page_bytes;
   // Room for a little more than the image's features: the crops push it out.
   auto engine = std::move(Engine::Create(model.get(), Base())).value();
-  const int64_t levels = 1 + static_cast<int64_t>(model->config().vision.deepstack_visual_indexes.size());
-  const int64_t image_bytes =
-      PlanPreprocess(image, engine->preprocess_params())->merged_tokens * levels * model->config().text.hidden_size * 4;
+  // What the cache keeps for the image: its merged embeddings and any per-layer features.
+  const PreprocessedImage pre = *PreprocessImage(image, engine->preprocess_params());
+  const ImageGrid grid{pre.grid_t, pre.grid_h, pre.grid_w};
+  const VisionOutput features = *model->EncodeImages(pre.pixel_values.data(), std::span(&grid, 1), nullptr, nullptr);
+  int64_t image_bytes = static_cast<int64_t>(features.embeds.size()) * 4;
+  for (const auto& level : features.deepstack) image_bytes += static_cast<int64_t>(level.size()) * 4;
   tight.vision_cache_bytes = image_bytes * 5 / 4;
   EngineStats stats;
   const std::vector<Completion> got = RunWorkload(model.get(), tight, w, &stats);
@@ -358,8 +355,7 @@ TEST(EngineCacheTest, RequestLargerThanTheKvBudgetFailsAlone) {
   ASSERT_NE(model, nullptr);
   EngineOptions o = Base();
   o.kv_page_tokens = 16;
-  o.kv_cache_bytes = 4 * 16 * 2 * model->config().text.num_hidden_layers * model->config().text.num_key_value_heads *
-                     model->config().text.head_dim * 4;
+  o.kv_cache_bytes = 4 * 16 * 2 * model->text_shape().layers * model->text_shape().kv_row_width() * 4;
   auto engine = std::move(Engine::Create(model.get(), o)).value();
   std::vector<Request> batch = {Ask(nullptr, "short", 4), Ask(nullptr, "long", 200), Ask(nullptr, "short too", 4)};
   auto out = engine->GenerateBatch(batch);

@@ -17,11 +17,11 @@ EngineOptions EngineOptions::Naive(EngineOptions base) {
   return base;
 }
 
-Engine::Engine(const qwen3vl::Model* model, const EngineOptions& options)
+Engine::Engine(const LoadedModel* model, const EngineOptions& options)
     : model_(model), options_(options), state_(new State) {}
 Engine::~Engine() { scheduler_.reset(); }  // the loop stops before the state it uses goes
 
-StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, const EngineOptions& options) {
+StatusOr<std::unique_ptr<Engine>> Engine::Create(const LoadedModel* model, const EngineOptions& options) {
   if (model == nullptr) return InvalidArgumentError("no model");
   if (options.max_context < 16) return InvalidArgumentError("max_context must be at least 16 tokens");
   if (options.prefill_chunk < 1) return InvalidArgumentError("prefill_chunk must be positive");
@@ -34,7 +34,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
   if (options.lookup_draft_tokens < 0 || options.lookup_draft_tokens > 64)
     return InvalidArgumentError("lookup_draft_tokens must be in [0, 64]");
   std::unique_ptr<Engine> e(new Engine(model, options));
-  CORGI_ASSIGN_OR_RETURN(e->preprocess_, PreprocessParamsFor(model->preprocessor()));
+  CORGI_ASSIGN_OR_RETURN(e->preprocess_, model->PreprocessParams());
   if (options.max_pixels > 0) e->preprocess_.max_pixels = std::min(e->preprocess_.max_pixels, options.max_pixels);
   if (options.min_pixels > 0) e->preprocess_.min_pixels = options.min_pixels;
   // A cap below the checkpoint's own lower bound (max_pixels 1024 vs 65536) lowers that too.
@@ -47,9 +47,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
     return InvalidArgumentError("threads " + problem);
   CORGI_ASSIGN_OR_RETURN(e->pool_, ThreadPool::Create(static_cast<size_t>(options.threads)));
   State& st = *e->state_;
-  const TextConfig& text = model->config().text;
-  const int64_t token_bytes = 2 * text.num_hidden_layers * text.num_key_value_heads * text.head_dim *
-                              static_cast<int64_t>(sizeof(float));
+  const TextShape& text = model->text_shape();
+  const int64_t token_bytes = 2 * text.layers * text.kv_row_width() * static_cast<int64_t>(sizeof(float));
   const int64_t page_bytes = token_bytes * options.kv_page_tokens;
   const int64_t budget = options.kv_cache_bytes > 0
                              ? options.kv_cache_bytes
@@ -59,7 +58,8 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const qwen3vl::Model* model, co
     return InvalidArgumentError("kv_cache_bytes " + std::to_string(budget) + " holds fewer than 2 pages of " +
                                 std::to_string(page_bytes) + " bytes");
   }
-  st.kv = std::make_unique<qwen3vl::KvPagePool>(text, options.kv_page_tokens, max_pages);
+  st.kv = std::make_unique<KvPagePool>(text.layers, text.kv_row_width(), options.kv_page_tokens, max_pages);
+  st.scratch = model->NewTextScratch();
   st.prefix = std::make_unique<PrefixCache>(st.kv.get(), options.prefix_cache);
   if (options.vision_cache_bytes > 0) st.vision = std::make_unique<VisionCache>(options.vision_cache_bytes);
   CORGI_LOG(INFO) << "engine: KV budget " << max_pages * page_bytes / 1e6 << " MB (" << max_pages << " pages of "

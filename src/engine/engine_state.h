@@ -5,18 +5,18 @@
 #include <vector>
 
 #include "corgi/engine.h"
-#include "corgi/model/qwen3vl/kv_pages.h"
-#include "corgi/model/qwen3vl/text.h"
+#include "corgi/model/kv_pages.h"
+#include "corgi/model/text_batch.h"
 #include "engine/prefix_cache.h"
 #include "engine/vision_cache.h"
 
 namespace corgi {
 
 struct Engine::State {
-  std::unique_ptr<qwen3vl::KvPagePool> kv;
+  std::unique_ptr<KvPagePool> kv;
   std::unique_ptr<PrefixCache> prefix;  // page references (+ the prefix tree when enabled)
   std::unique_ptr<VisionCache> vision;  // nullptr when disabled
-  qwen3vl::TextScratch scratch;
+  std::unique_ptr<TextScratch> scratch;  // the model family's
   std::vector<float> logits;  // [rows, V] of the latest step
   // The decode step's inputs, kept so steps do not allocate: [rows], [3, rows], [rows], [rows, D].
   std::vector<int32_t> step_tokens, step_positions;

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "corgi/engine/prompt.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
+#include "corgi/model/preprocess_params.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi {
 namespace {
@@ -20,12 +20,8 @@ class EngineTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = (fs::temp_directory_path() / ("corgi_engine_test_tiny_" + std::to_string(::getpid()))).string();
     fs::remove_all(dir_);
-    qwen3vl::SyntheticOptions o;
-    o.seed = 11;
-    o.dtype = DType::kF32;
-    o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-    ASSERT_TRUE(qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig("tiny"), o, dir_, nullptr).ok());
-    auto m = qwen3vl::Model::Load(dir_);
+    ASSERT_TRUE(test_models::WriteTinyCheckpoint(dir_, /*seed=*/11, DType::kF32).ok());
+    auto m = LoadModel(dir_);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = std::move(*m).release();
   }
@@ -55,10 +51,10 @@ class EngineTest : public ::testing::Test {
   }
 
   static std::string dir_;
-  static qwen3vl::Model* model_;
+  static LoadedModel* model_;
 };
 std::string EngineTest::dir_;
-qwen3vl::Model* EngineTest::model_ = nullptr;
+LoadedModel* EngineTest::model_ = nullptr;
 
 TEST_F(EngineTest, GreedyTextIsDeterministicAndRespectsMaxTokens) {
   auto engine = MakeEngine();
@@ -134,9 +130,9 @@ TEST_F(EngineTest, TypedImagePlaceholderIsPlainText) {
 
 TEST(PreprocessParamsFor, RejectsSettingsTheImageLayerCannotHonor) {
   PreprocessorConfig c;
-  ASSERT_TRUE(PreprocessParamsFor(c).ok());
+  ASSERT_TRUE(PreprocessParamsFor(c, VisionPreprocessParams::Qwen3Vl()).ok());
   c.do_normalize = false;
-  EXPECT_EQ(PreprocessParamsFor(c).status().code(), StatusCode::kUnimplemented);
+  EXPECT_EQ(PreprocessParamsFor(c, VisionPreprocessParams::Qwen3Vl()).status().code(), StatusCode::kUnimplemented);
 }
 
 TEST_F(EngineTest, PixelCapShrinksTheImage) {

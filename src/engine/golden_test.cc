@@ -121,7 +121,7 @@ StatusOr<RunResult> RunModel(const Model& model, const std::vector<Part>& parts,
   }
   Request request;
   request.messages = {Message::User(std::move(content))};
-  CORGI_ASSIGN_OR_RETURN(PreparedPrompt prompt, PreparePrompt(model, request.messages, *PreprocessParamsFor(model.preprocessor()), pool));
+  CORGI_ASSIGN_OR_RETURN(PreparedPrompt prompt, PreparePrompt(model, request.messages, *model.PreprocessParams(), pool));
   r.input_ids = prompt.tokens;
   r.grids = prompt.grids;
   r.pixel_values = prompt.pixel_values;

@@ -25,7 +25,7 @@ struct PrefixCache::Node {
   std::vector<std::unique_ptr<Node>> children;
 };
 
-PrefixCache::PrefixCache(qwen3vl::KvPagePool* pool, bool enabled)
+PrefixCache::PrefixCache(KvPagePool* pool, bool enabled)
     : pool_(pool), enabled_(enabled), root_(std::make_unique<Node>()) {
   refs_.assign(static_cast<size_t>(pool->max_pages()), 0);
 }

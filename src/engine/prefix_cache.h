@@ -24,7 +24,7 @@
 
 #include "corgi/core/hash.h"
 #include "corgi/engine.h"
-#include "corgi/model/qwen3vl/kv_pages.h"
+#include "corgi/model/kv_pages.h"
 
 namespace corgi {
 
@@ -37,7 +37,7 @@ TokenKey ImageTokenKey(const Hash128& image_key, int64_t index);
 class PrefixCache {
  public:
   // `enabled` false: pages are still reference-counted, but nothing is cached.
-  PrefixCache(qwen3vl::KvPagePool* pool, bool enabled);
+  PrefixCache(KvPagePool* pool, bool enabled);
   ~PrefixCache();
 
   // A page with one reference (the caller's), evicting cached pages if needed; -1 when
@@ -71,7 +71,7 @@ class PrefixCache {
   const PrefixCacheStats& stats() const { return stats_; }
   void CountComputed(int64_t tokens) { stats_.tokens_computed += tokens; }
   int64_t peak_pages() const { return peak_pages_; }
-  qwen3vl::KvPagePool* pool() const { return pool_; }
+  KvPagePool* pool() const { return pool_; }
 
  private:
   struct Node;
@@ -79,7 +79,7 @@ class PrefixCache {
   bool EvictOne();
   void RemoveLeaf(Node* node);
 
-  qwen3vl::KvPagePool* pool_;
+  KvPagePool* pool_;
   bool enabled_;
   std::unique_ptr<Node> root_;
   std::vector<int32_t> refs_;  // [page id] references

@@ -6,17 +6,18 @@
 
 #include <numeric>
 
-#include "corgi/model/qwen3vl/presets.h"
 
 namespace corgi {
 namespace {
 
 constexpr int64_t kPage = 4;
+// A small decoder's KV shape: 3 layers, 2 KV heads x 32.
+constexpr int64_t kLayers = 3, kRowWidth = 64;
 
 struct Fixture {
   explicit Fixture(int64_t max_pages = 16)
-      : pool((*qwen3vl::PresetConfig("tiny")).text, kPage, max_pages), cache(&pool, true) {}
-  qwen3vl::KvPagePool pool;
+      : pool(kLayers, kRowWidth, kPage, max_pages), cache(&pool, true) {}
+  KvPagePool pool;
   PrefixCache cache;
 };
 
@@ -121,7 +122,7 @@ TEST(PrefixCacheTest, EvictsLeastRecentlyUsedUnreferencedLeavesOnly) {
 }
 
 TEST(PrefixCacheTest, DisabledCacheOnlyCountsReferences) {
-  qwen3vl::KvPagePool pool((*qwen3vl::PresetConfig("tiny")).text, kPage, 4);
+  KvPagePool pool(kLayers, kRowWidth, kPage, 4);
   PrefixCache cache(&pool, false);
   const auto a = Keys({1, 2, 3, 4, 5});
   const auto pages = Prefill(cache, a, Positions(5));

@@ -1,29 +1,11 @@
 #include "corgi/engine/prompt.h"
 
 #include "corgi/engine.h"
-#include "corgi/tokenizer/chat_template.h"
 #include "engine/vision_cache.h"
 
 namespace corgi {
 
-StatusOr<VisionPreprocessParams> PreprocessParamsFor(const PreprocessorConfig& config) {
-  if (!config.do_rescale || !config.do_normalize) {
-    return UnimplementedError("preprocessor_config.json: do_rescale/do_normalize false is not supported");
-  }
-  VisionPreprocessParams p = VisionPreprocessParams::Qwen3Vl();
-  p.min_pixels = config.min_pixels;
-  p.max_pixels = config.max_pixels;
-  p.patch_size = config.patch_size;
-  p.temporal_patch_size = config.temporal_patch_size;
-  p.merge_size = config.merge_size;
-  p.image_mean = config.image_mean;
-  p.image_std = config.image_std;
-  p.rescale_factor = config.rescale_factor;
-  p.do_resize = config.do_resize;
-  return p;
-}
-
-StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::vector<Message>& messages,
+StatusOr<PreparedPrompt> PreparePrompt(const LoadedModel& model, const std::vector<Message>& messages,
                                        const VisionPreprocessParams& params, ThreadPool* pool,
                                        bool with_pixels) {
   PreparedPrompt out;
@@ -57,9 +39,9 @@ StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::v
     }
     chat.push_back(std::move(cm));
   }
-  CORGI_ASSIGN_OR_RETURN(out.tokens, ApplyChatTemplate(model.tokenizer(), chat));
+  CORGI_ASSIGN_OR_RETURN(out.tokens, model.RenderChat(chat));
 
-  const int32_t image_id = static_cast<int32_t>(model.config().image_token_id);
+  const int32_t image_id = model.image_token_id();
   for (size_t i = 0; i < out.tokens.size(); ++i)
     if (out.tokens[i] == image_id) out.visual_rows.push_back(static_cast<int64_t>(i));
   if (static_cast<int64_t>(out.visual_rows.size()) != image_tokens) {
@@ -69,8 +51,7 @@ StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::v
   }
   for (size_t i = 0, row = 0; i < out.images.size(); row += out.images[i].tokens, ++i)
     out.images[i].first_row = out.visual_rows[row];
-  StatusOr<qwen3vl::TextPositions> pos =
-      qwen3vl::ComputeTextPositions(out.tokens, image_id, out.grids, model.config().vision.spatial_merge_size);
+  StatusOr<TextPositions> pos = model.ComputePositions(out.tokens, out.grids);
   if (!pos.ok()) return pos.status().WithContext("image placeholders");
   out.positions = std::move(*pos);
   return out;
@@ -80,7 +61,7 @@ StatusOr<std::vector<float>> PreprocessPromptImage(const PreparedPrompt& prompt,
                                                    const VisionPreprocessParams& params, ThreadPool* pool) {
   const PromptImage& img = prompt.images.at(image);
   CORGI_ASSIGN_OR_RETURN(PreprocessedImage pre, PreprocessImage(*img.rgb, params, pool));
-  const qwen3vl::ImageGrid& grid = prompt.grids.at(image);
+  const ImageGrid& grid = prompt.grids.at(image);
   if (pre.grid_t != grid.t || pre.grid_h != grid.h || pre.grid_w != grid.w) {
     return InternalError("preprocessing produced a different grid than planned");
   }

@@ -78,7 +78,7 @@ class Scheduler {
   void Finish(Sequence& s);  // releases the pages; the sequence is then delivered
 
   Engine* engine_;
-  const qwen3vl::Model& model_;
+  const LoadedModel& model_;
   Engine::State& st_;
   std::vector<float> prefill_logits_;  // [V]
 

@@ -5,8 +5,6 @@
 #include <deque>
 #include <map>
 
-#include "corgi/model/qwen3vl/text.h"
-#include "corgi/model/qwen3vl/vision.h"
 #include "corgi/tokenizer/tokenizer.h"
 
 namespace corgi {
@@ -66,7 +64,7 @@ void Scheduler::EncodeImages(const std::vector<Sequence*>& seqs) {
   struct Pass {
     std::vector<TowerItem> encode;
     std::vector<Sequence*> waiters;  // sequences that take features from this pass
-    const qwen3vl::StageObserver* observer = nullptr;
+    const StageObserver* observer = nullptr;
   };
   std::vector<Pass> passes(1);
   std::map<Hash128, size_t> in_shared_pass;
@@ -100,7 +98,7 @@ void Scheduler::EncodeImages(const std::vector<Sequence*>& seqs) {
   for (const Pass& pass : passes) {
     if (pass.encode.empty()) continue;
     std::vector<float> pixels;
-    std::vector<qwen3vl::ImageGrid> grids;
+    std::vector<ImageGrid> grids;
     Status status;
     for (const TowerItem& item : pass.encode) {
       const auto t0 = Clock::now();
@@ -117,8 +115,8 @@ void Scheduler::EncodeImages(const std::vector<Sequence*>& seqs) {
     const auto t0 = Clock::now();
     std::map<Hash128, std::shared_ptr<const ImageFeatures>> made;
     if (status.ok()) {
-      StatusOr<qwen3vl::VisionOutput> out =
-          qwen3vl::EncodeImages(model_.config(), model_.weights().vision, pixels.data(), grids, pool, pass.observer);
+      StatusOr<VisionOutput> out =
+          model_.EncodeImages(pixels.data(), grids, pool, pass.observer);
       if (out.ok()) {
         ++st_.stats.vision_passes;
         st_.stats.images_encoded += static_cast<int64_t>(pass.encode.size());

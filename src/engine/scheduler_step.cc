@@ -5,7 +5,6 @@
 #include <map>
 
 #include "corgi/backend/ops.h"
-#include "corgi/model/qwen3vl/text.h"
 #include "engine/scheduler.h"
 
 namespace corgi {
@@ -14,7 +13,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double MsSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
-bool IsEos(const qwen3vl::Model& model, int32_t token) {
+bool IsEos(const LoadedModel& model, int32_t token) {
   const auto& eos = model.generation().eos_token_ids;
   return std::find(eos.begin(), eos.end(), token) != eos.end();
 }
@@ -35,7 +34,7 @@ size_t FindStop(const std::string& text, const std::vector<std::string>& stops, 
 // so an observer sees every stage once, over the whole prompt, in prompt order.
 class ChunkedStages {
  public:
-  explicit ChunkedStages(const qwen3vl::StageObserver* target) : target_(target) {
+  explicit ChunkedStages(const StageObserver* target) : target_(target) {
     if (target_ != nullptr)
       gather_ = [this](const std::string& name, const float* data, const Shape& shape) {
         Stage& s = stages_[name];
@@ -45,11 +44,11 @@ class ChunkedStages {
         s.data.insert(s.data.end(), data, data + shape.numel());
       };
   }
-  const qwen3vl::StageObserver* observer() const { return target_ ? &gather_ : nullptr; }
+  const StageObserver* observer() const { return target_ ? &gather_ : nullptr; }
   void Flush() {
     for (const std::string& name : order_) {
       const Stage& s = stages_[name];
-      qwen3vl::Observe(target_, name, s.data.data(), Shape{s.rows, s.width});
+      Observe(target_, name, s.data.data(), Shape{s.rows, s.width});
     }
   }
 
@@ -58,8 +57,8 @@ class ChunkedStages {
     int64_t rows = 0, width = 0;
     std::vector<float> data;
   };
-  const qwen3vl::StageObserver* target_;
-  qwen3vl::StageObserver gather_;
+  const StageObserver* target_;
+  StageObserver gather_;
   std::map<std::string, Stage> stages_;
   std::vector<std::string> order_;
 };
@@ -68,14 +67,14 @@ class ChunkedStages {
 
 Status Scheduler::Prefill(Sequence& s) {
   const auto t0 = Clock::now();
-  const ModelConfig& config = model_.config();
+  const TextShape& shape = model_.text_shape();
   const PreparedPrompt& prompt = s.prompt;
-  const int64_t n = s.prompt_length(), d = config.text.hidden_size;
+  const int64_t n = s.prompt_length(), d = shape.hidden;
   const int64_t chunk = engine_->options_.prefill_chunk;
-  const qwen3vl::StageObserver* observer = s.request->observer;
+  const StageObserver* observer = s.request->observer;
   if (observer != nullptr) {
     std::vector<float> pos(prompt.positions.ids.begin(), prompt.positions.ids.end());
-    qwen3vl::Observe(observer, "text.positions", pos.data(), Shape{3, n});
+    Observe(observer, "text.positions", pos.data(), Shape{3, n});
   }
   ChunkedStages stages(observer);
   const size_t levels = s.features.empty() ? 0 : s.features[0]->deepstack.size();
@@ -83,7 +82,7 @@ Status Scheduler::Prefill(Sequence& s) {
   std::vector<int32_t> chunk_pos;
   std::vector<int64_t> chunk_visual;
   std::vector<std::vector<float>> deepstack(levels);
-  prefill_logits_.resize(config.text.vocab_size);
+  prefill_logits_.resize(shape.vocab);
   for (int64_t begin = s.kv.length; begin < n; begin += chunk) {
     const int64_t len = std::min(chunk, n - begin), end = begin + len;
     embeds.resize(len * d);
@@ -105,7 +104,7 @@ Status Scheduler::Prefill(Sequence& s) {
           deepstack[l].insert(deepstack[l].end(), f.deepstack[l].data() + j * d, f.deepstack[l].data() + (j + 1) * d);
       }
     }
-    qwen3vl::TextBatch batch;
+    TextBatch batch;
     batch.embeds = embeds.data();
     batch.positions = chunk_pos.data();
     batch.segments = {{&s.kv, len}};
@@ -114,11 +113,11 @@ Status Scheduler::Prefill(Sequence& s) {
       for (const auto& level : deepstack) batch.deepstack.push_back(level.data());
     const int64_t last_row[] = {len - 1};
     if (end == n) batch.logit_rows = last_row;
-    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(config, model_.weights().text, batch, st_.kv.get(), &st_.scratch,
-                                               prefill_logits_.data(), engine_->pool_.get(), stages.observer()));
+    CORGI_RETURN_IF_ERROR(model_.ForwardText(batch, st_.kv.get(), st_.scratch.get(), prefill_logits_.data(),
+                                             engine_->pool_.get(), stages.observer()));
   }
   stages.Flush();
-  qwen3vl::Observe(observer, "logits.prefill_last", prefill_logits_.data(), Shape{1, config.text.vocab_size});
+  Observe(observer, "logits.prefill_last", prefill_logits_.data(), Shape{1, shape.vocab});
   s.logits = prefill_logits_.data();
   if (s.request->keep_prefill_logits) s.out.prefill_logits = prefill_logits_;
   s.out.timings.prefill_ms = MsSince(t0);
@@ -204,8 +203,8 @@ void Scheduler::Draft(Sequence& s) {
 }
 
 Status Scheduler::DecodeStep(const std::vector<Sequence*>& active) {
-  const ModelConfig& config = model_.config();
-  const int64_t d = config.text.hidden_size, v = config.text.vocab_size;
+  const TextShape& shape = model_.text_shape();
+  const int64_t d = shape.hidden, v = shape.vocab;
   int64_t rows = 0;
   for (const Sequence* s : active) rows += 1 + static_cast<int64_t>(s->draft.size());
   std::vector<int32_t>& tokens = st_.step_tokens;
@@ -216,7 +215,7 @@ Status Scheduler::DecodeStep(const std::vector<Sequence*>& active) {
   positions.resize(3 * rows);
   logit_rows.resize(rows);
   embeds.resize(rows * d);
-  qwen3vl::TextBatch batch;
+  TextBatch batch;
   int64_t row = 0;
   for (Sequence* s : active) {
     // Row j feeds next_token (j = 0) or draft[j - 1] at position index + rope_delta on
@@ -236,8 +235,8 @@ Status Scheduler::DecodeStep(const std::vector<Sequence*>& active) {
   batch.positions = positions.data();
   batch.logit_rows = logit_rows;
   if (static_cast<int64_t>(st_.logits.size()) < rows * v) st_.logits.resize(rows * v);
-  CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(config, model_.weights().text, batch, st_.kv.get(), &st_.scratch,
-                                             st_.logits.data(), engine_->pool_.get(), nullptr));
+  CORGI_RETURN_IF_ERROR(
+      model_.ForwardText(batch, st_.kv.get(), st_.scratch.get(), st_.logits.data(), engine_->pool_.get(), nullptr));
   row = 0;
   for (Sequence* s : active) {
     s->logits = st_.logits.data() + row * v;
@@ -251,7 +250,7 @@ Status Scheduler::DecodeStep(const std::vector<Sequence*>& active) {
 }
 
 void Scheduler::AcceptStep(Sequence& s) {
-  const int64_t v = model_.config().text.vocab_size;
+  const int64_t v = model_.text_shape().vocab;
   const int64_t drafted = static_cast<int64_t>(s.draft.size());
   const int64_t before = s.kv.length - 1 - drafted;  // ForwardText appended the fed rows
   const float* first = s.logits;

@@ -12,20 +12,20 @@
 
 #include "corgi/engine.h"
 #include "corgi/image/decode.h"
-#include "model/qwen3vl/tiny_checkpoint_test_util.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi {
 namespace {
 
 namespace fs = std::filesystem;
 
-const qwen3vl::Model& TinyModel() {
-  static std::unique_ptr<qwen3vl::Model> model = [] {
+const LoadedModel& TinyModel() {
+  static std::unique_ptr<LoadedModel> model = [] {
     const std::string dir =
         (fs::temp_directory_path() / ("corgi_scheduler_test_" + std::to_string(::getpid()))).string();
-    Status s = qwen3vl::testing::WriteTinyCheckpoint(dir, /*seed=*/3, DType::kBF16);
+    Status s = test_models::WriteTinyCheckpoint(dir, /*seed=*/3, DType::kBF16);
     EXPECT_TRUE(s.ok()) << s.ToString();
-    auto m = qwen3vl::Model::Load(dir);
+    auto m = LoadModel(dir);
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     fs::remove_all(dir);
     return std::move(*m);

@@ -9,7 +9,7 @@
 
 #include "corgi/engine.h"
 #include "corgi/engine/prompt.h"
-#include "corgi/model/qwen3vl/kv_pages.h"
+#include "corgi/model/kv_pages.h"
 #include "engine/prefix_cache.h"
 #include "engine/vision_cache.h"
 
@@ -31,7 +31,7 @@ struct Sequence {
   std::optional<Sampler> sampler;
   std::optional<TokenStreamDecoder> detok;
 
-  qwen3vl::KvSequence kv;
+  KvSequence kv;
   const float* logits = nullptr;  // [V] for the next sample (scratch owned by the run)
   int32_t next_token = -1;        // sampled, to feed to the next decode step
   std::vector<int32_t> draft;     // guessed tokens fed after next_token in this step

@@ -15,12 +15,12 @@
 
 #include "corgi/core/hash.h"
 #include "corgi/engine.h"
-#include "corgi/model/qwen3vl/positions.h"
+#include "corgi/model/image_grid.h"
 
 namespace corgi {
 
 struct ImageFeatures {
-  qwen3vl::ImageGrid grid;
+  ImageGrid grid;
   int64_t tokens = 0;                          // merged tokens
   int64_t width = 0;                           // D
   std::vector<float> embeds;                   // [tokens, D]

@@ -2,7 +2,7 @@
 #include <cmath>
 
 #include "corgi/core/mapped_file.h"
-#include "corgi/io/model_config.h"
+#include "corgi/io/checkpoint_configs.h"
 #include "io/json_util.h"
 
 namespace corgi {

@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "corgi/io/model_config.h"
+#include "corgi/io/checkpoint_configs.h"
 
 namespace corgi {
 namespace {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "corgi/pipeline/pipeline.h"
-#include "model/qwen3vl/tiny_checkpoint_test_util.h"
+#include "model/synthetic_checkpoint_test_util.h"
 #include "pipeline/pipeline_test_util.h"
 
 namespace corgi::pipeline {
@@ -21,9 +21,9 @@ class LocalVlmTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = (fs::temp_directory_path() / ("corgi_local_vlm_test_tiny_" + std::to_string(::getpid()))).string();
     fs::remove_all(dir_);
-    Status s = qwen3vl::testing::WriteTinyCheckpoint(dir_, /*seed=*/5, DType::kF32);
+    Status s = test_models::WriteTinyCheckpoint(dir_, /*seed=*/5, DType::kF32);
     ASSERT_TRUE(s.ok()) << s.ToString();
-    auto m = qwen3vl::Model::Load(dir_);
+    auto m = LoadModel(dir_);
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = std::move(*m).release();
   }
@@ -33,10 +33,10 @@ class LocalVlmTest : public ::testing::Test {
   }
 
   static std::string dir_;
-  static qwen3vl::Model* model_;
+  static LoadedModel* model_;
 };
 std::string LocalVlmTest::dir_;
-qwen3vl::Model* LocalVlmTest::model_ = nullptr;
+LoadedModel* LocalVlmTest::model_ = nullptr;
 
 TEST_F(LocalVlmTest, GroundingSpaceAndModelInputSize) {
   auto engine = Engine::Create(model_, EngineOptions{2, 2048, 64});

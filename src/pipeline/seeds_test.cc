@@ -8,8 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "corgi/core/mapped_file.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
+#include "model/synthetic_checkpoint_test_util.h"
 #include "corgi/pipeline/local_vlm.h"
 #include "corgi/pipeline/outputs.h"
 #include "corgi/pipeline/pipeline.h"
@@ -38,12 +37,8 @@ nlohmann::json Comparable(const Result& r) {
 void RunSeeds(uint64_t seeds) {
   const std::string dir = (fs::temp_directory_path() / ("corgi_seeds_test_" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
-  qwen3vl::SyntheticOptions o;
-  o.seed = 3;
-  o.dtype = DType::kBF16;
-  o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-  ASSERT_TRUE(qwen3vl::WriteSyntheticCheckpoint(*qwen3vl::PresetConfig("tiny"), o, dir + "/model", nullptr).ok());
-  auto model = qwen3vl::Model::Load(dir + "/model");
+  ASSERT_TRUE(test_models::WriteTinyCheckpoint(dir + "/model", /*seed=*/3, DType::kBF16).ok());
+  auto model = LoadModel(dir + "/model");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   auto engine = Engine::Create(model->get(), EngineOptions{2, 4096, 256});
   ASSERT_TRUE(engine.ok());

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "corgi/image/decode.h"
+#include "corgi/model/registry.h"
 #include "corgi/pipeline/local_vlm.h"
 #include "corgi/pipeline/ocr.h"
 #include "corgi/pipeline/outputs.h"
@@ -60,7 +61,7 @@ void SendError(const pipeline::EventSink* events, const std::string& message) {
 struct QueryService::Loaded {
   ServiceOptions options;
   std::string model_name;
-  std::unique_ptr<qwen3vl::Model> model;
+  std::unique_ptr<LoadedModel> model;
   std::unique_ptr<Engine> engine;
   std::unique_ptr<pipeline::LocalVlm> local;
   std::unique_ptr<pipeline::ReplayVlm> replay;
@@ -107,7 +108,7 @@ StatusOr<std::unique_ptr<QueryService>> QueryService::Create(const ServiceOption
   } else {
     if (options.model_dir.empty())
       return InvalidArgumentError("no model directory (and no replay file) given");
-    StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(options.model_dir);
+    StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(options.model_dir);
     if (!model.ok())
       return model.status().WithContext("loading model '" + options.model_dir + "'");
     loaded->model = std::move(*model);

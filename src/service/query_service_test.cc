@@ -14,7 +14,7 @@
 
 #include "corgi/image/decode.h"
 #include "corgi/pipeline/results_json.h"
-#include "model/qwen3vl/tiny_checkpoint_test_util.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi::service {
 namespace {
@@ -204,7 +204,7 @@ TEST(QueryServiceReplayTest, CreateErrorsNameThePath) {
 // The tiny random checkpoint: 3 queries at once give what they give one at a time.
 TEST(QueryServiceTinyModelTest, ConcurrentRunsMatchSequentialRuns) {
   std::string dir = TempDir("corgi_service_tiny");
-  Status s = qwen3vl::testing::WriteTinyCheckpoint(dir, /*seed=*/5, DType::kF32);
+  Status s = test_models::WriteTinyCheckpoint(dir, /*seed=*/5, DType::kF32);
   ASSERT_TRUE(s.ok()) << s.ToString();
 
   ServiceOptions o;

@@ -61,11 +61,19 @@ Status Validate(std::span<const ChatMessage> messages) {
   return Status::Ok();
 }
 
-// Follows the Qwen3-VL-Instruct chat_template.jinja (no tools) line by line.
+// Follows the Qwen3-VL-Instruct chat_template.jinja (no tools) line by line; the default
+// system turn is Qwen2.5-VL's chat_template.json.
 std::vector<Segment> Render(std::span<const ChatMessage> messages,
                             const ChatTemplateOptions& options) {
   Renderer r;
   int image_count = 0;
+  // Qwen2/2.5-VL's template opens with its default system turn when the chat has none.
+  if (!options.default_system_prompt.empty() && messages[0].role != "system") {
+    r.Control(kImStart);
+    r.Text("system\n" + options.default_system_prompt);
+    r.Control(kImEnd);
+    r.Text("\n");
+  }
   for (const ChatMessage& m : messages) {
     r.Control(kImStart);
     r.Text(m.role);

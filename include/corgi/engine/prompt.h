@@ -1,6 +1,6 @@
 // Turns a request's messages into what the model consumes: token ids with image
 // placeholders, the images' patches and grids, the rows of image tokens, and the
-// 3-axis positions. Every consistency check happens here, before any model work.
+// 3-axis positions, through the model family's chat template and position rules. Every consistency check happens here, before any model work.
 #pragma once
 
 #include <cstdint>
@@ -11,8 +11,9 @@
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/image/preprocess.h"
-#include "corgi/model/qwen3vl/model.h"
-#include "corgi/model/qwen3vl/positions.h"
+#include "corgi/model/image_grid.h"
+#include "corgi/model/loaded_model.h"
+#include "corgi/model/mrope_positions.h"
 
 namespace corgi {
 
@@ -28,23 +29,19 @@ struct PromptImage {
 
 struct PreparedPrompt {
   std::vector<int32_t> tokens;             // [S]
-  std::vector<qwen3vl::ImageGrid> grids;   // one per image, prompt order
+  std::vector<ImageGrid> grids;   // one per image, prompt order
   std::vector<PromptImage> images;         // one per image, prompt order
   std::vector<float> pixel_values;         // [Σ patches, C*T*P*P]; empty unless with_pixels
   std::vector<int64_t> visual_rows;        // indices of <|image_pad|> tokens, in order
-  qwen3vl::TextPositions positions;        // [3, S] and rope_delta
+  TextPositions positions;        // [3, S] and rope_delta
 };
-
-// The checkpoint's preprocessor_config.json as image-layer parameters. Unimplemented for
-// settings the image layer cannot honor (do_rescale or do_normalize false).
-StatusOr<VisionPreprocessParams> PreprocessParamsFor(const PreprocessorConfig& config);
 
 // Errors: InvalidArgument (bad roles, an image in a non-user message, an image that
 // preprocessing rejects, placeholder tokens typed into text that break the image/token
 // correspondence), OutOfRange (an image above the pixel limit). With with_pixels false
 // the images are only planned (sizes, keys), not resized: the engine preprocesses only
 // those the vision cache lacks (PreprocessPromptImage).
-StatusOr<PreparedPrompt> PreparePrompt(const qwen3vl::Model& model, const std::vector<Message>& messages,
+StatusOr<PreparedPrompt> PreparePrompt(const LoadedModel& model, const std::vector<Message>& messages,
                                        const VisionPreprocessParams& params, ThreadPool* pool,
                                        bool with_pixels = true);
 

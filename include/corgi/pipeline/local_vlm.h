@@ -1,6 +1,6 @@
 // LocalVlm: the pipeline's Vlm on corgi's own engine (DESIGN.md "The engine seam").
 //
-//   auto model = qwen3vl::Model::Load(dir);
+//   auto model = LoadModel(dir);  // any family (model/registry.h)
 //   auto engine = Engine::Create(model->get(), EngineOptions{});
 //   LocalVlm vlm(engine->get(), LocalVlmOptions{});
 //   Pipeline pipeline(&vlm, ocr.get(), config);
@@ -33,8 +33,8 @@ class LocalVlm : public Vlm {
   std::vector<StatusOr<Completion>> GenerateBatch(const std::vector<Request>& requests,
                                                   const std::vector<CallInfo>& calls) override;
   std::string name() const override;
-  // Qwen3-VL writes boxes as integers 0..1000 relative to the image.
-  GroundingSpace grounding_space() const override { return GroundingSpace::kRelative1000; }
+  // The model family's (Qwen3-VL: 0..1000 relative; Qwen2.5-VL: resized-input pixels).
+  GroundingSpace grounding_space() const override { return engine_->model().grounding_space(); }
   // smart_resize with the checkpoint's factor (patch x merge) and pixel bounds (what the
   // engine's preprocessing does). Returns {height, width}; errors those of SmartResize.
   StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t height,

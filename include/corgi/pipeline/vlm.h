@@ -12,11 +12,9 @@
 
 namespace corgi::pipeline {
 
-// How a model writes boxes (PIPELINE.md "Coordinates").
-enum class GroundingSpace {
-  kRelative1000,        // Qwen3-VL: integers 0..1000 relative to the image
-  kResizedInputPixels,  // Qwen2.5-VL: pixels of the smart-resized model input
-};
+// How a model writes boxes (PIPELINE.md "Coordinates"): the model layer's enum
+// (model/loaded_model.h), kRelative1000 for Qwen3-VL, kResizedInputPixels for Qwen2.5-VL.
+using GroundingSpace = corgi::GroundingSpace;
 
 // What the pipeline tells the Vlm about the call, so a replay engine can find the
 // recorded completion and a trace can label it.

@@ -1,5 +1,8 @@
-// The Qwen3-VL-Instruct chat template (spec §3.5), rendered natively: ChatML turns, no
-// default system prompt, images as <|vision_start|> N x <|image_pad|> <|vision_end|>.
+// The Qwen-VL chat templates (ChatML), rendered natively: ChatML turns, images as
+// <|vision_start|> N x <|image_pad|> <|vision_end|>. Qwen3-VL-Instruct's (spec §3.5) has
+// no default system prompt; Qwen2/2.5-VL's opens with a default system turn when the
+// chat has none (ChatTemplateOptions::default_system_prompt). Each model family picks
+// its options (LoadedModel::RenderChat).
 //
 //   std::vector<ChatMessage> messages = {
 //       {"user", {ChatContent::Image(grid_h * grid_w / 4), ChatContent::Text("Describe.")}}};
@@ -45,6 +48,9 @@ struct ChatMessage {
 struct ChatTemplateOptions {
   bool add_generation_prompt = true;  // end with "<|im_start|>assistant\n"
   bool add_vision_id = false;         // "Picture k: " before the k-th image (1-based)
+  // Non-empty: "<|im_start|>system\n" + this + "<|im_end|>\n" first when the first
+  // message is not a system message (Qwen2.5-VL: "You are a helpful assistant.").
+  std::string default_system_prompt;
 };
 
 // Upper bound on one image's placeholder count (a 16384x16384 image at patch 16 is 262144).

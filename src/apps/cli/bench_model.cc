@@ -13,9 +13,7 @@
 #include "corgi/core/aligned_buffer.h"
 #include "corgi/engine/prompt.h"
 #include "corgi/image/preprocess.h"
-#include "corgi/model/qwen3vl/model.h"
-#include "corgi/model/qwen3vl/text.h"
-#include "corgi/model/qwen3vl/vision.h"
+#include "corgi/model/registry.h"
 
 namespace corgi::cli {
 namespace {
@@ -79,14 +77,13 @@ RgbImage Pattern(int64_t h, int64_t w) {
   return img;
 }
 
-StatusOr<nlohmann::json> BenchVision(const qwen3vl::Model& model, int64_t h, int64_t w, ThreadPool* pool) {
-  CORGI_ASSIGN_OR_RETURN(const VisionPreprocessParams params, PreprocessParamsFor(model.preprocessor()));
+StatusOr<nlohmann::json> BenchVision(const LoadedModel& model, int64_t h, int64_t w, ThreadPool* pool) {
+  CORGI_ASSIGN_OR_RETURN(const VisionPreprocessParams params, model.PreprocessParams());
   CORGI_ASSIGN_OR_RETURN(PreprocessedImage pre, PreprocessImage(Pattern(h, w), params, pool));
-  qwen3vl::ImageGrid grid{pre.grid_t, pre.grid_h, pre.grid_w};
+  ImageGrid grid{pre.grid_t, pre.grid_h, pre.grid_w};
   auto t = Clock::now();
-  CORGI_ASSIGN_OR_RETURN(qwen3vl::VisionOutput out,
-                         qwen3vl::EncodeImages(model.config(), model.weights().vision, pre.pixel_values.data(),
-                                               std::span(&grid, 1), pool));
+  CORGI_ASSIGN_OR_RETURN(VisionOutput out,
+                         model.EncodeImages(pre.pixel_values.data(), std::span(&grid, 1), pool, nullptr));
   const double s = Seconds(t);
   return nlohmann::json{{"image", std::to_string(w) + "x" + std::to_string(h)},
                         {"patches", pre.num_patches()},
@@ -99,20 +96,20 @@ StatusOr<nlohmann::json> BenchVision(const qwen3vl::Model& model, int64_t h, int
 struct TextTiming {
   double prefill_s = 0, decode_s = 0;
 };
-StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t decode, int64_t batch, int64_t chunk,
+StatusOr<TextTiming> RunText(const LoadedModel& model, int64_t n, int64_t decode, int64_t batch, int64_t chunk,
                              ThreadPool* pool) {
-  const ModelConfig& c = model.config();
-  const int64_t d = c.text.hidden_size, v = c.text.vocab_size, page_rows = 64;
+  const TextShape& c = model.text_shape();
+  const int64_t d = c.hidden, v = c.vocab, page_rows = 64;
   std::vector<int32_t> ids(n);
   for (int64_t i = 0; i < n; ++i) ids[i] = static_cast<int32_t>((i * 7919) % 150000);
   std::vector<float> embeds(std::max(n, batch) * d), logits(batch * v);
   CORGI_RETURN_IF_ERROR(model.Embed(ids, embeds.data(), pool));
   const int64_t pages_per_seq = (n + decode + page_rows) / page_rows;
-  qwen3vl::KvPagePool kv(c.text, page_rows, pages_per_seq * batch);
-  std::vector<qwen3vl::KvSequence> seqs(batch);
+  KvPagePool kv(c.layers, c.kv_row_width(), page_rows, pages_per_seq * batch);
+  std::vector<KvSequence> seqs(batch);
   for (auto& seq : seqs)
     for (int64_t p = 0; p < pages_per_seq; ++p) seq.pages.push_back(kv.Allocate());
-  qwen3vl::TextScratch scratch;
+  std::unique_ptr<TextScratch> scratch = model.NewTextScratch();
   TextTiming t;
   auto start = Clock::now();
   std::vector<int32_t> pos;
@@ -121,13 +118,13 @@ StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t dec
     pos.resize(3 * len);
     for (int a = 0; a < 3; ++a)
       for (int64_t i = 0; i < len; ++i) pos[a * len + i] = static_cast<int32_t>(b + i);
-    qwen3vl::TextBatch step;
+    TextBatch step;
     step.embeds = embeds.data() + b * d;
     step.positions = pos.data();
     step.segments = {{&seqs[0], len}};
     const int64_t last[] = {len - 1};
     if (b + len == n) step.logit_rows = last;
-    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, step, &kv, &scratch, logits.data(), pool));
+    CORGI_RETURN_IF_ERROR(model.ForwardText(step, &kv, scratch.get(), logits.data(), pool, nullptr));
   }
   t.prefill_s = Seconds(start);
   for (int64_t s = 1; s < batch; ++s) {
@@ -140,7 +137,7 @@ StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t dec
   std::vector<int64_t> rows(batch);
   pos.resize(3 * batch);
   for (int64_t step = 0; step < decode; ++step) {
-    qwen3vl::TextBatch one;
+    TextBatch one;
     for (int64_t s = 0; s < batch; ++s) {
       tokens[s] = static_cast<int32_t>(ops::Argmax(logits.data() + s * v, model.sampleable_vocab()));
       for (int a = 0; a < 3; ++a) pos[a * batch + s] = static_cast<int32_t>(seqs[s].length);
@@ -151,7 +148,7 @@ StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t dec
     one.embeds = embeds.data();
     one.positions = pos.data();
     one.logit_rows = rows;
-    CORGI_RETURN_IF_ERROR(qwen3vl::ForwardText(c, model.weights().text, one, &kv, &scratch, logits.data(), pool));
+    CORGI_RETURN_IF_ERROR(model.ForwardText(one, &kv, scratch.get(), logits.data(), pool, nullptr));
   }
   t.decode_s = Seconds(start);
   return t;
@@ -159,13 +156,9 @@ StatusOr<TextTiming> RunText(const qwen3vl::Model& model, int64_t n, int64_t dec
 
 // Bytes a decode step must read: every text weight once (decoder, final norm, lm_head)
 // plus the KV cache of `context` tokens (f32 K and V) for each of `batch` sequences.
-double DecodeBytes(const qwen3vl::Model& model, int64_t context, int64_t batch) {
-  const qwen3vl::TextWeights& w = model.weights().text;
-  double bytes = static_cast<double>(w.lm_head.bytes() + w.final_norm.weight.bytes());
-  for (const qwen3vl::TextLayer& l : w.layers)
-    for (const qwen3vl::Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) bytes += lin->weight.bytes();
-  const TextConfig& t = model.config().text;
-  return bytes + 2.0 * batch * t.num_hidden_layers * context * t.num_key_value_heads * t.head_dim * 4;
+double DecodeBytes(const LoadedModel& model, int64_t context, int64_t batch) {
+  const TextShape& t = model.text_shape();
+  return static_cast<double>(model.DecodeWeightBytes()) + 2.0 * batch * t.layers * context * t.kv_row_width() * 4;
 }
 
 std::vector<int64_t> ParseList(const std::string& text) {
@@ -195,7 +188,7 @@ int BenchModel(int argc, char** argv) {
     return 2;
   }
   if (!ResolveModelFlag(dir)) return 1;
-  StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(*dir);
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(*dir);
   if (!model.ok()) {
     std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
     return 1;

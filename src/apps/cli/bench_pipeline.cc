@@ -24,6 +24,7 @@
 #include "corgi/engine.h"
 #include "corgi/engine/prompt.h"
 #include "corgi/image/decode.h"
+#include "corgi/model/registry.h"
 #include "corgi/image/resize.h"
 #include "corgi/pipeline/local_vlm.h"
 #include "corgi/pipeline/ocr.h"
@@ -54,7 +55,7 @@ StatusOr<int64_t> ImagePrefixTokens(const Engine& engine, const Request& request
 // What every run of the workload shares: the model (immutable, loaded once) and the image.
 struct Workload {
   std::string model_dir, image_path, question;
-  std::unique_ptr<qwen3vl::Model> model;
+  std::unique_ptr<LoadedModel> model;
   RgbImage image;  // 1024×768
   int64_t source_width = 0, source_height = 0;
   int64_t threads = 0, lookup = -1;
@@ -74,7 +75,7 @@ StatusOr<Workload> LoadWorkload(const std::string& model_dir, const std::string&
   if (w.image.width != 1024 || w.image.height != 768) {
     CORGI_ASSIGN_OR_RETURN(w.image, ResizeBicubic(w.image, 768, 1024, ResamplePrecision::kTorchvision, nullptr));
   }
-  StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(model_dir);
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(model_dir);
   if (!model.ok()) return model.status().WithContext("loading model '" + model_dir + "'");
   w.model = std::move(*model);
   return w;

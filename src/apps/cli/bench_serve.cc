@@ -21,6 +21,7 @@
 #include "corgi/core/mapped_file.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/image/decode.h"
+#include "corgi/model/registry.h"
 #include "corgi/image/resize.h"
 #include "corgi/pipeline/ocr.h"
 #include "corgi/pipeline/pipeline.h"
@@ -60,7 +61,7 @@ struct ModeResult {
   std::vector<std::string> query_sha;  // per query: hash of its tokens in call order
 };
 
-StatusOr<ModeResult> RunMode(const qwen3vl::Model& model, const std::string& model_dir,
+StatusOr<ModeResult> RunMode(const LoadedModel& model, const std::string& model_dir,
                              const std::vector<RgbImage>& images, const std::string& question,
                              int64_t clients, int64_t threads, pipeline::OcrEngine* ocr) {
   EngineOptions options;
@@ -158,7 +159,7 @@ int BenchServe(int argc, char** argv) {
   }
   std::vector<RgbImage> images;
   for (int64_t q = 0; q < *queries; ++q) images.push_back(QueryImage(*base, q));
-  StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(*dir);
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(*dir);
   if (!model.ok()) return fail(model.status().WithContext("loading model '" + *dir + "'"));
   pipeline::OcrOptions ocr_options;
   StatusOr<std::unique_ptr<pipeline::OcrEngine>> ocr = pipeline::CreateTesseractEngine(ocr_options);

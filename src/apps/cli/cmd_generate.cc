@@ -11,6 +11,7 @@
 #include "apps/cli/npy.h"
 #include "corgi/engine.h"
 #include "corgi/image/decode.h"
+#include "corgi/model/registry.h"
 
 namespace corgi::cli {
 namespace {
@@ -67,7 +68,7 @@ int RunGenerate(int argc, char** argv) {
   }
   if (!ResolveModelFlag(model_dir)) return 1;
 
-  StatusOr<std::unique_ptr<qwen3vl::Model>> model = qwen3vl::Model::Load(*model_dir);
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(*model_dir);
   if (!model.ok()) {
     std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
     return 1;
@@ -106,7 +107,7 @@ int RunGenerate(int argc, char** argv) {
     };
   }
   Status dump_status;
-  qwen3vl::StageObserver observer = [&](const std::string& name, const float* data, const Shape& shape) {
+  StageObserver observer = [&](const std::string& name, const float* data, const Shape& shape) {
     int64_t layer = LayerOf(name);
     if (layer >= 0 && !layers.empty() && !layers.count(layer)) return;
     std::vector<int64_t> dims;

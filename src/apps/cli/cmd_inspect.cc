@@ -5,7 +5,7 @@
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
 #include "apps/cli/model_path.h"
-#include "corgi/model/qwen3vl/checkpoint_summary.h"
+#include "corgi/model/registry.h"
 
 namespace corgi::cli {
 namespace {
@@ -22,11 +22,12 @@ std::string Human(double bytes) {
   return buf;
 }
 
-nlohmann::json ToJson(const qwen3vl::CheckpointSummary& s) {
+nlohmann::json ToJson(const CheckpointSummary& s) {
   nlohmann::json j;
   j["directory"] = s.directory;
-  j["architecture"] = s.config.architecture;
-  j["model_type"] = s.config.model_type;
+  j["architecture"] = s.architecture;
+  j["model_type"] = s.model_type;
+  for (const auto& [label, line] : s.shape) j["shape"][label] = line;
   j["parameters"] = {{"text", s.text_parameters}, {"vision", s.vision_parameters}, {"total", s.total_parameters}};
   for (const auto& p : s.parts)
     j["parts"].push_back({{"part", p.part}, {"parameters", p.parameters}, {"tensors", p.tensors}, {"bytes", p.bytes}});
@@ -40,26 +41,12 @@ nlohmann::json ToJson(const qwen3vl::CheckpointSummary& s) {
   return j;
 }
 
-void PrintText(const qwen3vl::CheckpointSummary& s) {
-  const ModelConfig& c = s.config;
+void PrintText(const CheckpointSummary& s) {
   std::printf("checkpoint   %s\n", s.directory.c_str());
-  std::printf("architecture %s (%s), stored as %s\n", c.architecture.c_str(), c.model_type.c_str(),
-              c.torch_dtype.c_str());
-  std::printf("text         %lld layers, hidden %lld, heads %lld (kv %lld) x %lld, mlp %lld, vocab %lld, rope theta %.0f, mrope [",
-              (long long)c.text.num_hidden_layers, (long long)c.text.hidden_size,
-              (long long)c.text.num_attention_heads, (long long)c.text.num_key_value_heads,
-              (long long)c.text.head_dim, (long long)c.text.intermediate_size, (long long)c.text.vocab_size,
-              c.text.rope_theta);
-  for (size_t i = 0; i < c.text.mrope_section.size(); ++i)
-    std::printf("%s%lld", i ? "," : "", (long long)c.text.mrope_section[i]);
-  std::printf("]%s\n", c.text.mrope_interleaved ? " interleaved" : "");
-  std::printf("vision       %lld blocks, hidden %lld, heads %lld, mlp %lld, patch %lld, merge %lld, deepstack [",
-              (long long)c.vision.depth, (long long)c.vision.hidden_size, (long long)c.vision.num_heads,
-              (long long)c.vision.intermediate_size, (long long)c.vision.patch_size,
-              (long long)c.vision.spatial_merge_size);
-  for (size_t i = 0; i < c.vision.deepstack_visual_indexes.size(); ++i)
-    std::printf("%s%lld", i ? "," : "", (long long)c.vision.deepstack_visual_indexes[i]);
-  std::printf("]\n\nparameters\n");
+  std::printf("architecture %s (%s), stored as %s\n", s.architecture.c_str(), s.model_type.c_str(),
+              s.stored_dtype.c_str());
+  for (const auto& [label, line] : s.shape) std::printf("%-12s %s\n", label.c_str(), line.c_str());
+  std::printf("\nparameters\n");
   for (const auto& p : s.parts)
     std::printf("  %-18s %14lld  (%.3f B, %lld tensors, %s)\n", p.part.c_str(), (long long)p.parameters,
                 p.parameters / 1e9, (long long)p.tensors, Human(p.bytes).c_str());
@@ -80,7 +67,7 @@ void PrintText(const qwen3vl::CheckpointSummary& s) {
               Human(static_cast<double>(s.weight_bytes + s.kv_bytes_per_token * 4096 +
                                         s.vision_activation_bytes_1024x768)).c_str());
   if (!s.unknown_tensors.empty())
-    std::printf("\nwarning: %zu tensors not used by Qwen3-VL (first: %s)\n", s.unknown_tensors.size(),
+    std::printf("\nwarning: %zu tensors not used by the model (first: %s)\n", s.unknown_tensors.size(),
                 s.unknown_tensors[0].c_str());
 }
 
@@ -88,7 +75,8 @@ void PrintText(const qwen3vl::CheckpointSummary& s) {
 
 int RunInspect(int argc, char** argv) {
   FlagParser flags("corgi inspect [--json] (-m DIR | DIR)",
-                   "Describes a Qwen3-VL checkpoint after checking every tensor against the model's table.\n"
+                   "Describes a checkpoint of any supported family (by config.json's model_type) after checking\n"
+                   "every tensor against the family's table.\n"
                    "DIR: a checkpoint directory or a repo id OWNER/NAME in the local Hugging Face cache.");
   std::string* model = AddModelFlag(&flags, "checkpoint directory or OWNER/NAME (or give DIR as the argument)");
   bool* json = flags.Bool("json", "print JSON instead of text");
@@ -100,7 +88,7 @@ int RunInspect(int argc, char** argv) {
     return 2;
   }
   if (!ResolveModelFlag(model)) return 1;
-  StatusOr<qwen3vl::CheckpointSummary> summary = qwen3vl::SummarizeCheckpoint(*model);
+  StatusOr<CheckpointSummary> summary = SummarizeCheckpoint(*model);
   if (!summary.ok()) {
     std::fprintf(stderr, "error: %s\n", summary.status().ToString().c_str());
     return 1;

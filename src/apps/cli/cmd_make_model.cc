@@ -1,4 +1,6 @@
-// corgi make-model: writes a synthetic Qwen3-VL checkpoint in the Hugging Face layout.
+// corgi make-model: writes a synthetic checkpoint of any registered family in the Hugging
+// Face layout.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -6,9 +8,7 @@
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
 #include "corgi/core/thread_pool.h"
-#include "corgi/model/qwen3vl/checkpoint_summary.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
+#include "corgi/model/registry.h"
 
 #ifndef CORGI_DEFAULT_TOKENIZER_SOURCE
 #define CORGI_DEFAULT_TOKENIZER_SOURCE "../shared/data/tokenizer"
@@ -29,10 +29,18 @@ std::string DefaultTokenizerSource() {
 }  // namespace
 
 int RunMakeModel(int argc, char** argv) {
-  FlagParser flags("corgi make-model --preset tiny|small|2b|4b|8b [--seed N] [--dtype bf16|f32|f16] DIR",
-                   "Writes a Hugging Face-layout Qwen3-VL checkpoint with deterministic random weights.\n"
-                   "Real shapes and tensor names; the text it generates is meaningless.");
-  std::string* preset = flags.String("preset", "tiny", "model shape: tiny, small, 2b, 4b or 8b", "NAME");
+  std::string families, presets;
+  for (const ModelFamily& f : ModelFamilies()) {
+    families += (families.empty() ? "" : ", ") + f.model_type;
+    presets += "\n  " + f.model_type + ":";
+    for (const std::string& p : f.presets) presets += " " + p;
+  }
+  FlagParser flags("corgi make-model [--family TYPE] --preset NAME [--seed N] [--dtype bf16|f32|f16] DIR",
+                   "Writes a Hugging Face-layout checkpoint with deterministic random weights.\n"
+                   "Real shapes and tensor names; the text it generates is meaningless. Presets:" + presets);
+  std::string* family_name =
+      flags.String("family", ModelFamilies().front().model_type, "model family (model_type): " + families, "TYPE");
+  std::string* preset = flags.String("preset", "tiny", "model shape (see the list above)", "NAME");
   int64_t* seed = flags.Int("seed", 0, "random seed (same seed, same bytes)");
   std::string* dtype = flags.String("dtype", "bf16", "weight dtype: bf16, f32 or f16", "TYPE");
   std::string* tokenizer = flags.String("tokenizer-from", "", "tokenizer sources (shared/data/tokenizer)", "DIR");
@@ -45,12 +53,20 @@ int RunMakeModel(int argc, char** argv) {
   }
   const std::string out = flags.positional()[0];
 
-  StatusOr<ModelConfig> config = qwen3vl::PresetConfig(*preset);
-  if (!config.ok()) {
-    std::fprintf(stderr, "error: %s\n", config.status().message().c_str());
+  StatusOr<const ModelFamily*> family = FindModelFamily(*family_name);
+  if (!family.ok()) {
+    std::fprintf(stderr, "error: --family: %s\n", family.status().message().c_str());
     return 2;
   }
-  qwen3vl::SyntheticOptions options;
+  const std::vector<std::string>& known = (*family)->presets;
+  if (std::find(known.begin(), known.end(), *preset) == known.end()) {
+    std::string list;
+    for (const std::string& p : known) list += (list.empty() ? "" : ", ") + p;
+    std::fprintf(stderr, "error: unknown %s preset '%s' (choose %s)\n", (*family)->model_type.c_str(),
+                 preset->c_str(), list.c_str());
+    return 2;
+  }
+  SyntheticOptions options;
   options.seed = static_cast<uint64_t>(*seed);
   options.tokenizer_source = tokenizer->empty() ? DefaultTokenizerSource() : *tokenizer;
   if (*dtype == "bf16") {
@@ -70,13 +86,13 @@ int RunMakeModel(int argc, char** argv) {
     return 1;
   }
   auto start = std::chrono::steady_clock::now();
-  Status status = qwen3vl::WriteSyntheticCheckpoint(*config, options, out, pool->get());
+  Status status = (*family)->write_synthetic(*preset, options, out, pool->get());
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", status.ToString().c_str());
     return 1;
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  StatusOr<qwen3vl::CheckpointSummary> summary = qwen3vl::SummarizeCheckpoint(out);
+  StatusOr<CheckpointSummary> summary = SummarizeCheckpoint(out);
   if (!summary.ok()) {
     std::fprintf(stderr, "error: the written checkpoint does not load: %s\n", summary.status().ToString().c_str());
     return 1;

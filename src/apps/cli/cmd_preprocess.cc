@@ -14,7 +14,8 @@
 #include "corgi/engine/prompt.h"
 #include "corgi/image/decode.h"
 #include "corgi/image/preprocess.h"
-#include "corgi/io/model_config.h"
+#include "corgi/io/checkpoint_configs.h"
+#include "corgi/model/preprocess_params.h"
 
 namespace corgi::cli {
 namespace {
@@ -24,11 +25,13 @@ double MillisSince(std::chrono::steady_clock::time_point start) {
       .count();
 }
 
-// The checkpoint's preprocessor_config.json mapped onto the image layer's parameters.
+// The checkpoint's preprocessor_config.json mapped onto the image layer's parameters. The
+// file sets every field in which the families' defaults differ (patch size, pixel bounds,
+// mean and std), so the base only supplies what no family changes.
 StatusOr<VisionPreprocessParams> ParamsFromModel(const std::string& dir) {
   CORGI_ASSIGN_OR_RETURN(PreprocessorConfig c,
                          LoadPreprocessorConfig(dir + "/preprocessor_config.json"));
-  return PreprocessParamsFor(c);
+  return PreprocessParamsFor(c, VisionPreprocessParams::Qwen3Vl());
 }
 
 }  // namespace

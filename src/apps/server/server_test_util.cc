@@ -16,7 +16,7 @@
 
 #include "apps/server/http_common.h"
 #include "corgi/image/encode.h"
-#include "model/qwen3vl/tiny_checkpoint_test_util.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi::server::testing {
 namespace fs = std::filesystem;
@@ -25,7 +25,7 @@ namespace {
 std::string MakeTiny() {
   std::string dir = (fs::temp_directory_path() / ("corgi_server_test_tiny_" + std::to_string(::getpid()))).string();
   fs::remove_all(dir);
-  Status s = qwen3vl::testing::WriteTinyCheckpoint(dir, /*seed=*/5, DType::kF32);
+  Status s = test_models::WriteTinyCheckpoint(dir, /*seed=*/5, DType::kF32);
   CORGI_CHECK(s.ok()) << s.ToString();
   static std::string to_remove = dir;
   std::atexit([] { std::error_code ec; fs::remove_all(to_remove, ec); });

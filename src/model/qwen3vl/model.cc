@@ -6,6 +6,9 @@
 #include "corgi/backend/ops.h"
 #include "corgi/core/log.h"
 #include "corgi/core/mapped_file.h"
+#include "corgi/model/preprocess_params.h"
+#include "corgi/model/qwen3vl/text.h"
+#include "corgi/model/qwen3vl/vision.h"
 
 namespace corgi::qwen3vl {
 
@@ -49,6 +52,9 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
   if (m->config_.vision.out_hidden_size != m->config_.text.hidden_size) {
     return InvalidArgumentError("config.json: vision out_hidden_size differs from the text hidden size");
   }
+  const TextConfig& t = m->config_.text;
+  m->text_shape_ = {t.hidden_size, t.vocab_size, t.num_hidden_layers, t.num_key_value_heads, t.head_dim,
+                    t.max_position_embeddings};
   m->sampleable_vocab_ =
       static_cast<int32_t>(std::min<int64_t>(m->tokenizer_->vocab_size(), m->config_.text.vocab_size));
 
@@ -67,6 +73,41 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
 Status Model::Embed(std::span<const int32_t> ids, float* out, ThreadPool* pool) const {
   return ops::EmbeddingLookup(weights_.text.embed_tokens, ids.data(), static_cast<int64_t>(ids.size()), out,
                               pool);
+}
+
+StatusOr<std::vector<int32_t>> Model::RenderChat(std::span<const ChatMessage> messages) const {
+  return ApplyChatTemplate(*tokenizer_, messages);
+}
+
+StatusOr<TextPositions> Model::ComputePositions(std::span<const int32_t> tokens,
+                                                std::span<const ImageGrid> grids) const {
+  return ComputeMropePositions(tokens, image_token_id(), grids, config_.vision.spatial_merge_size);
+}
+
+StatusOr<VisionPreprocessParams> Model::PreprocessParams() const {
+  return PreprocessParamsFor(preprocessor_, VisionPreprocessParams::Qwen3Vl());
+}
+
+StatusOr<VisionOutput> Model::EncodeImages(const float* pixel_values, std::span<const ImageGrid> grids,
+                                           ThreadPool* pool, const StageObserver* observer) const {
+  return qwen3vl::EncodeImages(config_, weights_.vision, pixel_values, grids, pool, observer);
+}
+
+std::unique_ptr<corgi::TextScratch> Model::NewTextScratch() const { return std::make_unique<TextScratch>(); }
+
+Status Model::ForwardText(const TextBatch& batch, KvPagePool* kv, corgi::TextScratch* scratch, float* logits,
+                          ThreadPool* pool, const StageObserver* observer) const {
+  auto* own = dynamic_cast<TextScratch*>(scratch);
+  if (own == nullptr) return InvalidArgumentError("ForwardText: a scratch of another model family");
+  return qwen3vl::ForwardText(config_, weights_.text, batch, kv, own, logits, pool, observer);
+}
+
+int64_t Model::DecodeWeightBytes() const {
+  const TextWeights& w = weights_.text;
+  int64_t bytes = 0;
+  for (const TextLayer& l : w.layers)
+    for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) bytes += lin->weight.bytes();
+  return bytes + w.final_norm.weight.bytes() + w.lm_head.bytes();
 }
 
 }  // namespace corgi::qwen3vl

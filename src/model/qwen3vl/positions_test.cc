@@ -20,7 +20,7 @@ TEST(TextPositions, SpecWorkedExample) {
   for (int32_t t : {151653, 1, 2, 3, 151645, 198, 151644, 77091, 198}) tokens.push_back(t);
   ASSERT_EQ(tokens.size(), 313u);
   ImageGrid grid{1, 30, 40};
-  StatusOr<TextPositions> p = ComputeTextPositions(tokens, kImage, std::span(&grid, 1), 2);
+  StatusOr<TextPositions> p = ComputeMropePositions(tokens, kImage, std::span(&grid, 1), 2);
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(p->t(i), i);
@@ -40,7 +40,7 @@ TEST(TextPositions, SpecWorkedExample) {
 
 TEST(TextPositions, TextOnlyAndTwoImages) {
   std::vector<int32_t> text = {1, 2, 3};
-  StatusOr<TextPositions> p = ComputeTextPositions(text, kImage, {}, 2);
+  StatusOr<TextPositions> p = ComputeMropePositions(text, kImage, {}, 2);
   ASSERT_TRUE(p.ok());
   EXPECT_EQ(p->rope_delta, 0);
   EXPECT_EQ(p->h(2), 2);
@@ -52,7 +52,7 @@ TEST(TextPositions, TextOnlyAndTwoImages) {
   tokens.insert(tokens.end(), 3, kImage);
   tokens.push_back(7);
   ImageGrid grids[] = {{1, 4, 6}, {1, 6, 2}};
-  p = ComputeTextPositions(tokens, kImage, grids, 2);
+  p = ComputeMropePositions(tokens, kImage, grids, 2);
   ASSERT_TRUE(p.ok());
   // A starts at 1: rows 1..2, cols 1..3 -> next s = 1 + max(2, 3) = 4.
   EXPECT_EQ(p->h(6), 2);
@@ -67,11 +67,11 @@ TEST(TextPositions, TextOnlyAndTwoImages) {
 TEST(TextPositions, MismatchedCountsAreErrors) {
   std::vector<int32_t> tokens(5, kImage);
   ImageGrid grid{1, 4, 4};  // 4 tokens, not 5
-  EXPECT_EQ(ComputeTextPositions(tokens, kImage, std::span(&grid, 1), 2).status().code(),
+  EXPECT_EQ(ComputeMropePositions(tokens, kImage, std::span(&grid, 1), 2).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_FALSE(ComputeTextPositions(tokens, kImage, {}, 2).ok());
+  EXPECT_FALSE(ComputeMropePositions(tokens, kImage, {}, 2).ok());
   std::vector<int32_t> text = {1, 2};
-  EXPECT_FALSE(ComputeTextPositions(text, kImage, std::span(&grid, 1), 2).ok());
+  EXPECT_FALSE(ComputeMropePositions(text, kImage, std::span(&grid, 1), 2).ok());
 }
 
 TEST(Mrope, InterleavedSlotsMatchSpec) {

@@ -9,12 +9,6 @@
 
 namespace corgi::qwen3vl {
 
-int64_t TextBatch::length() const {
-  int64_t s = 0;
-  for (const TextSegment& seg : segments) s += seg.rows;
-  return s;
-}
-
 namespace {
 
 void Grow(std::vector<float>& v, int64_t n) {

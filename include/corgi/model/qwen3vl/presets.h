@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "corgi/core/status.h"
-#include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/config.h"
 
 namespace corgi::qwen3vl {
 

@@ -15,21 +15,11 @@
 #include "corgi/core/dtype.h"
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
-#include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/config.h"
+
+#include "corgi/model/synthetic_options.h"
 
 namespace corgi::qwen3vl {
-
-struct SyntheticOptions {
-  uint64_t seed = 0;
-  DType dtype = DType::kBF16;  // F32, BF16 or F16
-  // Directory holding the tokenizer sources (shared/data/tokenizer layout):
-  // qwen3-derived/tokenizer.json, qwen2.5-vl-7b-instruct/{vocab.json,merges.txt},
-  // qwen3_from_onnxruntime-extensions/tokenizer_config.json,
-  // qwen3-vl-instruct_chat_template_UNVERIFIED/chat_template.jinja.
-  std::string tokenizer_source;
-  // Shards above this size, like Hugging Face's save_pretrained (4 GB as in Qwen's releases).
-  size_t max_shard_bytes = 4000000000ull;
-};
 
 // Writes the checkpoint into `out_dir` (created if missing). Errors: IoError on
 // write failures, NotFound if a tokenizer source file is missing, InvalidArgument

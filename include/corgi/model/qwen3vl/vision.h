@@ -9,19 +9,13 @@
 
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
-#include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/config.h"
 #include "corgi/model/qwen3vl/positions.h"
-#include "corgi/model/qwen3vl/stage_observer.h"
+#include "corgi/model/stage_observer.h"
+#include "corgi/model/vision_output.h"
 #include "corgi/model/qwen3vl/weights.h"
 
 namespace corgi::qwen3vl {
-
-struct VisionOutput {
-  int64_t tokens = 0;                         // merged tokens over all images, Np / merge²
-  int64_t width = 0;                          // D (text hidden size)
-  std::vector<float> embeds;                  // [tokens, D] in prompt order
-  std::vector<std::vector<float>> deepstack;  // [num_deepstack][tokens, D]
-};
 
 // Encodes images whose patches are concatenated in `pixel_values` [Np, C*T*P*P]
 // (merge-block order per image, images in prompt order; Np = Σ grids[i].patches()).

@@ -7,7 +7,7 @@
 
 #include "corgi/core/status.h"
 #include "corgi/core/tensor.h"
-#include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/config.h"
 #include "corgi/io/safetensors.h"
 
 namespace corgi::qwen3vl {

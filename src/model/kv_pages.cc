@@ -1,18 +1,18 @@
-#include "corgi/model/qwen3vl/kv_pages.h"
+#include "corgi/model/kv_pages.h"
 
 #include <algorithm>
 
 #include "corgi/core/check.h"
 
-namespace corgi::qwen3vl {
+namespace corgi {
 
-KvPagePool::KvPagePool(const TextConfig& config, int64_t page_rows, int64_t max_pages)
+KvPagePool::KvPagePool(int64_t layers, int64_t row_width, int64_t page_rows, int64_t max_pages)
     : page_rows_(page_rows),
-      row_width_(config.num_key_value_heads * config.head_dim),
-      layers_(config.num_hidden_layers),
+      row_width_(row_width),
+      layers_(layers),
       max_pages_(max_pages),
-      page_floats_(2 * config.num_hidden_layers * page_rows * config.num_key_value_heads * config.head_dim) {
-  CORGI_CHECK(page_rows > 0 && max_pages > 0) << "KvPagePool: page_rows " << page_rows << ", max_pages " << max_pages;
+      page_floats_(2 * layers * page_rows * row_width) {
+  CORGI_CHECK(page_rows > 0 && max_pages > 0 && layers > 0 && row_width > 0) << "KvPagePool: layers " << layers << ", row_width " << row_width << ", page_rows " << page_rows << ", max_pages " << max_pages;
   used_.assign(static_cast<size_t>(max_pages), false);
 }
 
@@ -48,4 +48,4 @@ void KvPagePool::CopyRows(int32_t src, int32_t dst, int64_t rows) {
   }
 }
 
-}  // namespace corgi::qwen3vl
+}  // namespace corgi

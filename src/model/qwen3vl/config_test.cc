@@ -1,6 +1,6 @@
 // config.json parsing against the values in spec/qwen3-vl.md §1.1 (2B and 8B), both
 // rope spellings, and every missing or inconsistent field.
-#include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/config.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-namespace corgi {
+namespace corgi::qwen3vl {
 namespace {
 
 using nlohmann::json;
@@ -371,4 +371,4 @@ TEST(ModelConfig, DeepNestingIsAnError) {
 }
 
 }  // namespace
-}  // namespace corgi
+}  // namespace corgi::qwen3vl

@@ -5,7 +5,7 @@
 // time. Which pages are shared, and when a page may be reused, is the engine's business
 // (reference counts, prefix tree); this class only stores and hands out pages.
 //
-//   KvPagePool kv(config.text, /*page_rows=*/64, /*max_pages=*/256);
+//   KvPagePool kv(/*layers=*/28, /*row_width=*/nkv * head_dim, /*page_rows=*/64, /*max_pages=*/256);
 //   KvSequence seq;
 //   seq.pages.push_back(kv.Allocate());  // room for 64 rows
 //   ForwardText(..., TextBatch with a segment {&seq, rows}, &kv, ...);
@@ -18,13 +18,14 @@
 #include <memory>
 #include <vector>
 
-#include "corgi/io/model_config.h"
 
-namespace corgi::qwen3vl {
+namespace corgi {
 
 class KvPagePool {
  public:
-  KvPagePool(const TextConfig& config, int64_t page_rows, int64_t max_pages);
+  // layers: decoder layers; row_width: one token's keys (= its values) in one layer,
+  // kv_heads * head_dim floats.
+  KvPagePool(int64_t layers, int64_t row_width, int64_t page_rows, int64_t max_pages);
 
   int64_t page_rows() const { return page_rows_; }
   int64_t row_width() const { return row_width_; }  // nkv * head_dim
@@ -65,4 +66,4 @@ struct KvSequence {
   int64_t length = 0;
 };
 
-}  // namespace corgi::qwen3vl
+}  // namespace corgi

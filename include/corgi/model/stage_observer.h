@@ -8,7 +8,7 @@
 
 #include "corgi/core/tensor.h"
 
-namespace corgi::qwen3vl {
+namespace corgi {
 
 // Called synchronously with float32 data valid only during the call.
 using StageObserver = std::function<void(const std::string& name, const float* data, const Shape& shape)>;
@@ -17,4 +17,4 @@ inline void Observe(const StageObserver* observer, const std::string& name, cons
   if (observer != nullptr && *observer) (*observer)(name, data, shape);
 }
 
-}  // namespace corgi::qwen3vl
+}  // namespace corgi

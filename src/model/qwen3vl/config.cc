@@ -1,6 +1,6 @@
 // config.json for Qwen3-VL: parsing with every field checked, and writing in the
 // transformers 4.57 layout. Field list and values: spec/qwen3-vl.md §0 and §1.1.
-#include "corgi/io/model_config.h"
+#include "corgi/model/qwen3vl/config.h"
 
 #include <cmath>
 #include <set>
@@ -9,7 +9,7 @@
 #include "corgi/core/mapped_file.h"
 #include "io/json_util.h"
 
-namespace corgi {
+namespace corgi::qwen3vl {
 namespace {
 
 using io_internal::JsonScope;
@@ -274,4 +274,4 @@ std::string ModelConfigToJson(const ModelConfig& c) {
   return root.dump(2, ' ', /*ensure_ascii=*/false, json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace corgi
+}  // namespace corgi::qwen3vl

@@ -1,0 +1,34 @@
+// Test support: writes synthetic checkpoints (random weights, the real tokenizer from
+// shared/data) of any registered family for engine, pipeline, service and server tests,
+// and loads them through the registry as users do. Only for test targets, which define
+// CORGI_SHARED_DATA.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "corgi/model/registry.h"
+
+namespace corgi::test_models {
+
+// The default family's model_type (Qwen3-VL), for tests that run on one family.
+inline std::string DefaultFamily() { return ModelFamilies().front().model_type; }
+
+// Writes `model_type`'s preset into `dir`.
+inline Status WriteCheckpoint(const std::string& dir, uint64_t seed, DType dtype, const std::string& model_type,
+                              const std::string& preset) {
+  CORGI_ASSIGN_OR_RETURN(const ModelFamily* family, FindModelFamily(model_type));
+  SyntheticOptions o;
+  o.seed = seed;
+  o.dtype = dtype;
+  o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
+  return family->write_synthetic(preset, o, dir, nullptr);
+}
+
+// The "tiny" preset (unit-test size) of `model_type` (default: the default family).
+inline Status WriteTinyCheckpoint(const std::string& dir, uint64_t seed, DType dtype,
+                                  const std::string& model_type = DefaultFamily()) {
+  return WriteCheckpoint(dir, seed, dtype, model_type, "tiny");
+}
+
+}  // namespace corgi::test_models
