@@ -114,6 +114,25 @@ Status ParseText(const JsonScope& s, TextConfig* t) {
   return ParseRope(s, t);
 }
 
+// v5 spells the vision rotary out: rope_parameters {rope_type "axial" | "default", rope_theta}.
+Status ParseVisionRope(const JsonScope& s, VisionConfig* v) {
+  JsonScope rope = s;
+  bool has_rope = false;
+  CORGI_RETURN_IF_ERROR(s.Object("rope_parameters", false, &rope, &has_rope));
+  if (!has_rope) return Status::Ok();
+  std::string type = "axial";
+  CORGI_RETURN_IF_ERROR(rope.String("rope_type", false, &type));
+  if (type != "axial" && type != "default") {
+    return UnimplementedError(s.file() + ": " + rope.Path("rope_type") + " \"" + type +
+                              "\" is not supported (only the 2-D axial rotary)");
+  }
+  CORGI_RETURN_IF_ERROR(rope.Number("rope_theta", false, &v->rope_theta));
+  if (!(v->rope_theta > 0) || !std::isfinite(v->rope_theta)) {
+    return s.Error(rope.Path("rope_theta") + " must be a positive number");
+  }
+  return Status::Ok();
+}
+
 Status ParseVision(const JsonScope& s, VisionConfig* v) {
   CORGI_RETURN_IF_ERROR(Bounded(s, "depth", true, kMaxLayers, &v->depth));
   CORGI_RETURN_IF_ERROR(Bounded(s, "hidden_size", true, kMaxWidth, &v->hidden_size));
@@ -134,22 +153,7 @@ Status ParseVision(const JsonScope& s, VisionConfig* v) {
     return UnimplementedError(s.file() + ": " + s.Path("hidden_act") + " \"" + v->hidden_act +
                               "\" is not supported (only silu)");
   }
-  // v5 spells the vision rotary out: {rope_type: "axial" | "default", rope_theta}.
-  JsonScope rope = s;
-  bool has_rope = false;
-  CORGI_RETURN_IF_ERROR(s.Object("rope_parameters", false, &rope, &has_rope));
-  if (has_rope) {
-    std::string type = "axial";
-    CORGI_RETURN_IF_ERROR(rope.String("rope_type", false, &type));
-    if (type != "axial" && type != "default") {
-      return UnimplementedError(s.file() + ": " + rope.Path("rope_type") + " \"" + type +
-                                "\" is not supported (only the 2-D axial rotary)");
-    }
-    CORGI_RETURN_IF_ERROR(rope.Number("rope_theta", false, &v->rope_theta));
-    if (!(v->rope_theta > 0) || !std::isfinite(v->rope_theta)) {
-      return s.Error(rope.Path("rope_theta") + " must be a positive number");
-    }
-  }
+  CORGI_RETURN_IF_ERROR(ParseVisionRope(s, v));
   if (v->in_channels != 3) {
     return UnimplementedError(s.file() + ": " + s.Path(channels_key) + " (" + Str(v->in_channels) +
                               ") must be 3 (RGB)");

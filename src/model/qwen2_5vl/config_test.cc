@@ -97,6 +97,15 @@ TEST(Qwen25Config, ParsesTheV5Layout) {
   j["text_config"]["rope_theta"] = 1000000.0;
   j["text_config"]["rope_scaling"] = {{"rope_type", "default"}, {"mrope_section", {2, 3, 3}}};
   EXPECT_TRUE(ParseJson(j).ok()) << ParseJson(j).ToString();
+  // v5 writes the vision rotary's base too.
+  j = V5Tiny();
+  j["vision_config"]["rope_parameters"] = {{"rope_type", "axial"}, {"rope_theta", 20000.0}};
+  StatusOr<ModelConfig> axial = ParseModelConfig(j.dump());
+  ASSERT_TRUE(axial.ok()) << axial.status().ToString();
+  EXPECT_EQ(axial->vision.rope_theta, 20000.0);
+  EXPECT_EQ(c->vision.rope_theta, 10000.0);
+  j["vision_config"]["rope_parameters"]["rope_type"] = "yarn";
+  EXPECT_EQ(ParseJson(j).code(), StatusCode::kUnimplemented);
 }
 
 TEST(Qwen25Config, PresetsRoundTripThroughJson) {

@@ -160,7 +160,9 @@ double MaxAbs(const std::vector<float>& v) {
 class Qwen25Golden : public ::testing::TestWithParam<std::string> {
  protected:
   static void SetUpTestSuite() {
-    if (!fs::exists(kCases + "/meta.json")) return;
+    // Skipped only while the fixture folder is absent; a folder without the expected files
+    // fails below, so a changed layout is noticed.
+    if (!fs::exists(kFixtures)) return;
     StatusOr<std::unique_ptr<Model>> m = Model::Load(kFixtures + "/hf_tiny_checkpoint");
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = m->release();
@@ -179,10 +181,11 @@ class Qwen25Golden : public ::testing::TestWithParam<std::string> {
 };
 
 TEST_P(Qwen25Golden, MatchesTransformers) {
-  if (model_ == nullptr) GTEST_SKIP() << "no fixtures at " << kCases;
+  if (!fs::exists(kFixtures)) GTEST_SKIP() << "no fixtures at " << kFixtures;
+  ASSERT_NE(model_, nullptr);
   const std::string name = GetParam();
   const std::string dir = kCases + "/" + name + "/";
-  if (!meta_->at("cases").contains(name)) GTEST_SKIP() << "no case " << name;
+  ASSERT_TRUE(meta_->at("cases").contains(name)) << "meta.json lacks case " << name;
   const nlohmann::json& c = meta_->at("cases").at(name);
   const int64_t new_tokens = meta_->value("new_tokens", 16);
   ThreadPool pool(2);
