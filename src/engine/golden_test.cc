@@ -1,9 +1,12 @@
-// Compares corgi's Qwen3-VL forward pass, stage by stage, with Hugging Face transformers
-// fixtures (tests/data/golden, made by tools/reference/qwen3vl_reference.py from the same
-// synthetic checkpoint this test writes). See tests/data/golden/README.md.
+// Compares corgi's forward pass, stage by stage, with Hugging Face transformers fixtures,
+// for every model family: each fixture set is a folder of cases (made by a script under
+// tools/reference/) plus the checkpoint they came from — either one corgi's make-model
+// writes again here, or one transformers itself built and saved (committed), so loading
+// does not depend on corgi's own writer. See tests/data/golden*/README.md.
 //
-// The test runs the engine itself (PreparePrompt, Engine::Generate with a stage
-// observer), so the code path under test is the one users run.
+// The test is data-driven: a case lists its prompt parts and the stages it saved, and the
+// engine itself runs it (PreparePrompt, Engine::Generate with a stage observer), so the
+// code path under test is the one users run and no family is named here.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,47 +21,62 @@
 
 #include <unistd.h>
 
+#include "corgi/backend/ops.h"
 #include "corgi/core/mapped_file.h"
-#include "corgi/image/decode.h"
-#include "corgi/image/preprocess.h"
-#include "corgi/io/safetensors.h"
-#include "corgi/model/qwen3vl/model.h"
-#include "corgi/model/qwen3vl/positions.h"
-#include "corgi/model/qwen3vl/presets.h"
-#include "corgi/model/qwen3vl/synthetic.h"
-#include "corgi/model/qwen3vl/text.h"
-#include "corgi/model/qwen3vl/vision.h"
 #include "corgi/engine.h"
 #include "corgi/engine/prompt.h"
-#include "model/qwen3vl/npy_reader.h"
+#include "corgi/image/decode.h"
+#include "corgi/io/safetensors.h"
+#include "corgi/model/registry.h"
+#include "model/npy_reader.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi {
-using namespace qwen3vl;  // NOLINT: the model types this test compares
 namespace {
 
 namespace fs = std::filesystem;
 
-const std::string kGolden = CORGI_TEST_DATA "/golden";
+const std::string kData = CORGI_TEST_DATA;
 const std::string kShared = CORGI_SHARED_DATA;
-constexpr int64_t kNewTokens = 16;
-const char kRegenerate[] =
-    "the synthetic checkpoint differs from the one the fixtures were made from: the generator "
-    "(src/model/qwen3vl/synthetic.cc or presets) changed. Regenerate the fixtures: see "
-    "tests/data/golden/README.md";
 
 // Float32 stage tolerance, relative to max|ref| of the tensor. Both sides compute in
 // float32 but sum in different orders (blocked SIMD dot products vs PyTorch's BLAS), so
-// values agree to a few ulps of the largest element: the worst stage measures 2.4e-6.
-// 2e-5 is ~8x headroom, and stays well below the subtlest real bug we could think of:
-// tanh instead of erf GELU in the mergers moves vision.merger by 1.6e-4 and the logits
-// by 2.8e-4 (measured by swapping the activation in transformers).
+// values agree to a few ulps of the largest element: the worst stage measures 2.4e-6
+// (Qwen3-VL) and 3e-6 (Qwen2.5-VL). 2e-5 is ~8x headroom, and stays well below the
+// subtlest real bug we could think of: tanh instead of erf GELU in the mergers moves
+// vision.merger by 1.6e-4 and the logits by 2.8e-4 (measured by swapping the activation
+// in transformers).
 constexpr double kRelTol = 2e-5;
+// The bound for the logits.
+constexpr double kLogitsRelTol = 1e-5;
 // bf16 weights vs f32 weights, prefill logits relative to max|logit| of the f32 run.
 // Rounding every weight to 8 mantissa bits (relative error up to 2^-9 = 2e-3 each) and
 // carrying that through 5 vision blocks, 2 mergers and 3 decoder layers gives a measured
-// 1.2e-2 on both cases (two_images 1.22e-2, text_only 1.20e-2); 4e-2 is ~3x headroom.
-// A real bf16 bug (a misread dtype, a wrong rounding of the table) lands at O(1).
+// 1.2e-2 on Qwen3-VL's tiny checkpoint; 4e-2 is ~3x headroom. A real bf16 bug (a misread
+// dtype, a wrong rounding of the table) lands at O(1).
 constexpr double kBf16RelTol = 4e-2;
+
+// One set of fixtures and the checkpoint they belong to.
+struct FixtureSet {
+  std::string name;        // test label
+  std::string dir;         // under tests/data: meta.json and one folder per case
+  std::string model_type;  // the family
+  // Empty: `corgi make-model --family model_type --preset tiny --seed 0 --dtype f32`,
+  // written here. Otherwise a committed checkpoint folder under tests/data, completed
+  // with the tokenizer files from shared/data/tokenizer/<tokenizer>.
+  std::string checkpoint;
+  std::string tokenizer;
+};
+
+const std::vector<FixtureSet>& FixtureSets() {
+  static const std::vector<FixtureSet> sets = {
+      {"Qwen3VlCorgiTiny", "golden", "qwen3_vl", "", ""},
+      {"Qwen25VlTransformersTiny", "golden_qwen2_5vl/hf_tiny", "qwen2_5_vl", "golden_qwen2_5vl/hf_tiny_checkpoint",
+       "qwen2.5-vl-7b-instruct"},
+      {"Qwen25VlCorgiTiny", "golden_qwen2_5vl/corgi_tiny", "qwen2_5_vl", "", ""},
+  };
+  return sets;
+}
 
 struct Stage {
   std::vector<int64_t> shape;
@@ -75,68 +93,82 @@ struct RunResult {
   std::vector<int32_t> tokens;
 };
 
-// One user message as the fixture's meta.json lists it: text parts and image files.
-struct Part {
-  bool is_image = false;
-  std::string value;  // the text, or the image's absolute path
+// A case's prompt: an optional system message, then one user message of text and images.
+struct Case {
+  std::string system;
+  std::vector<std::pair<bool, std::string>> parts;  // (is image, text or image path)
+  std::vector<std::string> stages;
 };
 
-StatusOr<std::vector<Part>> PartsOf(const nlohmann::json& meta, const std::string& name) {
-  std::vector<Part> parts;
+StatusOr<Case> CaseOf(const nlohmann::json& meta, const std::string& name, const std::string& set_dir) {
+  Case c;
   try {
-    for (const auto& p : meta.at("cases").at(name).at("parts")) {
+    const nlohmann::json& j = meta.at("cases").at(name);
+    c.system = j.value("system", "");
+    for (const auto& p : j.at("parts")) {
       if (p.contains("text")) {
-        parts.push_back({false, p.at("text").get<std::string>()});
-      } else {
-        const std::string root = p.at("root") == "shared" ? kShared : kGolden;
-        parts.push_back({true, root + "/" + p.at("image").get<std::string>()});
+        c.parts.emplace_back(false, p.at("text").get<std::string>());
+        continue;
       }
+      const std::string image = p.at("image").get<std::string>();
+      const std::string root = p.value("root", "");
+      // Images sit in the set's folder or its parent (shared by a family's sets).
+      std::string path = root == "shared" ? kShared + "/" + image : set_dir + "/" + image;
+      if (root != "shared" && !fs::exists(path)) path = fs::path(set_dir).parent_path() / image;
+      c.parts.emplace_back(true, path);
+    }
+    const nlohmann::json& stages = j.at("stages");
+    if (stages.is_object()) {
+      for (const auto& [stage, shape] : stages.items()) c.stages.push_back(stage);
+    } else {
+      for (const auto& stage : stages) c.stages.push_back(stage.get<std::string>());
     }
   } catch (const nlohmann::json::exception& e) {
     return DataLossError(std::string("meta.json: ") + e.what());
   }
-  return parts;
+  return c;
 }
 
 int32_t Argmax(const std::vector<float>& logits, int64_t n) {
-  return static_cast<int32_t>(std::max_element(logits.begin(), logits.begin() + n) -
-                              logits.begin());
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.begin() + n) - logits.begin());
 }
 
 // Runs the case through the engine itself: PreparePrompt for the inputs, then
-// Engine::Generate (greedy, EOS ignored, kNewTokens tokens) with every stage observed.
+// Engine::Generate (greedy, EOS ignored, `new_tokens` tokens) with every stage observed.
 // A small prefill chunk makes image tokens and DeepStack rows cross chunk boundaries.
-StatusOr<RunResult> RunModel(const Model& model, const std::vector<Part>& parts, ThreadPool* pool) {
+StatusOr<RunResult> RunModel(const LoadedModel& model, const Case& c, int64_t new_tokens, ThreadPool* pool) {
   RunResult r;
   std::vector<ContentPart> content;
-  for (const Part& part : parts) {
-    if (!part.is_image) {
-      content.push_back(ContentPart::Text(part.value));
+  for (const auto& [is_image, value] : c.parts) {
+    if (!is_image) {
+      content.push_back(ContentPart::Text(value));
       continue;
     }
     DecodeOptions decode;
     decode.apply_exif_orientation = false;  // as Hugging Face
-    CORGI_ASSIGN_OR_RETURN(RgbImage rgb, DecodeImageFile(part.value, decode));
+    CORGI_ASSIGN_OR_RETURN(RgbImage rgb, DecodeImageFile(value, decode));
     content.push_back(ContentPart::Image(std::move(rgb)));
   }
   Request request;
-  request.messages = {Message::User(std::move(content))};
-  CORGI_ASSIGN_OR_RETURN(PreparedPrompt prompt, PreparePrompt(model, request.messages, *model.PreprocessParams(), pool));
+  if (!c.system.empty()) request.messages.push_back(Message::System(c.system));
+  request.messages.push_back(Message::User(std::move(content)));
+  CORGI_ASSIGN_OR_RETURN(const VisionPreprocessParams params, model.PreprocessParams());
+  CORGI_ASSIGN_OR_RETURN(PreparedPrompt prompt, PreparePrompt(model, request.messages, params, pool));
   r.input_ids = prompt.tokens;
   r.grids = prompt.grids;
   r.pixel_values = prompt.pixel_values;
-  r.patch_dim = model.config().vision.in_channels * model.config().vision.temporal_patch_size *
-                model.config().vision.patch_size * model.config().vision.patch_size;
+  int64_t patches = 0;
+  for (const ImageGrid& g : r.grids) patches += g.patches();
+  r.patch_dim = patches > 0 ? static_cast<int64_t>(r.pixel_values.size()) / patches : 0;
   r.rope_delta = prompt.positions.rope_delta;
 
-  const StageObserver observer = [&r](const std::string& name, const float* data,
-                                      const Shape& shape) {
+  const StageObserver observer = [&r](const std::string& name, const float* data, const Shape& shape) {
     Stage s;
     for (int i = 0; i < shape.rank(); ++i) s.shape.push_back(shape[i]);
     s.data.assign(data, data + shape.numel());
     r.stages[name] = std::move(s);
   };
-  request.max_tokens = kNewTokens;
+  request.max_tokens = new_tokens;
   request.ignore_eos = true;
   request.observer = &observer;
   EngineOptions options;
@@ -144,8 +176,8 @@ StatusOr<RunResult> RunModel(const Model& model, const std::vector<Part>& parts,
   options.max_context = 512;
   options.prefill_chunk = 48;
   CORGI_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(&model, options));
-  CORGI_ASSIGN_OR_RETURN(Completion c, engine->Generate(request));
-  r.tokens = c.tokens;
+  CORGI_ASSIGN_OR_RETURN(Completion done, engine->Generate(request));
+  r.tokens = done.tokens;
   return r;
 }
 
@@ -156,7 +188,7 @@ struct Error {
 
 Error Compare(const std::vector<float>& got, const std::vector<float>& ref) {
   Error e;
-  for (size_t i = 0; i < ref.size(); ++i) {
+  for (size_t i = 0; i < ref.size() && i < got.size(); ++i) {
     e.max_ref = std::max(e.max_ref, std::fabs(static_cast<double>(ref[i])));
     e.max_abs = std::max(e.max_abs, std::fabs(static_cast<double>(got[i]) - ref[i]));
   }
@@ -165,30 +197,14 @@ Error Compare(const std::vector<float>& got, const std::vector<float>& ref) {
 
 std::string ShapeText(const std::vector<int64_t>& shape) {
   std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) {
-    if (i > 0) s += ',';
-    s += std::to_string(shape[i]);
-  }
+  for (size_t i = 0; i < shape.size(); ++i) s += (i > 0 ? "," : "") + std::to_string(shape[i]);
   return s + "]";
 }
 
-// The fixture stages present for a case, in forward order.
-std::vector<std::string> StageNames(bool has_images, int64_t vision_depth, int64_t deepstack,
-                                    int64_t layers) {
-  std::vector<std::string> names;
-  if (has_images) {
-    names = {"vision.patch_embed", "vision.pos_embed"};
-    for (int64_t i = 0; i < vision_depth; ++i)
-      names.push_back("vision.block" + std::to_string(i) + ".out");
-    for (int64_t k = 0; k < deepstack; ++k) names.push_back("vision.deepstack" + std::to_string(k));
-    names.push_back("vision.merger");
-  }
-  names.push_back("text.positions");
-  names.push_back("text.embeds");
-  for (int64_t i = 0; i < layers; ++i) names.push_back("text.layer" + std::to_string(i) + ".out");
-  names.push_back("text.norm");
-  names.push_back("logits.prefill_last");
-  return names;
+// An array as float32 (integer fixtures such as positions widened).
+std::vector<float> AsFloats(const NpyArray& a) {
+  if (a.dtype == NpyDType::kF32) return a.f32;
+  return std::vector<float>(a.ints.begin(), a.ints.end());
 }
 
 std::vector<int64_t> ReadInts(const std::string& path) {
@@ -197,83 +213,110 @@ std::vector<int64_t> ReadInts(const std::string& path) {
   return a.ok() ? a->ints : std::vector<int64_t>{};
 }
 
-class GoldenTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    dir_ =
-        new std::string(fs::temp_directory_path() / ("corgi_golden_" + std::to_string(::getpid())));
-    pool_ = new ThreadPool(2);
-    StatusOr<std::string> text = ReadFileToString(kGolden + "/meta.json");
-    if (text.ok())
-      meta_ = new nlohmann::json(nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false));
+// Copies the committed checkpoint and the tokenizer files it needs into `dir`.
+Status AssembleCommittedCheckpoint(const FixtureSet& set, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  fs::copy(kData + "/" + set.checkpoint, dir, fs::copy_options::overwrite_existing, ec);
+  if (ec) return IoError("copying " + set.checkpoint + ": " + ec.message());
+  for (const char* file : {"tokenizer.json", "vocab.json", "merges.txt"}) {
+    const std::string from = kShared + "/tokenizer/" + set.tokenizer + "/" + file;
+    if (!fs::exists(dir + "/" + file)) fs::copy_file(from, dir + "/" + file, ec);
+    if (ec) return IoError("copying " + from + ": " + ec.message());
   }
-  static void TearDownTestSuite() {
-    for (auto* m : {&f32_, &bf16_}) {
-      delete *m;
-      *m = nullptr;
-    }
-    delete runs_;
-    runs_ = nullptr;
-    std::error_code ec;
-    fs::remove_all(*dir_, ec);
-    delete dir_;
-    delete pool_;
-    delete meta_;
+  return Status::Ok();
+}
+
+class GoldenTest : public ::testing::TestWithParam<FixtureSet> {
+ protected:
+  void SetUp() override {
+    const FixtureSet& set = GetParam();
+    set_dir_ = kData + "/" + set.dir;
+    if (!fs::exists(set_dir_ + "/meta.json")) GTEST_SKIP() << "no fixtures at " << set_dir_;
+    if (!FindModelFamily(set.model_type).ok()) GTEST_SKIP() << set.model_type << " is not registered";
+    StatusOr<std::string> text = ReadFileToString(set_dir_ + "/meta.json");
+    ASSERT_TRUE(text.ok()) << text.status().ToString();
+    meta_ = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    ASSERT_FALSE(meta_.is_discarded()) << set_dir_ << "/meta.json is not JSON";
+    pool_ = std::move(ThreadPool::Create(2)).value();
   }
 
-  // Writes (once) and loads the tiny seed-0 checkpoint in `dtype`.
-  static const Model* LoadModel(DType dtype) {
-    Model** slot = dtype == DType::kF32 ? &f32_ : &bf16_;
-    if (*slot != nullptr) return *slot;
-    const std::string dir = *dir_ + (dtype == DType::kF32 ? "/f32" : "/bf16");
-    SyntheticOptions options;
-    options.seed = 0;
-    options.dtype = dtype;
-    options.tokenizer_source = kShared + "/tokenizer";
-    Status s = WriteSyntheticCheckpoint(*PresetConfig("tiny"), options, dir, nullptr);
+  static std::string Scratch() {
+    static const std::string dir = fs::temp_directory_path() / ("corgi_golden_" + std::to_string(::getpid()));
+    return dir;
+  }
+
+  // The set's checkpoint in `dtype` (cached across the set's tests).
+  const LoadedModel* Model(DType dtype) {
+    const FixtureSet& set = GetParam();
+    const std::string key = set.name + (dtype == DType::kF32 ? "/f32" : "/bf16");
+    auto& slot = Models()[key];
+    if (slot != nullptr) return slot.get();
+    const std::string dir = Scratch() + "/" + key;
+    Status s = set.checkpoint.empty() ? test_models::WriteTinyCheckpoint(dir, /*seed=*/0, dtype, set.model_type)
+                                      : AssembleCommittedCheckpoint(set, dir);
     EXPECT_TRUE(s.ok()) << s.ToString();
     if (!s.ok()) return nullptr;
-    StatusOr<std::unique_ptr<Model>> m = Model::Load(dir);
+    StatusOr<std::unique_ptr<LoadedModel>> m = LoadModel(dir);
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     if (!m.ok()) return nullptr;
-    *slot = m->release();
-    return *slot;
+    slot = std::move(*m);
+    return slot.get();
   }
 
-  // The float32 run of a fixture case (cached: the bf16 test reuses it).
-  static const RunResult* F32Run(const std::string& name) {
-    if (runs_ == nullptr) runs_ = new std::map<std::string, RunResult>;
-    if (runs_->count(name)) return &runs_->at(name);
-    const Model* model = LoadModel(DType::kF32);
-    if (model == nullptr || meta_ == nullptr || meta_->is_discarded()) return nullptr;
-    StatusOr<std::vector<Part>> parts = PartsOf(*meta_, name);
-    EXPECT_TRUE(parts.ok()) << parts.status().ToString();
-    if (!parts.ok()) return nullptr;
-    StatusOr<RunResult> r = RunModel(*model, *parts, pool_);
+  std::string ModelDir(DType dtype) const {
+    return Scratch() + "/" + GetParam().name + (dtype == DType::kF32 ? "/f32" : "/bf16");
+  }
+
+  std::vector<std::string> CaseNames() const {
+    std::vector<std::string> names;
+    for (const auto& [name, c] : meta_.at("cases").items()) names.push_back(name);
+    return names;
+  }
+
+  int64_t NewTokens(const std::string& name) const {
+    return static_cast<int64_t>(ReadInts(set_dir_ + "/" + name + "/generated_tokens.npy").size());
+  }
+
+  // The float32 run of a case (cached: the bf16 test reuses it).
+  const RunResult* F32Run(const std::string& name) {
+    auto& runs = Runs();
+    const std::string key = GetParam().name + "/" + name;
+    if (runs.count(key)) return &runs.at(key);
+    const LoadedModel* model = Model(DType::kF32);
+    if (model == nullptr) return nullptr;
+    StatusOr<Case> c = CaseOf(meta_, name, set_dir_);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    if (!c.ok()) return nullptr;
+    StatusOr<RunResult> r = RunModel(*model, *c, NewTokens(name), pool_.get());
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     if (!r.ok()) return nullptr;
-    (*runs_)[name] = std::move(*r);
-    return &runs_->at(name);
+    runs[key] = std::move(*r);
+    return &runs.at(key);
   }
 
   void CheckInputs(const std::string& name, const RunResult& r);
   void CheckStages(const std::string& name, const RunResult& r);
-  void CheckCase(const std::string& name);
 
-  static inline std::string* dir_ = nullptr;
-  static inline ThreadPool* pool_ = nullptr;
-  static inline nlohmann::json* meta_ = nullptr;
-  static inline Model* f32_ = nullptr;
-  static inline Model* bf16_ = nullptr;
-  static inline std::map<std::string, RunResult>* runs_ = nullptr;
+  static std::map<std::string, std::unique_ptr<LoadedModel>>& Models() {
+    static auto* models = new std::map<std::string, std::unique_ptr<LoadedModel>>;
+    return *models;
+  }
+  static std::map<std::string, RunResult>& Runs() {
+    static auto* runs = new std::map<std::string, RunResult>;
+    return *runs;
+  }
+
+  std::string set_dir_;
+  nlohmann::json meta_;
+  std::unique_ptr<ThreadPool> pool_;
 };
 
-// input_ids, grids, positions and rope delta exactly; the pixel summary to float rounding.
+// input_ids, grids and rope delta exactly; the pixel summary to float rounding.
 void GoldenTest::CheckInputs(const std::string& name, const RunResult& r) {
-  const std::string dir = kGolden + "/" + name + "/";
+  const std::string dir = set_dir_ + "/" + name + "/";
   std::vector<int64_t> ids = ReadInts(dir + "input_ids.npy");
-  EXPECT_EQ(std::vector<int64_t>(r.input_ids.begin(), r.input_ids.end()), ids)
-      << name << ": input_ids differ";
+  EXPECT_EQ(std::vector<int64_t>(r.input_ids.begin(), r.input_ids.end()), ids) << name << ": input_ids differ";
   EXPECT_EQ(ReadInts(dir + "rope_delta.npy"), std::vector<int64_t>{r.rope_delta}) << name;
   if (r.grids.empty()) {
     EXPECT_FALSE(fs::exists(dir + "image_grid_thw.npy")) << name;
@@ -288,10 +331,8 @@ void GoldenTest::CheckInputs(const std::string& name, const RunResult& r) {
   ASSERT_EQ(head->numel(), 4 * r.patch_dim);
   const int64_t rows = static_cast<int64_t>(r.pixel_values.size()) / r.patch_dim;
   ASSERT_EQ(sums->numel(), rows) << name << ": patch count differs";
-  // Same uint8 pixels (no resize) and the same fused (x - 127.5) / 127.5: bit-identical.
-  Error e =
-      Compare(std::vector<float>(r.pixel_values.begin(), r.pixel_values.begin() + 4 * r.patch_dim),
-              head->f32);
+  // Same uint8 pixels (no resize) and the same fused normalization: bit-identical.
+  Error e = Compare(std::vector<float>(r.pixel_values.begin(), r.pixel_values.begin() + 4 * r.patch_dim), head->f32);
   EXPECT_EQ(e.max_abs, 0.0) << name << ": pixel_values rows 0-3 differ";
   std::vector<float> row_sums(rows);
   for (int64_t i = 0; i < rows; ++i) {
@@ -303,106 +344,104 @@ void GoldenTest::CheckInputs(const std::string& name, const RunResult& r) {
   EXPECT_LE(e.max_abs, 1e-3) << name << ": pixel_values row sums differ (max " << e.max_abs << ")";
 }
 
-// Every stage within kRelTol (positions exactly), with a table of errors on stdout.
+// Every stage the fixture saved within kRelTol (positions exactly), with a table of errors.
 void GoldenTest::CheckStages(const std::string& name, const RunResult& r) {
-  const ModelConfig& c = f32_->config();
-  const auto names = StageNames(!r.grids.empty(), c.vision.depth,
-                                static_cast<int64_t>(c.vision.deepstack_visual_indexes.size()),
-                                c.text.num_hidden_layers);
-  std::printf("%-12s %-22s %-12s %12s %12s %12s\n", "case", "stage", "shape", "max|err|",
-              "max|ref|", "rel");
-  for (const std::string& stage : names) {
-    StatusOr<NpyArray> ref = ReadNpyFile(kGolden + "/" + name + "/" + stage + ".npy");
+  StatusOr<Case> c = CaseOf(meta_, name, set_dir_);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_FALSE(c->stages.empty()) << name << ": meta.json lists no stages";
+  for (const std::string& stage : c->stages) {
+    StatusOr<NpyArray> ref = ReadNpyFile(set_dir_ + "/" + name + "/" + stage + ".npy");
     ASSERT_TRUE(ref.ok()) << ref.status().ToString();
     auto it = r.stages.find(stage);
     ASSERT_NE(it, r.stages.end()) << name << ": corgi did not emit " << stage;
-    ASSERT_EQ(it->second.shape, ref->shape)
-        << name << " " << stage << ": shape " << ShapeText(it->second.shape) << " vs reference "
-        << ShapeText(ref->shape);
-    const Error e = Compare(it->second.data, ref->f32);
-    std::printf("%-12s %-22s %-12s %12.3e %12.3e %12.3e\n", name.c_str(), stage.c_str(),
-                ShapeText(ref->shape).c_str(), e.max_abs, e.max_ref, e.rel());
+    ASSERT_EQ(it->second.shape, ref->shape) << name << " " << stage << ": shape " << ShapeText(it->second.shape)
+                                            << " vs reference " << ShapeText(ref->shape);
+    const Error e = Compare(it->second.data, AsFloats(*ref));
+    std::printf("%-26s %-18s %-22s %-14s %11.3e %11.3e %11.3e\n", GetParam().name.c_str(), name.c_str(),
+                stage.c_str(), ShapeText(ref->shape).c_str(), e.max_abs, e.max_ref, e.rel());
     if (stage == "text.positions") {
       EXPECT_EQ(e.max_abs, 0.0) << name << ": M-RoPE positions differ";
     } else {
-      EXPECT_LE(e.rel(), kRelTol) << name << " " << stage << ": max|err| " << e.max_abs
-                                  << " of max|ref| " << e.max_ref;
+      const double tol = stage.rfind("logits.", 0) == 0 ? kLogitsRelTol : kRelTol;
+      EXPECT_LE(e.rel(), tol) << name << " " << stage << ": max|err| " << e.max_abs << " of max|ref| " << e.max_ref;
     }
   }
   std::fflush(stdout);
 }
 
-void GoldenTest::CheckCase(const std::string& name) {
-  ASSERT_TRUE(meta_ != nullptr && !meta_->is_discarded())
-      << "cannot read " << kGolden << "/meta.json";
-  const RunResult* r = F32Run(name);
-  ASSERT_NE(r, nullptr);
-  CheckInputs(name, *r);
-  CheckStages(name, *r);
-  std::vector<int64_t> tokens = ReadInts(kGolden + "/" + name + "/generated_tokens.npy");
-  EXPECT_EQ(std::vector<int64_t>(r->tokens.begin(), r->tokens.end()), tokens)
-      << name << ": the " << kNewTokens << " greedy tokens differ";
-}
-
-TEST_F(GoldenTest, CheckpointIsTheFixturesCheckpoint) {
-  ASSERT_TRUE(meta_ != nullptr && !meta_->is_discarded())
-      << "cannot read " << kGolden << "/meta.json";
-  ASSERT_NE(LoadModel(DType::kF32), nullptr);
-  const std::string file = *dir_ + "/f32/model.safetensors";
-  ASSERT_EQ(static_cast<int64_t>(fs::file_size(file)),
-            meta_->value("model_safetensors_bytes", int64_t{-1}))
-      << kRegenerate;
+// A make-model checkpoint must be the one the fixtures came from (the generator did not
+// change): file size and a probe of every tensor as meta.json records them.
+TEST_P(GoldenTest, CheckpointIsTheFixturesCheckpoint) {
+  const LoadedModel* model = Model(DType::kF32);
+  ASSERT_NE(model, nullptr);
+  const std::string regenerate = "the checkpoint differs from the one " + set_dir_ +
+                                 " was made from (did the synthetic generator or its presets change?). "
+                                 "Regenerate the fixtures: see the README beside them";
+  const std::string file = ModelDir(DType::kF32) + "/model.safetensors";
+  if (GetParam().checkpoint.empty()) {
+    ASSERT_EQ(static_cast<int64_t>(fs::file_size(file)), meta_.value("model_safetensors_bytes", int64_t{-1}))
+        << regenerate;
+  }
   StatusOr<TensorStore> store = TensorStore::Open(file);
   ASSERT_TRUE(store.ok()) << store.status().ToString();
-  const nlohmann::json& probe = (*meta_)["checkpoint_probe"];
-  ASSERT_EQ(probe.size(), store->tensors().size()) << kRegenerate;
+  const nlohmann::json& probe = meta_["checkpoint_probe"];
+  ASSERT_EQ(probe.size(), store->tensors().size()) << regenerate;
   for (const TensorInfo& info : store->tensors()) {
-    ASSERT_TRUE(probe.contains(info.name)) << info.name << ": " << kRegenerate;
-    ASSERT_EQ(info.dtype, DType::kF32);
+    ASSERT_TRUE(probe.contains(info.name)) << info.name << ": " << regenerate;
     const TensorView v = store->View(info);
-    const float* x = v.as<float>();
     const int64_t n = info.shape.numel();
+    std::vector<float> x(n);
+    ops::ConvertToF32(v.data, info.dtype, n, x.data());
     double sum = 0;
     for (int64_t i = 0; i < n; ++i) sum += x[i];
     const auto& p = probe[info.name];
-    EXPECT_EQ(x[0], p[0].get<float>()) << info.name << ": " << kRegenerate;
-    EXPECT_EQ(x[n - 1], p[1].get<float>()) << info.name << ": " << kRegenerate;
-    EXPECT_NEAR(sum, p[2].get<double>(), 1e-9 * n) << info.name << ": " << kRegenerate;
+    EXPECT_EQ(x[0], p[0].get<float>()) << info.name << ": " << regenerate;
+    EXPECT_EQ(x[n - 1], p[1].get<float>()) << info.name << ": " << regenerate;
+    EXPECT_NEAR(sum, p[2].get<double>(), 1e-9 * n) << info.name << ": " << regenerate;
   }
 }
 
-TEST_F(GoldenTest, TwoImagesMatchTransformers) { CheckCase("two_images"); }
+// Every case: inputs, every stage, and the greedy tokens.
+TEST_P(GoldenTest, EveryCaseMatchesTransformers) {
+  for (const std::string& name : CaseNames()) {
+    SCOPED_TRACE(name);
+    const RunResult* r = F32Run(name);
+    ASSERT_NE(r, nullptr);
+    CheckInputs(name, *r);
+    CheckStages(name, *r);
+    std::vector<int64_t> tokens = ReadInts(set_dir_ + "/" + name + "/generated_tokens.npy");
+    EXPECT_EQ(std::vector<int64_t>(r->tokens.begin(), r->tokens.end()), tokens)
+        << name << ": the " << tokens.size() << " greedy tokens differ";
+  }
+}
 
-TEST_F(GoldenTest, TextOnlyMatchesTransformers) { CheckCase("text_only"); }
-
-// The same seed written in bf16 (weights rounded to 8 mantissa bits; corgi still
-// computes in float32) must stay close to the float32 logits and agree on the top-1
-// prefill token. Error is relative to max|logit| of the f32 run. See the bound below.
-TEST_F(GoldenTest, Bf16LogitsNearF32) {
-  ASSERT_TRUE(meta_ != nullptr && !meta_->is_discarded());
-  const Model* bf16 = LoadModel(DType::kBF16);
-  ASSERT_NE(bf16, nullptr);
-  for (const std::string name : {"two_images", "text_only"}) {
-    const RunResult* f32 = F32Run(name);
-    ASSERT_NE(f32, nullptr);
-    StatusOr<std::vector<Part>> parts = PartsOf(*meta_, name);
-    ASSERT_TRUE(parts.ok());
-    StatusOr<RunResult> r = RunModel(*bf16, *parts, pool_);
+// The same seed written in bf16 (weights rounded to 8 mantissa bits; corgi still computes
+// in float32) must stay close to the float32 logits and agree on the top-1 prefill token.
+// Error is relative to max|logit| of the f32 run. Only for make-model sets.
+TEST_P(GoldenTest, Bf16LogitsNearF32) {
+  if (!GetParam().checkpoint.empty()) GTEST_SKIP() << "committed checkpoint: one dtype";
+  const LoadedModel* bf16 = Model(DType::kBF16);
+  const LoadedModel* f32 = Model(DType::kF32);
+  ASSERT_TRUE(bf16 != nullptr && f32 != nullptr);
+  for (const std::string& name : CaseNames()) {
+    const RunResult* a_run = F32Run(name);
+    ASSERT_NE(a_run, nullptr);
+    StatusOr<Case> c = CaseOf(meta_, name, set_dir_);
+    ASSERT_TRUE(c.ok());
+    StatusOr<RunResult> r = RunModel(*bf16, *c, NewTokens(name), pool_.get());
     ASSERT_TRUE(r.ok()) << r.status().ToString();
-    const std::vector<float>& a = f32->stages.at("logits.prefill_last").data;
+    const std::vector<float>& a = a_run->stages.at("logits.prefill_last").data;
     const std::vector<float>& b = r->stages.at("logits.prefill_last").data;
     const Error e = Compare(b, a);
-    std::printf(
-        "bf16 vs f32 %-12s logits max|err| %.3e max|ref| %.3e rel %.3e; tokens agree %d/%lld\n",
-        name.c_str(), e.max_abs, e.max_ref, e.rel(),
-        static_cast<int>(
-            std::mismatch(r->tokens.begin(), r->tokens.end(), f32->tokens.begin()).first -
-            r->tokens.begin()),
-        static_cast<long long>(kNewTokens));
+    std::printf("bf16 vs f32 %-26s %-18s logits max|err| %.3e max|ref| %.3e rel %.3e\n", GetParam().name.c_str(),
+                name.c_str(), e.max_abs, e.max_ref, e.rel());
     EXPECT_LE(e.rel(), kBf16RelTol) << name;
-    EXPECT_EQ(Argmax(b, bf16->sampleable_vocab()), Argmax(a, f32_->sampleable_vocab())) << name;
+    EXPECT_EQ(Argmax(b, bf16->sampleable_vocab()), Argmax(a, f32->sampleable_vocab())) << name;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Families, GoldenTest, ::testing::ValuesIn(FixtureSets()),
+                         [](const ::testing::TestParamInfo<FixtureSet>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace corgi

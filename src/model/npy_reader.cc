@@ -1,10 +1,10 @@
-#include "model/qwen3vl/npy_reader.h"
+#include "model/npy_reader.h"
 
 #include <cstring>
 
 #include "corgi/core/mapped_file.h"
 
-namespace corgi::qwen3vl {
+namespace corgi {
 namespace {
 
 constexpr std::string_view kMagic = "\x93NUMPY";
@@ -149,4 +149,4 @@ StatusOr<NpyArray> ReadNpyFile(const std::string& path) {
   return a;
 }
 
-}  // namespace corgi::qwen3vl
+}  // namespace corgi

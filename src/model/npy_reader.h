@@ -16,7 +16,7 @@
 
 #include "corgi/core/status.h"
 
-namespace corgi::qwen3vl {
+namespace corgi {
 
 enum class NpyDType { kF32, kI64, kI32 };
 
@@ -36,4 +36,4 @@ StatusOr<NpyArray> ParseNpy(std::string_view bytes);
 // Reads and parses `path`; errors name the file (NotFound/IoError for the file itself).
 StatusOr<NpyArray> ReadNpyFile(const std::string& path);
 
-}  // namespace corgi::qwen3vl
+}  // namespace corgi

@@ -1,11 +1,11 @@
-#include "model/qwen3vl/npy_reader.h"
+#include "model/npy_reader.h"
 
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <string>
 
-namespace corgi::qwen3vl {
+namespace corgi {
 namespace {
 
 // Builds a .npy file the way numpy.save does: magic, version, little-endian header
@@ -106,4 +106,4 @@ TEST(NpyReaderTest, MissingFileIsNotFound) {
 }
 
 }  // namespace
-}  // namespace corgi::qwen3vl
+}  // namespace corgi
