@@ -1,9 +1,9 @@
 // Compares corgi's Qwen2.5-VL forward pass, stage by stage, with Hugging Face
 // transformers fixtures (tests/data/golden_qwen2_5vl; see its README.md). The fixtures
 // hold their own tiny checkpoint (hf_tiny_checkpoint, made by transformers), so this test
-// loads it, renders each case's chat, preprocesses its images, and runs the model-layer
-// calls the engine makes: RenderChat, PreprocessParams, ComputePositions, EncodeImages,
-// Embed, ForwardText (one prefill, then greedy decode steps).
+// loads it (with the tokenizer files from shared/data), renders each case's chat, preprocesses its
+// images, and runs the model-layer calls the engine makes: RenderChat, PreprocessParams,
+// ComputePositions, EncodeImages, Embed, ForwardText (one prefill, then greedy decode steps).
 //
 // Skipped when the fixtures are absent.
 #include <gtest/gtest.h>
@@ -15,19 +15,18 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/temp_dir_test_util.h"
 #include "corgi/core/mapped_file.h"
 #include "corgi/image/decode.h"
 #include "corgi/image/preprocess.h"
 #include "corgi/model/qwen2_5vl/model.h"
 #include "corgi/model/qwen2_5vl/positions.h"
-#include "model/qwen3vl/npy_reader.h"
+#include "model/npy_reader.h"
 
 namespace corgi::qwen2_5vl {
 namespace {
 
 namespace fs = std::filesystem;
-using qwen3vl::NpyArray;
-using qwen3vl::ReadNpyFile;
 
 const std::string kFixtures = CORGI_TEST_DATA "/golden_qwen2_5vl";
 const std::string kCases = kFixtures + "/hf_tiny";
@@ -163,7 +162,19 @@ class Qwen25Golden : public ::testing::TestWithParam<std::string> {
     // Skipped only while the fixture folder is absent; a folder without the expected files
     // fails below, so a changed layout is noticed.
     if (!fs::exists(kFixtures)) return;
-    StatusOr<std::unique_ptr<Model>> m = Model::Load(kFixtures + "/hf_tiny_checkpoint");
+    // The committed checkpoint lacks the (large) tokenizer files: complete a copy.
+    dir_ = new test_util::TempDir();
+    std::error_code ec;
+    fs::copy(kFixtures + "/hf_tiny_checkpoint", dir_->path(),
+             fs::copy_options::overwrite_existing | fs::copy_options::recursive, ec);
+    ASSERT_FALSE(ec) << ec.message();
+    const std::string tokenizer =
+        std::string(CORGI_SHARED_DATA) + "/tokenizer/qwen2.5-vl-7b-instruct/";
+    for (const char* file : {"tokenizer.json", "vocab.json", "merges.txt"}) {
+      if (!fs::exists(dir_->File(file))) fs::copy_file(tokenizer + file, dir_->File(file), ec);
+      ASSERT_FALSE(ec) << file << ": " << ec.message();
+    }
+    StatusOr<std::unique_ptr<Model>> m = Model::Load(dir_->path());
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = m->release();
     StatusOr<std::string> text = ReadFileToString(kCases + "/meta.json");
@@ -173,9 +184,12 @@ class Qwen25Golden : public ::testing::TestWithParam<std::string> {
   static void TearDownTestSuite() {
     delete model_;
     delete meta_;
+    delete dir_;
     model_ = nullptr;
     meta_ = nullptr;
+    dir_ = nullptr;
   }
+  static inline test_util::TempDir* dir_ = nullptr;
   static inline Model* model_ = nullptr;
   static inline nlohmann::json* meta_ = nullptr;
 };
