@@ -104,7 +104,7 @@ StatusOr<Case> CaseOf(const nlohmann::json& meta, const std::string& name, const
   Case c;
   try {
     const nlohmann::json& j = meta.at("cases").at(name);
-    c.system = j.value("system", "");
+    if (j.contains("system") && j.at("system").is_string()) c.system = j.at("system").get<std::string>();  // null: none
     for (const auto& p : j.at("parts")) {
       if (p.contains("text")) {
         c.parts.emplace_back(false, p.at("text").get<std::string>());
@@ -217,7 +217,7 @@ std::vector<int64_t> ReadInts(const std::string& path) {
 Status AssembleCommittedCheckpoint(const FixtureSet& set, const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  fs::copy(kData + "/" + set.checkpoint, dir, fs::copy_options::overwrite_existing, ec);
+  fs::copy(kData + "/" + set.checkpoint, dir, fs::copy_options::overwrite_existing | fs::copy_options::recursive, ec);
   if (ec) return IoError("copying " + set.checkpoint + ": " + ec.message());
   for (const char* file : {"tokenizer.json", "vocab.json", "merges.txt"}) {
     const std::string from = kShared + "/tokenizer/" + set.tokenizer + "/" + file;

@@ -4,6 +4,7 @@
 
 #include "corgi/core/json_scan.h"
 #include "corgi/core/mapped_file.h"
+#include "corgi/model/qwen2_5vl/family.h"
 #include "corgi/model/qwen3vl/family.h"
 
 namespace corgi {
@@ -12,6 +13,7 @@ const std::vector<ModelFamily>& ModelFamilies() {
   // One line per family; the first is make-model's default.
   static const std::vector<ModelFamily> families = {
       qwen3vl::Qwen3VlFamily(),
+      qwen2_5vl::Qwen25VlFamily(),
   };
   return families;
 }

@@ -1,0 +1,85 @@
+// A loaded Qwen2.5-VL checkpoint: configs, tokenizer and mmap'd weights, and the family's
+// side of the engine seam (corgi::LoadedModel). Other layers load it through
+// corgi::LoadModel (model/registry.h) and never name this class.
+//
+//   StatusOr<std::unique_ptr<Model>> model = Model::Load("/models/qwen2.5-vl-7b");
+//   VisionOutput img = *(*model)->EncodeImages(pixels, grids, pool, nullptr);
+//
+// Immutable after Load and safe to share across threads; all mutable inference state
+// (KV caches, scratch) belongs to the caller (the engine).
+#pragma once
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "corgi/core/hash.h"
+#include "corgi/core/status.h"
+#include "corgi/core/thread_pool.h"
+#include "corgi/io/checkpoint_configs.h"
+#include "corgi/io/safetensors.h"
+#include "corgi/model/loaded_model.h"
+#include "corgi/model/qwen2_5vl/config.h"
+#include "corgi/model/qwen2_5vl/weights.h"
+#include "corgi/tokenizer/tokenizer.h"
+
+namespace corgi::qwen2_5vl {
+
+// The system turn Qwen2.5-VL's chat template opens with when a chat has none.
+inline constexpr const char* kDefaultSystemPrompt = "You are a helpful assistant.";
+
+class Model final : public LoadedModel {
+ public:
+  // Reads config.json, preprocessor_config.json (the 7B release's when absent, with a
+  // logged warning), generation_config.json (EOS 151645, 151643 when absent),
+  // tokenizer.json and the safetensors; checks every tensor against the weight table.
+  // Errors name the file or tensor at fault.
+  static StatusOr<std::unique_ptr<Model>> Load(const std::string& dir);
+
+  const ModelConfig& config() const { return config_; }
+  const Weights& weights() const { return weights_; }
+
+  // corgi::LoadedModel.
+  const std::string& model_type() const override { return config_.model_type; }
+  const std::string& directory() const override { return directory_; }
+  const Hash128& identity() const override { return identity_; }
+  const Tokenizer& tokenizer() const override { return *tokenizer_; }
+  const GenerationConfig& generation() const override { return generation_; }
+  const PreprocessorConfig& preprocessor() const override { return preprocessor_; }
+  int32_t sampleable_vocab() const override { return sampleable_vocab_; }
+  const TextShape& text_shape() const override { return text_shape_; }
+  // Qwen2.5-VL writes boxes in absolute pixels of its resized input image.
+  GroundingSpace grounding_space() const override { return GroundingSpace::kResizedInputPixels; }
+  int32_t image_token_id() const override { return static_cast<int32_t>(config_.image_token_id); }
+  // The Qwen2.5-VL-Instruct template: a default system turn (kDefaultSystemPrompt) when
+  // the first message is not a system message.
+  StatusOr<std::vector<int32_t>> RenderChat(std::span<const ChatMessage> messages) const override;
+  StatusOr<TextPositions> ComputePositions(std::span<const int32_t> tokens,
+                                           std::span<const ImageGrid> grids) const override;
+  StatusOr<VisionPreprocessParams> PreprocessParams() const override;
+  Status Embed(std::span<const int32_t> ids, float* out, ThreadPool* pool) const override;
+  // Stages: see vision.h (EncodeImages) and text.h (ForwardText).
+  StatusOr<VisionOutput> EncodeImages(const float* pixel_values, std::span<const ImageGrid> grids,
+                                      ThreadPool* pool,
+                                      const StageObserver* observer) const override;
+  std::unique_ptr<corgi::TextScratch> NewTextScratch() const override;
+  Status ForwardText(const TextBatch& batch, KvPagePool* kv, corgi::TextScratch* scratch,
+                     float* logits, ThreadPool* pool, const StageObserver* observer) const override;
+  int64_t DecodeWeightBytes() const override;
+
+ private:
+  Model() = default;
+  std::string directory_;
+  ModelConfig config_;
+  PreprocessorConfig preprocessor_;
+  GenerationConfig generation_;
+  std::unique_ptr<Tokenizer> tokenizer_;
+  TensorStore store_;
+  Weights weights_;
+  Hash128 identity_;
+  int32_t sampleable_vocab_ = 0;
+  TextShape text_shape_;
+};
+
+}  // namespace corgi::qwen2_5vl

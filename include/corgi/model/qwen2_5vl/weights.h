@@ -1,0 +1,110 @@
+// Qwen2.5-VL checkpoint tensors: the one list of them (names, shapes as functions of the
+// config, required or not, part, initialization) and the plain structs of zero-copy
+// TensorViews they bind to.
+//
+// VisitWeights walks every tensor once, handing each spec together with the address of
+// the view it binds to; the table (validation, make-model, inspect) is that walk with
+// the views ignored, and BindWeights is that walk storing each found tensor's view. So a
+// tensor's name and shape are written in exactly one place.
+//
+// Names are the 4.x release's (`visual.blocks.0.attn.qkv.weight`, `model.layers.0.mlp.
+// up_proj.weight`, `lm_head.weight`); the transformers v5 spelling (`model.visual.`,
+// `model.language_model.`) is accepted when loading. Pure functions; the bound views are
+// immutable and safe to share across threads.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "corgi/core/status.h"
+#include "corgi/core/tensor.h"
+#include "corgi/io/safetensors.h"
+#include "corgi/model/qwen2_5vl/config.h"
+
+namespace corgi::qwen2_5vl {
+
+// A linear layer y = x·Wᵀ + b. bias.data == nullptr when the layer has none.
+struct Linear {
+  TensorView weight;  // [out, in]
+  TensorView bias;    // [out] or empty
+};
+
+struct VisionBlock {
+  TensorView norm1, norm2;  // RMSNorm [Hv]
+  Linear qkv;               // [3Hv, Hv] + bias: rows Q (all heads); K; V
+  Linear proj;              // [Hv, Hv] + bias
+  Linear gate, up;          // [Iv, Hv] + bias
+  Linear down;              // [Hv, Iv] + bias
+};
+
+struct VisionWeights {
+  TensorView patch_embed;  // Conv3d [Hv, C, T, P, P] viewed as [Hv, C*T*P*P]; no bias
+  std::vector<VisionBlock> blocks;
+  TensorView merger_norm;  // ln_q, RMSNorm [Hv] per patch before the merge
+  Linear merger_fc1;       // mlp.0 [4Hv, 4Hv] + bias
+  Linear merger_fc2;       // mlp.2 [D, 4Hv] + bias
+};
+
+struct TextLayer {
+  TensorView input_norm;  // RMSNorm [D]
+  Linear q, k, v;         // [nh*hd, D], [nkv*hd, D], [nkv*hd, D], all with bias
+  Linear o;               // [D, nh*hd], no bias
+  TensorView post_norm;   // RMSNorm [D]
+  Linear gate, up;        // [I, D], no bias
+  Linear down;            // [D, I], no bias
+};
+
+struct TextWeights {
+  TensorView embed_tokens;  // [V, D]
+  std::vector<TextLayer> layers;
+  TensorView final_norm;  // [D]
+  TensorView lm_head;     // [V, D]; the embedding when tied
+};
+
+struct Weights {
+  VisionWeights vision;
+  TextWeights text;
+};
+
+// Which part of the model a tensor belongs to (parameter accounting in inspect).
+enum class WeightPart { kVisionTower, kVisionMerger, kTextDecoder, kEmbedding, kLmHead };
+const char* WeightPartName(WeightPart part);
+
+// How make-model initializes a tensor (a real checkpoint's values come from training).
+enum class WeightInit { kLinear, kBias, kNormWeight, kEmbedding };
+
+struct WeightSpec {
+  std::string name;  // the 4.x release name
+  Shape shape;
+  bool required = true;
+  WeightPart part = WeightPart::kTextDecoder;
+  WeightInit init = WeightInit::kLinear;
+  int64_t fan_in = 0;  // input width of a linear map (init scaling)
+};
+
+// Calls `visit` for every tensor of a checkpoint with `config`, in checkpoint order, with
+// the view inside `*weights` it binds to (whose vectors are sized here). lm_head.weight
+// is listed with required = !tie_word_embeddings.
+using WeightVisitor = std::function<void(const WeightSpec& spec, TensorView* target)>;
+void VisitWeights(const ModelConfig& config, Weights* weights, const WeightVisitor& visit);
+
+// Every tensor's spec (VisitWeights without binding).
+std::vector<WeightSpec> WeightTable(const ModelConfig& config);
+
+// `name` in `store` under its release name or its transformers-v5 name. nullptr if absent.
+const TensorInfo* FindWeight(const TensorStore& store, const std::string& name);
+
+// Checks every required tensor is present with the table's shape and a float dtype
+// (F32/BF16/F16), and optional ones too when present. NotFound names the first missing
+// tensor; InvalidArgument a shape mismatch ("visual.blocks.3.attn.qkv.weight: shape [96,
+// 32] in checkpoint, [96, 33] expected from config.json"); Unimplemented another dtype.
+// Tensors the table does not know are listed in `unknown` (may be null), not an error.
+Status ValidateCheckpoint(const TensorStore& store, const ModelConfig& config,
+                          std::vector<std::string>* unknown);
+
+// ValidateCheckpoint, then binds every tensor. The views point into `store`, which must
+// outlive them.
+StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config);
+
+}  // namespace corgi::qwen2_5vl
