@@ -232,8 +232,8 @@ class GoldenTest : public ::testing::TestWithParam<FixtureSet> {
   void SetUp() override {
     const FixtureSet& set = GetParam();
     set_dir_ = kData + "/" + set.dir;
-    if (!fs::exists(set_dir_ + "/meta.json")) GTEST_SKIP() << "no fixtures at " << set_dir_;
-    if (!FindModelFamily(set.model_type).ok()) GTEST_SKIP() << set.model_type << " is not registered";
+    ASSERT_TRUE(fs::exists(set_dir_ + "/meta.json")) << "no fixtures at " << set_dir_;
+    ASSERT_TRUE(FindModelFamily(set.model_type).ok()) << set.model_type << " is not registered";
     StatusOr<std::string> text = ReadFileToString(set_dir_ + "/meta.json");
     ASSERT_TRUE(text.ok()) << text.status().ToString();
     meta_ = nlohmann::json::parse(*text, nullptr, /*allow_exceptions=*/false);
