@@ -22,4 +22,4 @@ cmake -S . -B "$build" -G Ninja "${cmake_args[@]}"
 cmake --build "$build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-ctest --test-dir "$build" "${labels[@]}" --output-on-failure --timeout 600
+ctest --test-dir "$build" "${labels[@]}" --output-on-failure --timeout 600 -j "$(nproc)"
