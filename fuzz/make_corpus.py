@@ -79,6 +79,15 @@ def checkpoint_configs(corgi, tmp):
     write("model_config", "tiny_v5_rope_parameters", compact(v5))
     write("model_config", "wrong_types", '{"model_type":"qwen3_vl","text_config":{"hidden_size":"32"},'
                                          '"vision_config":[]}')
+    q25 = os.path.join(tmp, "q25")
+    subprocess.run([corgi, "make-model", "--family", "qwen2_5_vl", "--preset", "tiny", "--seed", "0", q25],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with open(os.path.join(q25, "config.json")) as f:
+        write("qwen2_5vl_config", "tiny_release_layout", compact(json.load(f)))
+    with open(os.path.join(ROOT, "tests/data/golden_qwen2_5vl/hf_tiny_checkpoint/config.json")) as f:
+        write("qwen2_5vl_config", "tiny_transformers_v5", compact(json.load(f)))
+    write("qwen2_5vl_config", "wrong_types", '{"model_type":"qwen2_5_vl","hidden_size":"32",'
+                                             '"vision_config":{"fullatt_block_indexes":[99]}}')
     write("processor_config", "preprocessor", compact(load("preprocessor_config.json")))
     write("processor_config", "generation", compact(load("generation_config.json")))
     write("processor_config", "qwen25_pixels", '{"min_pixels":3136,"max_pixels":12845056,"patch_size":14,'
