@@ -27,18 +27,21 @@ using Json = nlohmann::json;
 // recordings. Keeps each request's images so the crops can be checked.
 class LocalGeometryReplayText : public Vlm {
  public:
-  LocalGeometryReplayText(const LocalVlm* local, ReplayVlm* replay) : local_(local), replay_(replay) {}
+  LocalGeometryReplayText(const LocalVlm* local, ReplayVlm* replay)
+      : local_(local), replay_(replay) {}
   StatusOr<Completion> Generate(const Request& request, const CallInfo& call) override {
     for (const Message& m : request.messages) {
       for (const ContentPart& p : m.content) {
-        if (p.kind == ContentPart::Kind::kImage) images[call.phase + std::to_string(call.step)] = *p.image;
+        if (p.kind == ContentPart::Kind::kImage)
+          images[call.phase + std::to_string(call.step)] = *p.image;
       }
     }
     return replay_->Generate(request, call);
   }
   std::string name() const override { return local_->name(); }
   GroundingSpace grounding_space() const override { return local_->grounding_space(); }
-  StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t height, int64_t width) const override {
+  StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t height,
+                                                       int64_t width) const override {
     return local_->ModelInputSize(height, width);
   }
   std::map<std::string, RgbImage> images;  // by phase + step
@@ -51,7 +54,8 @@ class LocalGeometryReplayText : public Vlm {
 class LocalVlmQwen25Test : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = (fs::temp_directory_path() / ("corgi_local_vlm_qwen25_" + std::to_string(::getpid()))).string();
+    dir_ = (fs::temp_directory_path() / ("corgi_local_vlm_qwen25_" + std::to_string(::getpid())))
+               .string();
     fs::remove_all(dir_);
     Status s = test_models::WriteTinyCheckpoint(dir_, /*seed=*/5, DType::kF32, "qwen2_5_vl");
     ASSERT_TRUE(s.ok()) << s.ToString();
@@ -115,7 +119,8 @@ std::string PixelReplay() {
   std::string reasoning =
       "<THINKING>Find the ball, then read the sign.</THINKING>\n<STRUCTURED_STEPS>{\"steps\": ["
       "{\"index\": 1, \"statement\": \"A red ball is in the middle\", \"reason\": \"find it\", "
-      "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [259, 189, 777, 567]}, "
+      "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [259, 189, 777, "
+      "567]}, "
       "{\"index\": 2, \"statement\": \"The sign names the shop\", \"reason\": \"read it\", "
       "\"need_object_captioning\": false, \"need_text_ocr\": true, \"bbox\": null}, "
       "{\"index\": 3, \"statement\": \"So the ball is red\", \"need_object_captioning\": false, "
@@ -125,7 +130,9 @@ std::string PixelReplay() {
       "[777, 567, 259, 189], \"description\": \"ball\", \"reasoning\": \"it is red\"}]}";
   Json j = {{"completions",
              {{{"phase", "reasoning"}, {"step", 0}, {"output", reasoning}},
-              {{"phase", "grounding"}, {"step", 2}, {"output", R"([{"bbox_2d": [518, 0, 1036, 378], "label": "sign"}])"}},
+              {{"phase", "grounding"},
+               {"step", 2},
+               {"output", R"([{"bbox_2d": [518, 0, 1036, 378], "label": "sign"}])"}},
               {{"phase", "caption"}, {"step", 1}, {"output", "A red ball on a wooden floor."}},
               {{"phase", "synthesis"}, {"step", 0}, {"output", synthesis}}}}};
   return j.dump();
@@ -157,11 +164,13 @@ TEST_F(LocalVlmQwen25Test, PixelBoxesBecomeOriginalImageBoxes) {
   Pipeline pipeline(&vlm, &ocr, PipelineConfig{});
   RgbImage image = RgbImage::Make(768, 1024);
   Trace trace;
-  StatusOr<Result> r = pipeline.Run(Query{"ball.png", image, "What color is the ball?"}, nullptr, &trace);
+  StatusOr<Result> r =
+      pipeline.Run(Query{"ball.png", image, "What color is the ball?"}, nullptr, &trace);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   ASSERT_FALSE(r->error.has_value()) << *r->error;
   // No box was clamped or dropped: only the swapped key-evidence corners are repaired.
-  EXPECT_EQ(r->warnings, std::vector<std::string>{"key evidence 1: box corners were swapped; fixed"});
+  EXPECT_EQ(r->warnings,
+            std::vector<std::string>{"key evidence 1: box corners were swapped; fixed"});
 
   ASSERT_EQ(r->steps.size(), 3u);
   ASSERT_EQ(r->steps[0].boxes.size(), 1u);
