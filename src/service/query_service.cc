@@ -114,8 +114,8 @@ StatusOr<std::unique_ptr<QueryService>> QueryService::Create(const ServiceOption
   CORGI_RETURN_IF_ERROR(pipeline::ValidateConfig(config));
   if (!options.replay_path.empty()) {
     // A replay file stands in for the model, so model_dir is only a label then.
-    CORGI_ASSIGN_OR_RETURN(loaded->replay, pipeline::ReplayVlm::FromFile(
-                                               options.replay_path, ReplayOptionsFor(config)));
+    CORGI_ASSIGN_OR_RETURN(loaded->replay, pipeline::ReplayVlm::FromFile(options.replay_path,
+                                                                         ReplayOptionsFor(config)));
     loaded->model_name = "replay:" + options.replay_path;
     loaded->vlm = loaded->replay.get();
   } else {

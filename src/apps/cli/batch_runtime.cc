@@ -12,7 +12,8 @@ using pipeline::PipelineConfig;
 CommonFlags AddCommonFlags(FlagParser* flags) {
   CommonFlags c;
   std::string families;
-  for (const ModelFamily& f : ModelFamilies()) families += (families.empty() ? "" : " or ") + f.display_name;
+  for (const ModelFamily& f : ModelFamilies())
+    families += (families.empty() ? "" : " or ") + f.display_name;
   c.model = AddModelFlag(flags, "checkpoint directory (Hugging Face layout; " + families +
                                     "), or a repo id OWNER/NAME in the local Hugging Face cache");
   c.config = flags->String("config", "", "YAML settings (docs/CONFIG.md); flags below override it",

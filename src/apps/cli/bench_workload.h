@@ -54,16 +54,23 @@ inline StatusOr<std::string> ReasoningText(const pipeline::Vlm& vlm) {
          "<STRUCTURED_STEPS>{\"steps\": ["
          "{\"index\": 1, \"statement\": \"There is an object on the left.\", "
          "\"reason\": \"check it\", \"need_object_captioning\": true, "
-         "\"need_text_ocr\": false, \"bbox\": " + box(0) + "}, "
+         "\"need_text_ocr\": false, \"bbox\": " +
+         box(0) +
+         "}, "
          "{\"index\": 2, \"statement\": \"There is an object on the right.\", "
          "\"reason\": \"check it\", \"need_object_captioning\": true, "
-         "\"need_text_ocr\": false, \"bbox\": " + box(1) + "}, "
+         "\"need_text_ocr\": false, \"bbox\": " +
+         box(1) +
+         "}, "
          "{\"index\": 3, \"statement\": \"Some text is written at the top.\", "
          "\"reason\": \"read it\", \"need_object_captioning\": false, "
-         "\"need_text_ocr\": true, \"bbox\": " + box(2) + "}, "
+         "\"need_text_ocr\": true, \"bbox\": " +
+         box(2) +
+         "}, "
          "{\"index\": 4, \"statement\": \"A label sits at the bottom left.\", "
          "\"reason\": \"read it\", \"need_object_captioning\": false, "
-         "\"need_text_ocr\": true, \"bbox\": " + box(3) + "}]}</STRUCTURED_STEPS>";
+         "\"need_text_ocr\": true, \"bbox\": " +
+         box(3) + "}]}</STRUCTURED_STEPS>";
 }
 const char* const kSynthesisText =
     "{\"answer\": \"benchmark\", \"explanation\": \"A fixed answer for the benchmark workload.\", "
