@@ -1,5 +1,6 @@
 #include "corgi/service/query_service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -49,6 +50,18 @@ EngineOptions EngineOptionsFor(const PipelineConfig& config) {
   options.min_pixels = config.image.min_pixels;
   options.max_pixels = config.image.max_pixels;
   return options;
+}
+
+// The replay's smart_resize bounds under the config's image section, as the engine applies
+// it to a checkpoint's own (engine.cc): max_pixels caps, min_pixels replaces, and a cap below
+// the lower bound lowers that too. A pixel-space recording made with --config F then reads
+// its boxes in the same frame when replayed with --config F.
+pipeline::ReplayOptions ReplayOptionsFor(const PipelineConfig& config) {
+  pipeline::ReplayOptions o;
+  if (config.image.max_pixels > 0) o.max_pixels = std::min(o.max_pixels, config.image.max_pixels);
+  if (config.image.min_pixels > 0) o.min_pixels = config.image.min_pixels;
+  if (config.image.min_pixels == 0) o.min_pixels = std::min(o.min_pixels, o.max_pixels);
+  return o;
 }
 
 void SendError(const pipeline::EventSink* events, const std::string& message) {
@@ -101,8 +114,8 @@ StatusOr<std::unique_ptr<QueryService>> QueryService::Create(const ServiceOption
   CORGI_RETURN_IF_ERROR(pipeline::ValidateConfig(config));
   if (!options.replay_path.empty()) {
     // A replay file stands in for the model, so model_dir is only a label then.
-    CORGI_ASSIGN_OR_RETURN(loaded->replay, pipeline::ReplayVlm::FromFile(
-                                               options.replay_path, pipeline::ReplayOptions{}));
+    CORGI_ASSIGN_OR_RETURN(loaded->replay, pipeline::ReplayVlm::FromFile(options.replay_path,
+                                                                         ReplayOptionsFor(config)));
     loaded->model_name = "replay:" + options.replay_path;
     loaded->vlm = loaded->replay.get();
   } else {

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <functional>
 #include <thread>
@@ -199,6 +200,50 @@ TEST(QueryServiceReplayTest, CreateErrorsNameThePath) {
   auto t = QueryService::Create(m);
   ASSERT_FALSE(t.ok());
   EXPECT_NE(t.status().ToString().find("/no/such/model"), std::string::npos);
+}
+
+// A Qwen2.5-VL recording made under image.max_pixels replays in the same pixel frame when
+// the service has the same image settings (it used to assume the checkpoint's bounds).
+TEST(QueryServiceReplayTest, PixelReplayHonorsTheImagePixelCap) {
+  const std::string dir = TempDir("corgi_query_service_pixel_cap");
+  const std::string replay = dir + "/replay.json";
+  nlohmann::json file = {
+      {"grounding_space", "resized_input_pixels"},
+      {"completions",
+       {{{"phase", "reasoning"},
+         {"step", 0},
+         {"output",
+          "<THINKING>x</THINKING>\n<STRUCTURED_STEPS>{\"steps\": [{\"index\": 1, \"statement\": "
+          "\"a bar\", \"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": "
+          "[63, 42, 189, 126]}]}</STRUCTURED_STEPS>"}},
+        {{"phase", "caption"}, {"step", 1}, {"output", "A bar."}},
+        {{"phase", "synthesis"},
+         {"step", 0},
+         {"output", R"({"answer": "a", "explanation": "b", "key_evidence": []})"}}}}};
+  std::ofstream(replay) << file.dump();
+  ServiceOptions o;
+  o.replay_path = replay;
+  o.config = VlmOcrConfig();
+  // 1000 x 700 under 50176 pixels: smart_resize (factor 28) scales by
+  // sqrt(700000 / 50176) = 3.735 and rounds down: 252 x 168. [63, 42, 189, 126] is then the
+  // middle half of each side. (Uncapped, 1008 x 700 would put it in the top-left corner.)
+  o.config.image.max_pixels = 50176;
+  auto service = QueryService::Create(o);
+  ASSERT_TRUE(service.ok()) << service.status().ToString();
+  QueryInput in;
+  in.image_path = "chart.png";
+  in.image = RgbImage::Make(700, 1000);
+  in.question = "Which bar?";
+  QueryOutcome out = (*service)->Run(in);
+  ASSERT_FALSE(out.failure) << *out.failure;
+  ASSERT_EQ(out.result.steps.size(), 1u);
+  ASSERT_EQ(out.result.steps[0].boxes.size(), 1u);
+  const pipeline::Box& b = out.result.steps[0].boxes[0];
+  EXPECT_DOUBLE_EQ(b.x1, 0.25);
+  EXPECT_DOUBLE_EQ(b.y1, 0.25);
+  EXPECT_DOUBLE_EQ(b.x2, 0.75);
+  EXPECT_DOUBLE_EQ(b.y2, 0.75);
+  fs::remove_all(dir);
 }
 
 // The tiny random checkpoint: 3 queries at once give what they give one at a time.

@@ -32,7 +32,8 @@ namespace corgi::service {
 struct ServiceOptions {
   std::string model_dir;    // checkpoint directory (Hugging Face layout)
   std::string replay_path;  // recorded completions instead of a model (model_dir is then a label)
-  // Every query's defaults; its engine and image sections configure the engine at load.
+  // Every query's defaults; its engine and image sections configure the engine at load (with
+  // a replay file, the image section bounds the pixel frame of a resized_input_pixels file).
   pipeline::PipelineConfig config;
 };
 

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "apps/cli/model_path.h"
+#include "corgi/model/registry.h"
 
 namespace corgi::cli {
 
@@ -10,9 +11,11 @@ using pipeline::PipelineConfig;
 
 CommonFlags AddCommonFlags(FlagParser* flags) {
   CommonFlags c;
-  c.model = AddModelFlag(flags,
-                         "checkpoint directory (Hugging Face layout), or a repo id OWNER/NAME "
-                         "in the local Hugging Face cache");
+  std::string families;
+  for (const ModelFamily& f : ModelFamilies())
+    families += (families.empty() ? "" : " or ") + f.display_name;
+  c.model = AddModelFlag(flags, "checkpoint directory (Hugging Face layout; " + families +
+                                    "), or a repo id OWNER/NAME in the local Hugging Face cache");
   c.config = flags->String("config", "", "YAML settings (docs/CONFIG.md); flags below override it",
                            "FILE");
   c.replay = flags->String(

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cmath>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -25,20 +26,52 @@ namespace corgi::cli::bench {
 
 constexpr int64_t kReasoningTokens = 256, kCaptionTokens = 48, kSynthesisTokens = 128;
 
-// Four steps in Qwen3-VL's 0..1000 frame: two objects, two text regions, apart enough
-// that non-maximum suppression keeps all four.
-const char* const kReasoningText =
-    "<THINKING>The picture shows several regions worth checking.</THINKING>\n"
-    "<STRUCTURED_STEPS>{\"steps\": ["
-    "{\"index\": 1, \"statement\": \"There is an object on the left.\", \"reason\": \"check it\", "
-    "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [40, 120, 420, 560]}, "
-    "{\"index\": 2, \"statement\": \"There is an object on the right.\", \"reason\": \"check it\", "
-    "\"need_object_captioning\": true, \"need_text_ocr\": false, \"bbox\": [560, 400, 960, 900]}, "
-    "{\"index\": 3, \"statement\": \"Some text is written at the top.\", \"reason\": \"read it\", "
-    "\"need_object_captioning\": false, \"need_text_ocr\": true, \"bbox\": [50, 20, 950, 110]}, "
-    "{\"index\": 4, \"statement\": \"A label sits at the bottom left.\", \"reason\": \"read it\", "
-    "\"need_object_captioning\": false, \"need_text_ocr\": true, \"bbox\": [40, 700, 480, 980]}"
-    "]}</STRUCTURED_STEPS>";
+constexpr int64_t kImageWidth = 1024, kImageHeight = 768;
+
+// The four steps' regions in thousandths of the image: two objects, two text regions,
+// apart enough that non-maximum suppression keeps all four.
+constexpr int64_t kStepBoxes[4][4] = {
+    {40, 120, 420, 560}, {560, 400, 960, 900}, {50, 20, 950, 110}, {40, 700, 480, 980}};
+
+// The canned reasoning, its boxes written in `vlm`'s grounding space for the 1024×768
+// image (Qwen3-VL: the thousandths as they are; Qwen2.5-VL: pixels of its resized input),
+// so every model family crops the same regions. Errors: those of ModelInputSize.
+inline StatusOr<std::string> ReasoningText(const pipeline::Vlm& vlm) {
+  double scale_x = 1000, scale_y = 1000;
+  if (vlm.grounding_space() == pipeline::GroundingSpace::kResizedInputPixels) {
+    CORGI_ASSIGN_OR_RETURN(auto hw, vlm.ModelInputSize(kImageHeight, kImageWidth));
+    scale_x = static_cast<double>(hw.second);
+    scale_y = static_cast<double>(hw.first);
+  }
+  auto box = [&](int i) {
+    auto at = [&](int k, double scale) {
+      return std::to_string(std::llround(kStepBoxes[i][k] * scale / 1000));
+    };
+    return "[" + at(0, scale_x) + ", " + at(1, scale_y) + ", " + at(2, scale_x) + ", " +
+           at(3, scale_y) + "]";
+  };
+  return "<THINKING>The picture shows several regions worth checking.</THINKING>\n"
+         "<STRUCTURED_STEPS>{\"steps\": ["
+         "{\"index\": 1, \"statement\": \"There is an object on the left.\", "
+         "\"reason\": \"check it\", \"need_object_captioning\": true, "
+         "\"need_text_ocr\": false, \"bbox\": " +
+         box(0) +
+         "}, "
+         "{\"index\": 2, \"statement\": \"There is an object on the right.\", "
+         "\"reason\": \"check it\", \"need_object_captioning\": true, "
+         "\"need_text_ocr\": false, \"bbox\": " +
+         box(1) +
+         "}, "
+         "{\"index\": 3, \"statement\": \"Some text is written at the top.\", "
+         "\"reason\": \"read it\", \"need_object_captioning\": false, "
+         "\"need_text_ocr\": true, \"bbox\": " +
+         box(2) +
+         "}, "
+         "{\"index\": 4, \"statement\": \"A label sits at the bottom left.\", "
+         "\"reason\": \"read it\", \"need_object_captioning\": false, "
+         "\"need_text_ocr\": true, \"bbox\": " +
+         box(3) + "}]}</STRUCTURED_STEPS>";
+}
 const char* const kSynthesisText =
     "{\"answer\": \"benchmark\", \"explanation\": \"A fixed answer for the benchmark workload.\", "
     "\"key_evidence\": []}";
@@ -67,6 +100,9 @@ class WorkloadVlm : public pipeline::Vlm {
                                                      c.phase + " call (step " + std::to_string(c.step) + ")"));
       }
     }
+    StatusOr<std::string> reasoning_text = ReasoningText(*inner_);
+    if (!reasoning_text.ok())
+      return std::vector<StatusOr<Completion>>(requests.size(), reasoning_text.status());
     std::vector<Request> pinned = requests;
     for (size_t i = 0; i < pinned.size(); ++i) {
       pinned[i].ignore_eos = true;
@@ -81,7 +117,7 @@ class WorkloadVlm : public pipeline::Vlm {
       if (!out[i].ok()) continue;
       records_.push_back({calls[i].phase, calls[i].step, *out[i]});
       if (calls[i].phase == "reasoning") reasoning_request_ = requests[i];
-      if (calls[i].phase == "reasoning") out[i]->text = kReasoningText;
+      if (calls[i].phase == "reasoning") out[i]->text = *reasoning_text;
       if (calls[i].phase == "synthesis") out[i]->text = kSynthesisText;
     }
     return out;

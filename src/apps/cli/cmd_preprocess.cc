@@ -39,7 +39,9 @@ StatusOr<VisionPreprocessParams> ParamsFromModel(const std::string& dir) {
 int RunPreprocess(int argc, char** argv) {
   FlagParser flags(
       "corgi preprocess --image PATH [-m DIR] [--out FILE] [flags]",
-      "Decode an image and preprocess it as Qwen3-VL sees it (HF Qwen2VLImageProcessorFast).");
+      "Decode an image and preprocess it as the model sees it (HF Qwen2VLImageProcessorFast):\n"
+      "with -m, by the checkpoint's preprocessor_config.json (any model family); without,\n"
+      "Qwen3-VL's defaults (patch 16, the pixel bounds below).");
   std::string* image = flags.String("image", "", "image file (JPEG, PNG or WebP)", "PATH");
   int64_t* min_pixels = flags.Int("min-pixels", 65536, "smart_resize lower area bound (at most 16777216)");
   int64_t* max_pixels = flags.Int("max-pixels", 16777216, "smart_resize upper area bound (at most 16777216)");

@@ -1,8 +1,11 @@
-// corgi: grounded visual reasoning on a native Qwen3-VL engine.
+// corgi: grounded visual reasoning on a native Qwen-VL engine (every family in
+// model/registry.h).
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "apps/cli/commands.h"
+#include "corgi/model/registry.h"
 
 #ifndef CORGI_VERSION
 #error "CORGI_VERSION comes from project(corgi VERSION ...) in CMakeLists.txt"
@@ -20,7 +23,7 @@ const Command kCommands[] = {
     {"ask", corgi::cli::RunAsk, "answer a question about an image with grounded reasoning (CoRGI)"},
     {"batch", corgi::cli::RunBatch, "run CoRGI over a file of (image, question) items; resumable"},
     {"serve", corgi::cli::RunServe, "HTTP server: CoRGI API with live events, OpenAI-compatible chat, web page"},
-    {"make-model", corgi::cli::RunMakeModel, "write a synthetic Qwen3-VL checkpoint (random weights)"},
+    {"make-model", corgi::cli::RunMakeModel, "write a synthetic checkpoint of a model family (random weights)"},
     {"inspect", corgi::cli::RunInspect, "describe a checkpoint: architecture, parameters, memory"},
     {"tokenize", corgi::cli::RunTokenize, "text on stdin -> token ids as JSON (--decode: the reverse)"},
     {"preprocess", corgi::cli::RunPreprocess, "decode, resize and patchify an image as the model sees it"},
@@ -29,10 +32,14 @@ const Command kCommands[] = {
 };
 
 void PrintHelp() {
+  std::string families;
+  for (const corgi::ModelFamily& f : corgi::ModelFamilies())
+    families += (families.empty() ? "" : ", ") + f.display_name;
   std::fprintf(stderr,
-               "corgi — grounded visual reasoning with Qwen3-VL\n\n"
+               "corgi — grounded visual reasoning with Qwen-VL models (%s)\n\n"
                "usage: corgi COMMAND [flags]   (corgi COMMAND --help for its flags)\n"
-               "       corgi --version\n\ncommands:\n");
+               "       corgi --version\n\ncommands:\n",
+               families.c_str());
   for (const Command& c : kCommands) std::fprintf(stderr, "  %-12s %s\n", c.name, c.summary);
   std::fprintf(stderr, "  %-12s %s\n", "version", "print the version");
 }
