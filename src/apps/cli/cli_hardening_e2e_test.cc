@@ -1,22 +1,16 @@
 // End to end on the built `corgi` binary: hostile input to `tokenize` and `ask` ends
 // quickly with exit status 1 or 2 and a message, never a signal or a hang (issue 11).
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
+#include "apps/cli/process_test_util.h"
 #include "corgi/core/mapped_file.h"
 #include "io/io_test_util.h"
-
-extern char** environ;
 
 namespace corgi::cli {
 namespace {
@@ -29,60 +23,16 @@ const std::string kImage = std::string(CORGI_SHARED_DATA) + "/images/qwen3_vl_ja
 const std::string kTokenizer =
     std::string(CORGI_SHARED_DATA) + "/tokenizer/qwen3-derived/tokenizer.json";
 
-struct ProcessResult {
-  int exit_code = -1;  // -1 when killed by a signal or timed out
-  int signal = 0;
-  bool timed_out = false;
-  std::string out, err;
-};
+using test_process::ProcessResult;
+using test_process::Slurp;
+using test_process::WriteText;
 
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-std::string Slurp(const std::string& path) {
-  StatusOr<std::string> text = ReadFileToString(path);
-  return text.ok() ? *text : "";
-}
-
+// Runs corgi with `args` and `stdin_text` on stdin; killed after `limit`.
 // Runs corgi with `args` and `stdin_text` on stdin; killed after `limit`.
 ProcessResult Corgi(const std::vector<std::string>& args, const std::string& io_dir,
                     const std::string& stdin_text = "",
                     std::chrono::seconds limit = std::chrono::seconds(20)) {
-  std::vector<std::string> argv_s = {kCorgi};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string in = io_dir + "/stdin.txt", out = io_dir + "/stdout.txt",
-                    err = io_dir + "/stderr.txt";
-  WriteText(in, stdin_text);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, in.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, kCorgi.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ProcessResult run;
-  if (rc != 0) return run;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      run.timed_out = true;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  if (!run.timed_out && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  run.out = Slurp(out);
-  run.err = Slurp(err);
-  return run;
+  return test_process::Run(kCorgi, args, io_dir, stdin_text, limit);
 }
 
 class CliHardeningTest : public ::testing::Test {

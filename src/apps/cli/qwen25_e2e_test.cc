@@ -3,23 +3,17 @@
 // weights: the text is garbage and may be repaired or fail per the pipeline's rules, but
 // every run ends in files, never a crash), and `ask --replay` with a pixel-space recording
 // converts its boxes in the file's space.
-#include <fcntl.h>
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <thread>
 
+#include "apps/cli/process_test_util.h"
 #include "corgi/core/mapped_file.h"
 #include "io/io_test_util.h"
-
-extern char** environ;
 
 namespace corgi::cli {
 namespace {
@@ -34,59 +28,17 @@ const std::string kSquare = std::string(CORGI_SHARED_DATA) + "/images/qwen3_vl_j
 // 314 x 281 -> 308 x 280 (11.2 -> 11 x 28, 10.04 -> 10 x 28).
 const std::string kOblong = std::string(CORGI_SHARED_DATA) + "/images/qwen_finetune_demo/10149.png";
 
-struct ProcessResult {
-  int exit_code = -1;  // -1 when killed by a signal or timed out
-  int signal = 0;
-  bool timed_out = false;
-  std::string out, err;
-};
-
-std::string Slurp(const std::string& path) {
-  StatusOr<std::string> text = ReadFileToString(path);
-  return text.ok() ? *text : "";
-}
-
-void WriteText(const std::string& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
+using test_process::ProcessResult;
+using test_process::Slurp;
+using test_process::WriteText;
 
 Json ReadJson(const std::string& path) { return Json::parse(Slurp(path), nullptr, false); }
 
 // Runs corgi with `args` (stdout/stderr into files in `io_dir`); killed after `limit`.
+// Runs corgi with `args` (stdout/stderr into files in `io_dir`); killed after `limit`.
 ProcessResult Corgi(const std::vector<std::string>& args, const std::string& io_dir,
                     std::chrono::seconds limit = std::chrono::seconds(120)) {
-  std::vector<std::string> argv_s = {kCorgi};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const std::string out = io_dir + "/stdout.txt", err = io_dir + "/stderr.txt";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, kCorgi.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ProcessResult run;
-  if (rc != 0) return run;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  int status = 0;
-  while (::waitpid(pid, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > deadline) {
-      run.timed_out = true;
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (!run.timed_out && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) run.signal = WTERMSIG(status);
-  run.out = Slurp(out);
-  run.err = Slurp(err);
-  return run;
+  return test_process::Run(kCorgi, args, io_dir, "", limit);
 }
 
 // Every box of a results.json is normalized: four numbers in [0, 1], x1 < x2, y1 < y2.
