@@ -116,15 +116,6 @@ Status Model::ForwardText(const TextBatch& batch, KvPagePool* kv, corgi::TextScr
   return qwen2_5vl::ForwardText(config_, weights_.text, batch, kv, own, logits, pool, observer);
 }
 
-int64_t Model::DecodeWeightBytes() const {
-  const TextWeights& w = weights_.text;
-  int64_t bytes = 0;
-  for (const TextLayer& l : w.layers) {
-    for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
-      bytes += static_cast<int64_t>(lin->weight.bytes() + (lin->bias.data ? lin->bias.bytes() : 0));
-    bytes += static_cast<int64_t>(l.input_norm.bytes() + l.post_norm.bytes());
-  }
-  return bytes + static_cast<int64_t>(w.final_norm.bytes() + w.lm_head.bytes());
-}
+int64_t Model::DecodeWeightBytes() const { return DecodeStepWeightBytes(weights_.text); }
 
 }  // namespace corgi::qwen2_5vl

@@ -59,27 +59,8 @@ void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_s
 }
 
 MropeFrequencies MakeMropeFrequencies(const TextConfig& config) {
-  // transformers' default rope init: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), float32.
-  const int64_t half = config.head_dim / 2;
-  const auto& sec = config.mrope_section;
-  MropeFrequencies f;
-  f.inv_freq.resize(half);
-  f.axis.resize(half);
-  const float base = static_cast<float>(config.rope_theta);
-  for (int64_t k = 0; k < half; ++k) {
-    const float exponent = static_cast<float>(2 * k) / static_cast<float>(config.head_dim);
-    f.inv_freq[k] = 1.0f / std::pow(base, exponent);
-    // apply_multimodal_rotary_pos_emb: chunks [s0 | s1 | s2] of the half take t, h, w.
-    f.axis[k] = k < sec[0] ? 0 : (k < sec[0] + sec[1] ? 1 : 2);
-  }
-  return f;
-}
-
-void MropeAngles(const MropeFrequencies& freq, const int32_t* pos, int64_t length, float* out) {
-  const int64_t half = static_cast<int64_t>(freq.inv_freq.size());
-  for (int64_t i = 0; i < length; ++i)
-    for (int64_t k = 0; k < half; ++k)
-      out[i * half + k] = static_cast<float>(pos[freq.axis[k] * length + i]) * freq.inv_freq[k];
+  return corgi::MakeMropeFrequencies(config.head_dim, config.rope_theta, config.mrope_section,
+                                     MropeLayout::kChunked);
 }
 
 }  // namespace corgi::qwen2_5vl

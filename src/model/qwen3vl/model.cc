@@ -102,12 +102,6 @@ Status Model::ForwardText(const TextBatch& batch, KvPagePool* kv, corgi::TextScr
   return qwen3vl::ForwardText(config_, weights_.text, batch, kv, own, logits, pool, observer);
 }
 
-int64_t Model::DecodeWeightBytes() const {
-  const TextWeights& w = weights_.text;
-  int64_t bytes = 0;
-  for (const TextLayer& l : w.layers)
-    for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down}) bytes += lin->weight.bytes();
-  return bytes + w.final_norm.weight.bytes() + w.lm_head.bytes();
-}
+int64_t Model::DecodeWeightBytes() const { return DecodeStepWeightBytes(weights_.text); }
 
 }  // namespace corgi::qwen3vl

@@ -20,15 +20,12 @@
 #include "corgi/core/status.h"
 #include "corgi/core/tensor.h"
 #include "corgi/io/safetensors.h"
+#include "corgi/model/decoder_weights.h"
 #include "corgi/model/qwen2_5vl/config.h"
 
 namespace corgi::qwen2_5vl {
 
-// A linear layer y = x·Wᵀ + b. bias.data == nullptr when the layer has none.
-struct Linear {
-  TensorView weight;  // [out, in]
-  TensorView bias;    // [out] or empty
-};
+using corgi::Linear;
 
 struct VisionBlock {
   TensorView norm1, norm2;  // RMSNorm [Hv]
@@ -46,21 +43,10 @@ struct VisionWeights {
   Linear merger_fc2;       // mlp.2 [D, 4Hv] + bias
 };
 
-struct TextLayer {
-  TensorView input_norm;  // RMSNorm [D]
-  Linear q, k, v;         // [nh*hd, D], [nkv*hd, D], [nkv*hd, D], all with bias
-  Linear o;               // [D, nh*hd], no bias
-  TensorView post_norm;   // RMSNorm [D]
-  Linear gate, up;        // [I, D], no bias
-  Linear down;            // [D, I], no bias
-};
-
-struct TextWeights {
-  TensorView embed_tokens;  // [V, D]
-  std::vector<TextLayer> layers;
-  TensorView final_norm;  // [D]
-  TensorView lm_head;     // [V, D]; the embedding when tied
-};
+// The decoder (model/decoder_weights.h): q/k/v with biases, o and the MLP without, and
+// no q/k norms (q_norm and k_norm stay empty).
+using TextLayer = DecoderLayer;
+using TextWeights = DecoderWeights;
 
 struct Weights {
   VisionWeights vision;

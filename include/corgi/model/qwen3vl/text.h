@@ -10,6 +10,7 @@
 #include "corgi/core/thread_pool.h"
 #include "corgi/model/qwen3vl/config.h"
 #include "corgi/model/kv_pages.h"
+#include "corgi/model/paged_decoder.h"
 #include "corgi/model/text_batch.h"
 #include "corgi/model/qwen3vl/positions.h"
 #include "corgi/model/stage_observer.h"
@@ -17,12 +18,9 @@
 
 namespace corgi::qwen3vl {
 
-// Reusable scratch for ForwardText; grows to the largest S seen.
-struct TextScratch : corgi::TextScratch {
-  std::vector<float> h, norm, q, k, v, o, gate, up, cos, sin, angles;
-  std::vector<const float*> key_pages, value_pages;  // one sequence's pages for one layer
-  MropeFrequencies rope;  // filled on first use; the config never changes under a scratch
-};
+// Reusable scratch for ForwardText; grows to the largest step seen. Its own type, so a
+// scratch (and the rotary table it caches) never crosses to another family's model.
+struct TextScratch : DecoderScratch {};
 
 // Runs the decoder over `batch`, appending each segment's rows to its sequence's pages in
 // `kv` (FailedPrecondition when a sequence's pages lack room; InvalidArgument for an empty
