@@ -5,24 +5,25 @@
 
 namespace corgi::model_internal {
 
-void TallyTensors(std::span<const SummaryTensor> tensors, CheckpointSummary* s) {
-  std::map<int, PartCount> parts;
-  std::map<int, bool> vision;
-  for (const SummaryTensor& t : tensors) {
-    s->dtype_tensors[DTypeName(t.info->dtype)] += 1;
-    s->weight_bytes += static_cast<int64_t>(t.info->bytes);
-    if (!t.parameters) continue;
-    PartCount& p = parts[t.part_rank];
-    p.part = t.part_name;
-    p.parameters += t.info->shape.numel();
+void TallyWeights(const TensorStore& store, std::span<const WeightSpec> table, FindWeightFn find,
+                  bool lm_head_unused, CheckpointSummary* s) {
+  std::map<WeightPart, PartCount> parts;
+  for (const WeightSpec& spec : table) {
+    const TensorInfo* info = find(store, spec.name);
+    if (info == nullptr) continue;  // optional and absent (tied lm_head)
+    s->dtype_tensors[DTypeName(info->dtype)] += 1;
+    s->weight_bytes += static_cast<int64_t>(info->bytes);
+    if (spec.part == WeightPart::kLmHead && lm_head_unused) continue;
+    PartCount& p = parts[spec.part];
+    p.part = WeightPartName(spec.part);
+    p.parameters += info->shape.numel();
     p.tensors += 1;
-    p.bytes += static_cast<int64_t>(t.info->bytes);
-    vision[t.part_rank] = t.vision;
+    p.bytes += static_cast<int64_t>(info->bytes);
   }
-  for (auto& [rank, count] : parts) {
+  for (const auto& [part, count] : parts) {
     s->parts.push_back(count);
     s->total_parameters += count.parameters;
-    (vision[rank] ? s->vision_parameters : s->text_parameters) += count.parameters;
+    (IsVisionPart(part) ? s->vision_parameters : s->text_parameters) += count.parameters;
   }
 }
 

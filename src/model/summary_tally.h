@@ -11,20 +11,16 @@
 
 #include "corgi/io/safetensors.h"
 #include "corgi/model/checkpoint_summary.h"
+#include "corgi/model/weight_spec.h"
 
 namespace corgi::model_internal {
 
-// One tensor of a family's weight table, found in the checkpoint.
-struct SummaryTensor {
-  const TensorInfo* info = nullptr;  // never null
-  int part_rank = 0;                 // orders the parts (the family's part enum)
-  const char* part_name = "";
-  bool vision = false;     // counts toward vision_parameters, else text_parameters
-  bool parameters = true;  // false: stored but unused (a tied lm_head): bytes only
-};
-
-// Fills parts (by rank), dtype_tensors, weight_bytes and the parameter totals.
-void TallyTensors(std::span<const SummaryTensor> tensors, CheckpointSummary* s);
+// Tallies every tensor of `table` found in `store` with `find`: parts (in WeightPart
+// order, empty ones omitted), dtype_tensors, weight_bytes and the parameter totals
+// (vision = IsVisionPart). A stored lm_head counts bytes but no parameters when
+// `lm_head_unused` (a tied checkpoint that still carries one).
+void TallyWeights(const TensorStore& store, std::span<const WeightSpec> table, FindWeightFn find,
+                  bool lm_head_unused, CheckpointSummary* s);
 
 // Fills files (size -1 when unreadable) and file_bytes from the store's files.
 void TallyFiles(const TensorStore& store, CheckpointSummary* s);

@@ -13,9 +13,8 @@ namespace {
 using model_internal::DecoderShapeLine;
 using model_internal::ListText;
 using model_internal::SummarizeConfig;
-using model_internal::SummaryTensor;
 using model_internal::TallyFiles;
-using model_internal::TallyTensors;
+using model_internal::TallyWeights;
 
 // Peak f32 scratch of the vision tower for `patches` patches (vision.cc): the residual
 // stream, the normed copy, qkv, the attention output, the rotary tables and the MLP
@@ -48,17 +47,8 @@ StatusOr<CheckpointSummary> SummarizeCheckpoint(const std::string& model_dir) {
   CORGI_RETURN_IF_ERROR(ValidateCheckpoint(store, config, &s.unknown_tensors));
 
   s.lm_head_tied = config.tie_word_embeddings || FindWeight(store, "lm_head.weight") == nullptr;
-  std::vector<SummaryTensor> found;
-  for (const WeightSpec& spec : WeightTable(config)) {
-    const TensorInfo* info = FindWeight(store, spec.name);
-    if (info == nullptr) continue;  // optional and absent (tied lm_head)
-    const bool vision =
-        spec.part == WeightPart::kVisionTower || spec.part == WeightPart::kVisionMerger;
-    // A tied checkpoint's stored lm_head is unused: its bytes count, its parameters not.
-    const bool used = !(spec.part == WeightPart::kLmHead && s.lm_head_tied);
-    found.push_back({info, static_cast<int>(spec.part), WeightPartName(spec.part), vision, used});
-  }
-  TallyTensors(found, &s);
+  // A tied checkpoint's stored lm_head is unused: its bytes count, its parameters not.
+  TallyWeights(store, WeightTable(config), FindWeight, s.lm_head_tied, &s);
   TallyFiles(store, &s);
   // 1024x768 -> smart_resize to multiples of 28: 1036x756, a 74x54 patch grid.
   s.vision_activation_bytes_1024x768 = VisionActivationBytes(config.vision, 74 * 54);

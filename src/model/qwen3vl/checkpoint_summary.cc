@@ -10,9 +10,8 @@ namespace {
 using model_internal::DecoderShapeLine;
 using model_internal::ListText;
 using model_internal::SummarizeConfig;
-using model_internal::SummaryTensor;
 using model_internal::TallyFiles;
-using model_internal::TallyTensors;
+using model_internal::TallyWeights;
 
 // Scratch for one image through the vision tower: the residual stream, the qkv
 // projection and the MLP hidden layer for every patch, in f32 (attention is streamed).
@@ -40,15 +39,7 @@ StatusOr<CheckpointSummary> SummarizeCheckpoint(const std::string& model_dir) {
   CORGI_ASSIGN_OR_RETURN(TensorStore store, TensorStore::Open(model_dir));
   CORGI_RETURN_IF_ERROR(ValidateCheckpoint(store, config, &s.unknown_tensors));
 
-  std::vector<SummaryTensor> found;
-  for (const WeightSpec& spec : WeightTable(config)) {
-    const TensorInfo* info = FindWeight(store, spec.name);
-    if (info == nullptr) continue;  // optional and absent (tied lm_head)
-    const bool vision = spec.part == WeightPart::kVisionTower || spec.part == WeightPart::kVisionMerger ||
-                        spec.part == WeightPart::kDeepStack;
-    found.push_back({info, static_cast<int>(spec.part), WeightPartName(spec.part), vision});
-  }
-  TallyTensors(found, &s);
+  TallyWeights(store, WeightTable(config), FindWeight, /*lm_head_unused=*/false, &s);
   s.lm_head_tied = FindWeight(store, "lm_head.weight") == nullptr;
   TallyFiles(store, &s);
   // 1024x768 -> smart_resize 1024x768 (multiples of 32): a 64x48 patch grid.

@@ -21,6 +21,7 @@
 #include "corgi/core/tensor.h"
 #include "corgi/io/safetensors.h"
 #include "corgi/model/decoder_weights.h"
+#include "corgi/model/weight_spec.h"
 #include "corgi/model/qwen2_5vl/config.h"
 
 namespace corgi::qwen2_5vl {
@@ -53,21 +54,12 @@ struct Weights {
   TextWeights text;
 };
 
-// Which part of the model a tensor belongs to (parameter accounting in inspect).
-enum class WeightPart { kVisionTower, kVisionMerger, kTextDecoder, kEmbedding, kLmHead };
-const char* WeightPartName(WeightPart part);
-
-// How make-model initializes a tensor (a real checkpoint's values come from training).
-enum class WeightInit { kLinear, kBias, kNormWeight, kEmbedding };
-
-struct WeightSpec {
-  std::string name;  // the 4.x release name
-  Shape shape;
-  bool required = true;
-  WeightPart part = WeightPart::kTextDecoder;
-  WeightInit init = WeightInit::kLinear;
-  int64_t fan_in = 0;  // input width of a linear map (init scaling)
-};
+// The table's entry types (model/weight_spec.h). Qwen2.5-VL has no DeepStack part and
+// initializes with kLinear, kBias, kNormWeight and kEmbedding only.
+using corgi::WeightInit;
+using corgi::WeightPart;
+using corgi::WeightPartName;
+using corgi::WeightSpec;
 
 // Calls `visit` for every tensor of a checkpoint with `config`, in checkpoint order, with
 // the view inside `*weights` it binds to (whose vectors are sized here). lm_head.weight
