@@ -4,6 +4,8 @@
 #include <cmath>
 #include <string>
 
+#include "model/vision_blocks.h"
+
 namespace corgi::qwen3vl {
 namespace {
 
@@ -23,25 +25,8 @@ MropeFrequencies MakeMropeFrequencies(const TextConfig& config) {
 }
 
 void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_size, float* out) {
-  // HF Qwen3VLVisionRotaryEmbedding(dim = head_dim/2, theta 10000):
-  // inv_freq[k] = 1 / 10000^(2k/dim) for k < dim/2; angles = [row*inv, col*inv].
-  const int64_t dim = head_dim / 2, quarter = dim / 2;
-  std::vector<float> inv(quarter);
-  for (int64_t k = 0; k < quarter; ++k)
-    inv[k] = 1.0f / std::pow(10000.0f, static_cast<float>(2 * k) / static_cast<float>(dim));
-  const int64_t mh = grid.h / merge_size, mw = grid.w / merge_size;
-  float* row_out = out;
-  for (int64_t f = 0; f < grid.t; ++f)
-    for (int64_t by = 0; by < mh; ++by)
-      for (int64_t bx = 0; bx < mw; ++bx)
-        for (int64_t dy = 0; dy < merge_size; ++dy)
-          for (int64_t dx = 0; dx < merge_size; ++dx, row_out += dim) {
-            const float r = static_cast<float>(by * merge_size + dy), c = static_cast<float>(bx * merge_size + dx);
-            for (int64_t k = 0; k < quarter; ++k) {
-              row_out[k] = r * inv[k];
-              row_out[quarter + k] = c * inv[k];
-            }
-          }
+  // HF Qwen3VLVisionRotaryEmbedding(dim = head_dim/2, theta 10000).
+  model_internal::VisionRotaryAngles(grid, head_dim, merge_size, 10000.0f, out);
 }
 
 PositionInterpolation InterpolatePositions(const ImageGrid& grid, int64_t num_grid_per_side, int64_t merge_size) {
