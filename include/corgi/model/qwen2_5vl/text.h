@@ -1,7 +1,7 @@
-// The Qwen2.5-VL text decoder (a Qwen2 decoder with M-RoPE): RMSNorm, q/k/v projections
-// with biases, GQA attention over the paged KV cache with chunked (not interleaved)
-// M-RoPE, SwiGLU MLP without biases, final RMSNorm and lm_head (or the tied embedding).
-// No q/k norm and no DeepStack.
+// The Qwen2.5-VL text decoder (a Qwen2 decoder with M-RoPE), run by the shared paged
+// decoder (model/paged_decoder.h): RMSNorm, q/k/v projections with biases, GQA attention
+// over the paged KV cache with chunked (not interleaved) M-RoPE, SwiGLU MLP without
+// biases, final RMSNorm and lm_head (or the tied embedding). No q/k norm and no DeepStack.
 #pragma once
 
 #include <vector>

@@ -1,5 +1,6 @@
-// The Qwen3-VL text decoder (spec §5): RMSNorm, q/k norm, GQA attention with
-// interleaved M-RoPE, SwiGLU, DeepStack injection at image positions during prefill.
+// The Qwen3-VL text decoder (spec §5): the shared paged decoder (model/paged_decoder.h)
+// with Qwen3-VL's parts — q/k RMSNorm per head, interleaved M-RoPE, DeepStack injection
+// at image positions during prefill.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,8 @@ struct TextScratch : DecoderScratch {};
 
 // Runs the decoder over `batch`, appending each segment's rows to its sequence's pages in
 // `kv` (FailedPrecondition when a sequence's pages lack room; InvalidArgument for an empty
-// batch or a sequence listed twice). Writes logits [logit_rows.size(), V] to `logits`.
+// batch, a sequence listed twice, logit rows out of order or a pool of another shape).
+// Writes logits [logit_rows.size(), V] to `logits`.
 // Stages observed: text.embeds [S,D], text.layer{i}.out [S,D], text.norm [n,D] (logit rows).
 Status ForwardText(const ModelConfig& config, const TextWeights& weights, const TextBatch& batch,
                    KvPagePool* kv, TextScratch* scratch, float* logits, ThreadPool* pool,
