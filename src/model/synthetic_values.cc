@@ -1,10 +1,15 @@
 #include "model/synthetic_values.h"
 
+#include <cmath>
 #include <cstring>
+#include <filesystem>
+#include <map>
+#include <vector>
 
 #include "corgi/core/check.h"
 #include "corgi/core/half.h"
 #include "corgi/core/hash.h"
+#include "corgi/io/safetensors.h"
 
 namespace corgi::model_internal {
 namespace {
@@ -48,6 +53,77 @@ void FillSynthetic(uint64_t key, float scale, float offset, int64_t n, DType dty
   } else {
     fill_range(0, static_cast<size_t>(n), 0);
   }
+}
+
+void SyntheticInit(const WeightSpec& spec, float* scale, float* offset) {
+  const float kSqrt3 = 1.7320508f;
+  *offset = 0.0f;
+  switch (spec.init) {
+    case WeightInit::kLinear:
+      *scale = kSqrt3 / std::sqrt(static_cast<float>(spec.fan_in));
+      break;
+    case WeightInit::kBias:
+      *scale = kSqrt3 * 0.02f;
+      break;
+    case WeightInit::kNormWeight:
+      *scale = kSqrt3 * 0.1f;
+      *offset = 1.0f;
+      break;
+    case WeightInit::kNormBias:
+      *scale = kSqrt3 * 0.02f;
+      break;
+    case WeightInit::kEmbedding:
+      *scale = kSqrt3 * 0.02f;
+      break;
+    case WeightInit::kPositionTable:
+      *scale = kSqrt3 * 0.5f;
+      break;
+  }
+}
+
+const char* TorchDtypeName(DType dtype) {
+  switch (dtype) {
+    case DType::kF32:
+      return "float32";
+    case DType::kF16:
+      return "float16";
+    default:
+      return "bfloat16";
+  }
+}
+
+Status PrepareSyntheticDir(const SyntheticOptions& options, const std::string& out_dir) {
+  if (options.dtype != DType::kF32 && options.dtype != DType::kBF16 &&
+      options.dtype != DType::kF16) {
+    return InvalidArgumentError(std::string("unsupported dtype ") + DTypeName(options.dtype) +
+                                " (F32, BF16, F16)");
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) return IoError("cannot create '" + out_dir + "': " + ec.message());
+  return Status::Ok();
+}
+
+Status WriteSyntheticTensors(std::span<const WeightSpec> table, const SyntheticOptions& options,
+                             const std::string& out_dir, ThreadPool* pool) {
+  std::vector<TensorToWrite> tensors;
+  for (const WeightSpec& spec : table) {
+    if (!spec.required) continue;
+    TensorToWrite t;
+    t.name = spec.name;
+    t.dtype = options.dtype;
+    t.shape = spec.shape;
+    float scale, offset;
+    SyntheticInit(spec, &scale, &offset);
+    const uint64_t key = SyntheticKey(options.seed, spec.name);
+    const int64_t n = spec.shape.numel();
+    const DType dtype = options.dtype;
+    t.fill = [=](uint8_t* dst) { FillSynthetic(key, scale, offset, n, dtype, dst, pool); };
+    tensors.push_back(std::move(t));
+  }
+  std::map<std::string, std::string> metadata = {
+      {"format", "pt"}, {"corgi_synthetic_seed", std::to_string(options.seed)}};
+  return WriteCheckpointTensors(out_dir, tensors, options.max_shard_bytes, metadata);
 }
 
 }  // namespace corgi::model_internal

@@ -3,15 +3,22 @@
 #include "corgi/model/qwen2_5vl/config.h"
 
 #include <cmath>
-#include <set>
 
-#include "corgi/core/mapped_file.h"
-#include "io/json_util.h"
+#include "model/config_json.h"
 
 namespace corgi::qwen2_5vl {
 namespace {
 
-using io_internal::JsonScope;
+using model_internal::CheckActivation;
+using model_internal::CheckBlockIndexes;
+using model_internal::CheckDecoderText;
+using model_internal::CheckHeadsDivide;
+using model_internal::CheckRgb;
+using model_internal::CheckTowersMeet;
+using model_internal::JsonScope;
+using model_internal::ParseConfigRoot;
+using model_internal::ParseMrope;
+using model_internal::ParseTopLevel;
 using nlohmann::json;
 
 std::string Str(int64_t v) { return std::to_string(v); }
@@ -27,46 +34,6 @@ Status Bounded(const JsonScope& s, const char* key, bool required, int64_t max, 
   CORGI_RETURN_IF_ERROR(s.PositiveInt(key, required, out));
   if (*out > max)
     return s.Error(s.Path(key) + " (" + Str(*out) + ") is above the supported maximum " + Str(max));
-  return Status::Ok();
-}
-
-// rope_theta and mrope_section from v5 `rope_parameters` {rope_type, rope_theta,
-// mrope_section} or the 4.x `rope_theta` + `rope_scaling` {type | rope_type, mrope_section}.
-Status ParseRope(const JsonScope& text, TextConfig* out) {
-  JsonScope rope = text;
-  bool found = false;
-  CORGI_RETURN_IF_ERROR(text.Object("rope_parameters", false, &rope, &found));
-  if (found && rope.Has("rope_theta")) {
-    CORGI_RETURN_IF_ERROR(rope.Number("rope_theta", true, &out->rope_theta));
-  } else {
-    CORGI_RETURN_IF_ERROR(text.Number("rope_theta", true, &out->rope_theta));
-  }
-  if (!found) CORGI_RETURN_IF_ERROR(text.Object("rope_scaling", true, &rope, &found));
-  std::string rope_type = "default";
-  const char* type_key = rope.Has("rope_type") ? "rope_type" : "type";
-  CORGI_RETURN_IF_ERROR(rope.String(type_key, false, &rope_type));
-  // transformers renames the release's "mrope" to "default": both are plain M-RoPE.
-  if (rope_type != "default" && rope_type != "mrope") {
-    return UnimplementedError(text.file() + ": " + rope.Path(type_key) + " \"" + rope_type +
-                              "\" is not supported (only default M-RoPE)");
-  }
-  CORGI_RETURN_IF_ERROR(rope.IntArray("mrope_section", true, &out->mrope_section));
-  const int64_t half = out->head_dim / 2;
-  int64_t sum = 0;
-  bool in_range = out->mrope_section.size() == 3;
-  for (int64_t v : out->mrope_section) {
-    in_range = in_range && v >= 0 && v <= half;
-    if (in_range) sum += v;
-  }
-  if (!in_range || sum != half) {
-    return text.Error(rope.Path("mrope_section") +
-                      " must have 3 entries summing to head_dim / 2 (" + Str(half) + "), got " +
-                      json(out->mrope_section).dump());
-  }
-  if (!(out->rope_theta > 0) || !std::isfinite(out->rope_theta)) {
-    return text.Error((found ? rope.Path("rope_theta") : text.Path("rope_theta")) +
-                      " must be a positive number");
-  }
   return Status::Ok();
 }
 
@@ -93,25 +60,16 @@ Status ParseText(const JsonScope& s, TextConfig* t) {
     return s.Error("hidden_size / num_attention_heads (" + Str(t->head_dim) +
                    ") must be even and at most " + Str(kMaxHeadDim));
   }
-  if (t->num_attention_heads % t->num_key_value_heads != 0) {
-    return s.Error(s.Path("num_key_value_heads") + " (" + Str(t->num_key_value_heads) +
-                   ") must divide num_attention_heads (" + Str(t->num_attention_heads) + ")");
-  }
-  if (!(t->rms_norm_eps > 0 && t->rms_norm_eps < 1)) {
-    return s.Error(s.Path("rms_norm_eps") + " must be in (0, 1), got " +
-                   std::to_string(t->rms_norm_eps));
-  }
-  if (t->hidden_act != "silu") {
-    return UnimplementedError(s.file() + ": " + s.Path("hidden_act") + " \"" + t->hidden_act +
-                              "\" is not supported (only silu)");
-  }
+  CORGI_RETURN_IF_ERROR(CheckDecoderText(s, t->rms_norm_eps, t->hidden_act, t->num_attention_heads,
+                                         t->num_key_value_heads));
   bool sliding = false;
   CORGI_RETURN_IF_ERROR(s.Bool("use_sliding_window", false, &sliding));
   if (sliding) {
     return UnimplementedError(s.file() + ": " + s.Path("use_sliding_window") +
                               " true is not supported (the releases use full attention)");
   }
-  return ParseRope(s, t);
+  JsonScope rope = s;
+  return ParseMrope(s, t->head_dim, &t->rope_theta, &t->mrope_section, &rope);
 }
 
 // v5 spells the vision rotary out: rope_parameters {rope_type "axial" | "default", rope_theta}.
@@ -149,19 +107,10 @@ Status ParseVision(const JsonScope& s, VisionConfig* v) {
   CORGI_RETURN_IF_ERROR(s.IntArray("fullatt_block_indexes", true, &v->fullatt_block_indexes));
   CORGI_RETURN_IF_ERROR(s.PositiveInt("tokens_per_second", false, &v->tokens_per_second));
   CORGI_RETURN_IF_ERROR(s.String("hidden_act", false, &v->hidden_act));
-  if (v->hidden_act != "silu") {
-    return UnimplementedError(s.file() + ": " + s.Path("hidden_act") + " \"" + v->hidden_act +
-                              "\" is not supported (only silu)");
-  }
+  CORGI_RETURN_IF_ERROR(CheckActivation(s, "hidden_act", v->hidden_act, "silu"));
   CORGI_RETURN_IF_ERROR(ParseVisionRope(s, v));
-  if (v->in_channels != 3) {
-    return UnimplementedError(s.file() + ": " + s.Path(channels_key) + " (" + Str(v->in_channels) +
-                              ") must be 3 (RGB)");
-  }
-  if (v->hidden_size % v->num_heads != 0) {
-    return s.Error(s.Path("num_heads") + " (" + Str(v->num_heads) + ") must divide hidden_size (" +
-                   Str(v->hidden_size) + ")");
-  }
+  CORGI_RETURN_IF_ERROR(CheckRgb(s, channels_key, v->in_channels));
+  CORGI_RETURN_IF_ERROR(CheckHeadsDivide(s, v->hidden_size, v->num_heads));
   // The 2-D rotary gives rows and columns head_dim / 4 frequency slots each.
   if (v->head_dim() % 4 != 0 || v->head_dim() > kMaxHeadDim) {
     return s.Error("hidden_size / num_heads (" + Str(v->head_dim()) +
@@ -172,54 +121,12 @@ Status ParseVision(const JsonScope& s, VisionConfig* v) {
                    ") must be at least patch_size * " + "spatial_merge_size (" +
                    Str(v->patch_size * v->spatial_merge_size) + ")");
   }
-  std::set<int64_t> seen;
-  for (int64_t idx : v->fullatt_block_indexes) {
-    if (idx < 0 || idx >= v->depth || !seen.insert(idx).second) {
-      return s.Error(s.Path("fullatt_block_indexes") + " entry " + Str(idx) +
-                     " must be a distinct block index below depth (" + Str(v->depth) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
-// Token ids and tie_word_embeddings (top level, or text_config in v5), architecture, dtype.
-Status ParseTopLevel(const JsonScope& root, const JsonScope& text, ModelConfig* c) {
-  if (root.Has("architectures")) {
-    const json& arch = root.raw()["architectures"];
-    if (!arch.is_array() || arch.empty() || !arch[0].is_string()) {
-      return root.Error("architectures must be a non-empty array of strings");
-    }
-    c->architecture = arch[0].get<std::string>();
-  }
-  const JsonScope& tie_scope = root.Has("tie_word_embeddings") ? root : text;
-  CORGI_RETURN_IF_ERROR(tie_scope.Bool("tie_word_embeddings", false, &c->tie_word_embeddings));
-  c->torch_dtype.clear();
-  for (const JsonScope* s : {&root, &text}) {
-    const char* key = s->Has("torch_dtype") ? "torch_dtype" : "dtype";
-    if (c->torch_dtype.empty()) CORGI_RETURN_IF_ERROR(s->String(key, false, &c->torch_dtype));
-  }
-  struct IdField {
-    const char* key;
-    int64_t* value;
-  };
-  for (IdField f : {IdField{"image_token_id", &c->image_token_id},
-                    IdField{"video_token_id", &c->video_token_id},
-                    IdField{"vision_start_token_id", &c->vision_start_token_id},
-                    IdField{"vision_end_token_id", &c->vision_end_token_id}}) {
-    CORGI_RETURN_IF_ERROR(root.Int(f.key, false, f.value));
-    if (*f.value < 0 || *f.value >= c->text.vocab_size) {
-      return root.Error(std::string(f.key) + " (" + Str(*f.value) +
-                        ") must be a token id below vocab_size (" + Str(c->text.vocab_size) + ")");
-    }
-  }
-  return Status::Ok();
+  return CheckBlockIndexes(s, "fullatt_block_indexes", v->fullatt_block_indexes, v->depth);
 }
 
 StatusOr<ModelConfig> ParseNamed(std::string_view json_text, const std::string& file) {
   json root;
-  CORGI_RETURN_IF_ERROR(
-      io_internal::ParseJson(json_text, file, /*reject_duplicate_keys=*/false, &root));
-  if (!root.is_object()) return InvalidArgumentError(file + ": must be a JSON object");
+  CORGI_RETURN_IF_ERROR(ParseConfigRoot(json_text, file, &root));
   JsonScope top(&root, file, "");
   ModelConfig c;
   CORGI_RETURN_IF_ERROR(top.String("model_type", true, &c.model_type));
@@ -233,10 +140,8 @@ StatusOr<ModelConfig> ParseNamed(std::string_view json_text, const std::string& 
   CORGI_RETURN_IF_ERROR(top.Object("vision_config", true, &vision, nullptr));
   CORGI_RETURN_IF_ERROR(ParseText(text, &c.text));
   CORGI_RETURN_IF_ERROR(ParseVision(vision, &c.vision));
-  if (c.vision.out_hidden_size != c.text.hidden_size) {
-    return top.Error(vision.Path("out_hidden_size") + " (" + Str(c.vision.out_hidden_size) +
-                     ") must equal the text hidden_size (" + Str(c.text.hidden_size) + ")");
-  }
+  CORGI_RETURN_IF_ERROR(
+      CheckTowersMeet(top, text, vision, c.vision.out_hidden_size, c.text.hidden_size));
   CORGI_RETURN_IF_ERROR(ParseTopLevel(top, text, &c));
   return c;
 }
@@ -250,20 +155,11 @@ bool VisionConfig::full_attention(int64_t block) const {
 }
 
 StatusOr<ModelConfig> ParseModelConfig(std::string_view json_text) {
-  try {
-    return ParseNamed(json_text, "config.json");
-  } catch (const std::exception& e) {
-    return InternalError(std::string("config.json: unexpected error: ") + e.what());
-  }
+  return model_internal::ParseGuarded(json_text, "config.json", ParseNamed);
 }
 
 StatusOr<ModelConfig> LoadModelConfig(const std::string& path) {
-  CORGI_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  try {
-    return ParseNamed(text, path);
-  } catch (const std::exception& e) {
-    return InternalError(path + ": unexpected error: " + e.what());
-  }
+  return model_internal::LoadGuarded(path, ParseNamed);
 }
 
 std::string ModelConfigToJson(const ModelConfig& c) {

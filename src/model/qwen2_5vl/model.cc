@@ -1,69 +1,25 @@
 #include "corgi/model/qwen2_5vl/model.h"
 
-#include <algorithm>
-#include <filesystem>
-
 #include "corgi/backend/ops.h"
-#include "corgi/core/log.h"
-#include "corgi/core/mapped_file.h"
 #include "corgi/model/preprocess_params.h"
 #include "corgi/model/qwen2_5vl/presets.h"
 #include "corgi/model/qwen2_5vl/text.h"
 #include "corgi/model/qwen2_5vl/vision.h"
 
 namespace corgi::qwen2_5vl {
-namespace {
-
-// False only when nothing is at `path`: a dangling or looping symlink, or a path that cannot
-// be checked, counts as present, so that reading it reports what is wrong. Never throws.
-bool Present(const std::string& path) {
-  std::error_code ec;
-  return std::filesystem::symlink_status(path, ec).type() != std::filesystem::file_type::not_found;
-}
-
-}  // namespace
 
 StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec))
-    return NotFoundError("model directory '" + dir + "' does not exist");
+  CORGI_RETURN_IF_ERROR(CheckModelDirectory(dir));
   std::unique_ptr<Model> m(new Model());
-  m->directory_ = dir;
   CORGI_ASSIGN_OR_RETURN(m->config_, LoadModelConfig(dir + "/config.json"));
-  if (Present(dir + "/preprocessor_config.json")) {
-    CORGI_ASSIGN_OR_RETURN(m->preprocessor_,
-                           LoadPreprocessorConfig(dir + "/preprocessor_config.json"));
-  } else {
-    m->preprocessor_ = DefaultPreprocessorConfig();
-    CORGI_LOG(WARNING)
-        << "model directory '" << dir
-        << "' has no preprocessor_config.json; using the Qwen2.5-VL defaults (min_pixels "
-        << m->preprocessor_.min_pixels << ", max_pixels " << m->preprocessor_.max_pixels
-        << ", patch_size " << m->preprocessor_.patch_size << ")";
-  }
-  if (Present(dir + "/generation_config.json")) {
-    CORGI_ASSIGN_OR_RETURN(m->generation_, LoadGenerationConfig(dir + "/generation_config.json"));
-  }
-  if (m->generation_.eos_token_ids.empty()) m->generation_.eos_token_ids = {151645, 151643};
-  CORGI_ASSIGN_OR_RETURN(Tokenizer tok, Tokenizer::Load(dir));
-  m->tokenizer_ = std::make_unique<Tokenizer>(std::move(tok));
-  CORGI_ASSIGN_OR_RETURN(m->store_, TensorStore::Open(dir));
-  CORGI_ASSIGN_OR_RETURN(m->weights_, BindWeights(m->store_, m->config_));
+  CheckpointDefaults defaults;
+  defaults.family = "Qwen2.5-VL";
+  defaults.preprocessor = DefaultPreprocessorConfig();
+  CORGI_ASSIGN_OR_RETURN(m->files_, OpenCheckpointFiles(dir, defaults, m->config_.text.vocab_size));
+  CORGI_ASSIGN_OR_RETURN(m->weights_, BindWeights(m->files_.store, m->config_));
   const TextConfig& t = m->config_.text;
   m->text_shape_ = {t.hidden_size,         t.vocab_size, t.num_hidden_layers,
                     t.num_key_value_heads, t.head_dim,   t.max_position_embeddings};
-  m->sampleable_vocab_ =
-      static_cast<int32_t>(std::min<int64_t>(m->tokenizer_->vocab_size(), t.vocab_size));
-
-  Hasher h;
-  CORGI_ASSIGN_OR_RETURN(std::string config_text, ReadFileToString(dir + "/config.json"));
-  h.Update(config_text);
-  for (const TensorInfo& info : m->store_.tensors()) {
-    h.Update(info.name);
-    h.Update(DTypeName(info.dtype));
-    h.UpdatePod(info.bytes);
-  }
-  m->identity_ = h.Finish();
   return m;
 }
 
@@ -75,7 +31,7 @@ Status Model::Embed(std::span<const int32_t> ids, float* out, ThreadPool* pool) 
 StatusOr<std::vector<int32_t>> Model::RenderChat(std::span<const ChatMessage> messages) const {
   ChatTemplateOptions options;
   options.default_system_prompt = kDefaultSystemPrompt;
-  return ApplyChatTemplate(*tokenizer_, messages, options);
+  return ApplyChatTemplate(*files_.tokenizer, messages, options);
 }
 
 StatusOr<TextPositions> Model::ComputePositions(std::span<const int32_t> tokens,
@@ -84,15 +40,16 @@ StatusOr<TextPositions> Model::ComputePositions(std::span<const int32_t> tokens,
 }
 
 StatusOr<VisionPreprocessParams> Model::PreprocessParams() const {
-  CORGI_ASSIGN_OR_RETURN(VisionPreprocessParams p,
-                         PreprocessParamsFor(preprocessor_, VisionPreprocessParams::Qwen25Vl()));
+  CORGI_ASSIGN_OR_RETURN(
+      VisionPreprocessParams p,
+      PreprocessParamsFor(files_.preprocessor, VisionPreprocessParams::Qwen25Vl()));
   // The tower's patch grid is fixed by config.json; a preprocessor that cuts other patches
   // would feed it rows of the wrong width.
   const VisionConfig& v = config_.vision;
   if (p.patch_size != v.patch_size || p.temporal_patch_size != v.temporal_patch_size ||
       p.merge_size != v.spatial_merge_size) {
     return InvalidArgumentError(
-        directory_ + "/preprocessor_config.json: patch_size " + std::to_string(p.patch_size) +
+        files_.directory + "/preprocessor_config.json: patch_size " + std::to_string(p.patch_size) +
         ", temporal_patch_size " + std::to_string(p.temporal_patch_size) + ", merge_size " +
         std::to_string(p.merge_size) + " differ from config.json's vision_config");
   }
@@ -116,15 +73,6 @@ Status Model::ForwardText(const TextBatch& batch, KvPagePool* kv, corgi::TextScr
   return qwen2_5vl::ForwardText(config_, weights_.text, batch, kv, own, logits, pool, observer);
 }
 
-int64_t Model::DecodeWeightBytes() const {
-  const TextWeights& w = weights_.text;
-  int64_t bytes = 0;
-  for (const TextLayer& l : w.layers) {
-    for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
-      bytes += static_cast<int64_t>(lin->weight.bytes() + (lin->bias.data ? lin->bias.bytes() : 0));
-    bytes += static_cast<int64_t>(l.input_norm.bytes() + l.post_norm.bytes());
-  }
-  return bytes + static_cast<int64_t>(w.final_norm.bytes() + w.lm_head.bytes());
-}
+int64_t Model::DecodeWeightBytes() const { return DecodeStepWeightBytes(weights_.text); }
 
 }  // namespace corgi::qwen2_5vl

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "model/vision_blocks.h"
+
 namespace corgi::qwen2_5vl {
 
 WindowLayout MakeWindowLayout(std::span<const ImageGrid> grids, int64_t merge_size,
@@ -36,50 +38,12 @@ WindowLayout MakeWindowLayout(std::span<const ImageGrid> grids, int64_t merge_si
 
 void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_size, float theta,
                         float* out) {
-  // transformers' Qwen2_5_VisionRotaryEmbedding(dim = head_dim/2, theta):
-  // inv_freq[k] = 1 / theta^(2k/dim) in float32; a patch's angles are [row*inv, col*inv].
-  const int64_t dim = head_dim / 2, quarter = dim / 2;
-  std::vector<float> inv(quarter);
-  for (int64_t k = 0; k < quarter; ++k)
-    inv[k] = 1.0f / std::pow(theta, static_cast<float>(2 * k) / static_cast<float>(dim));
-  const int64_t mh = grid.h / merge_size, mw = grid.w / merge_size;
-  float* row_out = out;
-  for (int64_t f = 0; f < grid.t; ++f)
-    for (int64_t by = 0; by < mh; ++by)
-      for (int64_t bx = 0; bx < mw; ++bx)
-        for (int64_t dy = 0; dy < merge_size; ++dy)
-          for (int64_t dx = 0; dx < merge_size; ++dx, row_out += dim) {
-            const float r = static_cast<float>(by * merge_size + dy),
-                        c = static_cast<float>(bx * merge_size + dx);
-            for (int64_t k = 0; k < quarter; ++k) {
-              row_out[k] = r * inv[k];
-              row_out[quarter + k] = c * inv[k];
-            }
-          }
+  model_internal::VisionRotaryAngles(grid, head_dim, merge_size, theta, out);
 }
 
 MropeFrequencies MakeMropeFrequencies(const TextConfig& config) {
-  // transformers' default rope init: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), float32.
-  const int64_t half = config.head_dim / 2;
-  const auto& sec = config.mrope_section;
-  MropeFrequencies f;
-  f.inv_freq.resize(half);
-  f.axis.resize(half);
-  const float base = static_cast<float>(config.rope_theta);
-  for (int64_t k = 0; k < half; ++k) {
-    const float exponent = static_cast<float>(2 * k) / static_cast<float>(config.head_dim);
-    f.inv_freq[k] = 1.0f / std::pow(base, exponent);
-    // apply_multimodal_rotary_pos_emb: chunks [s0 | s1 | s2] of the half take t, h, w.
-    f.axis[k] = k < sec[0] ? 0 : (k < sec[0] + sec[1] ? 1 : 2);
-  }
-  return f;
-}
-
-void MropeAngles(const MropeFrequencies& freq, const int32_t* pos, int64_t length, float* out) {
-  const int64_t half = static_cast<int64_t>(freq.inv_freq.size());
-  for (int64_t i = 0; i < length; ++i)
-    for (int64_t k = 0; k < half; ++k)
-      out[i * half + k] = static_cast<float>(pos[freq.axis[k] * length + i]) * freq.inv_freq[k];
+  return corgi::MakeMropeFrequencies(config.head_dim, config.rope_theta, config.mrope_section,
+                                     MropeLayout::kChunked);
 }
 
 }  // namespace corgi::qwen2_5vl

@@ -7,6 +7,7 @@
 
 #include "corgi/backend/ops.h"
 #include "corgi/model/qwen2_5vl/positions.h"
+#include "model/vision_blocks.h"
 
 namespace corgi::qwen2_5vl {
 namespace {
@@ -60,25 +61,11 @@ struct Scratch {
 void RunBlock(const VisionConfig& v, const VisionBlock& b, int64_t np,
               const std::vector<int64_t>& cu_seqlens, const std::vector<float>& cos_t,
               const std::vector<float>& sin_t, float* x, Scratch& s, ThreadPool* pool) {
-  const int64_t hv = v.hidden_size, heads = v.num_heads, hd = v.head_dim(),
-                inter = v.intermediate_size;
+  const int64_t hv = v.hidden_size, heads = v.num_heads, inter = v.intermediate_size;
   ops::RmsNorm(x, hv, np, hv, b.norm1, kEps, false, s.norm.data(), hv, pool);
-  ops::MatMul(s.norm.data(), np, b.qkv.weight, b.qkv.bias, s.qkv.data(), pool);  // [Np, 3Hv]
-  float* q = s.qkv.data();
-  float* k = q + hv;
-  const float* val = q + 2 * hv;
-  ops::ApplyRotary(q, np, heads, hd, 3 * hv, cos_t.data(), sin_t.data(), pool);
-  ops::ApplyRotary(k, np, heads, hd, 3 * hv, cos_t.data(), sin_t.data(), pool);
-  ops::AttentionParams params;
-  params.num_heads = heads;
-  params.num_kv_heads = heads;
-  params.head_dim = hd;
-  params.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  ops::AttentionSegments({q, 3 * hv}, {k, 3 * hv}, {val, 3 * hv}, cu_seqlens.data(),
-                         static_cast<int64_t>(cu_seqlens.size()) - 1, params, {s.attn.data(), hv},
-                         pool);
-  ops::MatMul(s.attn.data(), np, b.proj.weight, b.proj.bias, s.norm.data(), pool);
-  ops::Add(x, s.norm.data(), x, np * hv, pool);
+  model_internal::VisionAttentionSublayer(b.qkv, b.proj, np, hv, heads, cu_seqlens, cos_t.data(),
+                                          sin_t.data(), s.norm.data(), s.qkv.data(), s.attn.data(),
+                                          x, pool);
 
   // The MLP in row chunks: its hidden layer is the largest activation (Iv = 3420 per
   // patch); rows are independent, so chunking changes no bit.

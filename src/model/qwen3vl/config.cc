@@ -3,45 +3,32 @@
 #include "corgi/model/qwen3vl/config.h"
 
 #include <cmath>
-#include <set>
 
 #include "corgi/core/log.h"
-#include "corgi/core/mapped_file.h"
-#include "io/json_util.h"
+#include "model/config_json.h"
 
 namespace corgi::qwen3vl {
 namespace {
 
-using io_internal::JsonScope;
+using model_internal::CheckActivation;
+using model_internal::CheckBlockIndexes;
+using model_internal::CheckDecoderText;
+using model_internal::CheckHeadsDivide;
+using model_internal::CheckRgb;
+using model_internal::CheckTowersMeet;
+using model_internal::JsonScope;
+using model_internal::ParseConfigRoot;
+using model_internal::ParseMrope;
+using model_internal::ParseTopLevel;
 using nlohmann::json;
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
-// rope_theta, mrope_section and mrope_interleaved from either spelling:
-// v5 `rope_parameters` {rope_theta, mrope_section, mrope_interleaved, rope_type} or
-// 4.57 `rope_theta` + `rope_scaling` {rope_type | type, mrope_section, mrope_interleaved}.
+// The shared M-RoPE settings (ParseMrope), then mrope_interleaved from the same object.
 Status ParseRope(const JsonScope& text, TextConfig* out) {
   JsonScope rope = text;
-  bool found = false;
-  CORGI_RETURN_IF_ERROR(text.Object("rope_parameters", false, &rope, &found));
-  if (found) {
-    if (rope.Has("rope_theta") || !text.Has("rope_theta")) {
-      CORGI_RETURN_IF_ERROR(rope.Number("rope_theta", true, &out->rope_theta));
-    } else {
-      CORGI_RETURN_IF_ERROR(text.Number("rope_theta", true, &out->rope_theta));
-    }
-  } else {
-    CORGI_RETURN_IF_ERROR(text.Number("rope_theta", true, &out->rope_theta));
-    CORGI_RETURN_IF_ERROR(text.Object("rope_scaling", true, &rope, &found));
-  }
-  std::string rope_type = "default";
-  const char* type_key = rope.Has("rope_type") ? "rope_type" : "type";
-  CORGI_RETURN_IF_ERROR(rope.String(type_key, false, &rope_type));
-  if (rope_type != "default" && rope_type != "mrope") {
-    return UnimplementedError(text.file() + ": " + rope.Path(type_key) + " \"" + rope_type +
-                              "\" is not supported (only default M-RoPE)");
-  }
-  CORGI_RETURN_IF_ERROR(rope.IntArray("mrope_section", true, &out->mrope_section));
+  CORGI_RETURN_IF_ERROR(
+      ParseMrope(text, out->head_dim, &out->rope_theta, &out->mrope_section, &rope));
   out->mrope_interleaved = true;
   bool interleaved = true;
   CORGI_RETURN_IF_ERROR(rope.Bool("mrope_interleaved", false, &interleaved));
@@ -49,20 +36,6 @@ Status ParseRope(const JsonScope& text, TextConfig* out) {
     // transformers' Qwen3-VL always interleaves and never reads this flag; follow it.
     CORGI_LOG(WARNING) << text.file() << ": " << rope.Path("mrope_interleaved")
                        << " is false, but qwen3_vl always uses interleaved M-RoPE";
-  }
-  int64_t sum = 0;
-  bool in_range = out->mrope_section.size() == 3;
-  for (int64_t v : out->mrope_section) {
-    in_range = in_range && v >= 0 && v <= out->head_dim / 2;
-    if (in_range) sum += v;
-  }
-  if (!in_range || sum != out->head_dim / 2) {
-    return text.Error(rope.Path("mrope_section") +
-                      " must have 3 entries summing to head_dim / 2 (" + Str(out->head_dim / 2) +
-                      "), got " + json(out->mrope_section).dump());
-  }
-  if (!(out->rope_theta > 0) || !std::isfinite(out->rope_theta)) {
-    return text.Error(text.Path("rope_theta") + " must be a positive number");
   }
   return Status::Ok();
 }
@@ -83,19 +56,8 @@ Status ParseText(const JsonScope& s, TextConfig* t) {
   if (t->head_dim % 2 != 0)
     return s.Error(s.Path("head_dim") + " (" + Str(t->head_dim) + ") must be even");
   CORGI_RETURN_IF_ERROR(ParseRope(s, t));
-  if (!(t->rms_norm_eps > 0 && t->rms_norm_eps < 1)) {
-    return s.Error(s.Path("rms_norm_eps") + " must be in (0, 1), got " +
-                   std::to_string(t->rms_norm_eps));
-  }
-  if (t->hidden_act != "silu") {
-    return UnimplementedError(s.file() + ": " + s.Path("hidden_act") + " \"" + t->hidden_act +
-                              "\" is not supported (only silu)");
-  }
-  if (t->num_attention_heads % t->num_key_value_heads != 0) {
-    return s.Error(s.Path("num_key_value_heads") + " (" + Str(t->num_key_value_heads) +
-                   ") must divide num_attention_heads (" + Str(t->num_attention_heads) + ")");
-  }
-  return Status::Ok();
+  return CheckDecoderText(s, t->rms_norm_eps, t->hidden_act, t->num_attention_heads,
+                          t->num_key_value_heads);
 }
 
 Status ParseVision(const JsonScope& s, VisionConfig* v) {
@@ -112,71 +74,20 @@ Status ParseVision(const JsonScope& s, VisionConfig* v) {
       s.PositiveInt("num_position_embeddings", true, &v->num_position_embeddings));
   CORGI_RETURN_IF_ERROR(s.IntArray("deepstack_visual_indexes", true, &v->deepstack_visual_indexes));
   CORGI_RETURN_IF_ERROR(s.String("hidden_act", false, &v->hidden_act));
-  if (v->hidden_act != "gelu_pytorch_tanh") {
-    return UnimplementedError(s.file() + ": " + s.Path("hidden_act") + " \"" + v->hidden_act +
-                              "\" is not supported (only gelu_pytorch_tanh)");
-  }
-  if (v->in_channels != 3) {
-    return UnimplementedError(s.file() + ": " + s.Path("in_channels") + " (" + Str(v->in_channels) +
-                              ") must be 3 (RGB)");
-  }
-  if (v->hidden_size % v->num_heads != 0) {
-    return s.Error(s.Path("num_heads") + " (" + Str(v->num_heads) + ") must divide hidden_size (" +
-                   Str(v->hidden_size) + ")");
-  }
+  CORGI_RETURN_IF_ERROR(CheckActivation(s, "hidden_act", v->hidden_act, "gelu_pytorch_tanh"));
+  CORGI_RETURN_IF_ERROR(CheckRgb(s, "in_channels", v->in_channels));
+  CORGI_RETURN_IF_ERROR(CheckHeadsDivide(s, v->hidden_size, v->num_heads));
   int64_t side = static_cast<int64_t>(std::llround(std::sqrt(double(v->num_position_embeddings))));
   if (side * side != v->num_position_embeddings) {
     return s.Error(s.Path("num_position_embeddings") + " (" + Str(v->num_position_embeddings) +
                    ") must be a perfect square");
   }
-  std::set<int64_t> seen;
-  for (int64_t idx : v->deepstack_visual_indexes) {
-    if (idx < 0 || idx >= v->depth || !seen.insert(idx).second) {
-      return s.Error(s.Path("deepstack_visual_indexes") + " entry " + Str(idx) +
-                     " must be a distinct block index below depth (" + Str(v->depth) + ")");
-    }
-  }
-  return Status::Ok();
-}
-
-// Top-level token ids, tie_word_embeddings and dtype (each may also sit in text_config).
-Status ParseTopLevel(const JsonScope& root, const JsonScope& text, ModelConfig* c) {
-  if (root.Has("architectures")) {
-    const json& arch = root.raw()["architectures"];
-    if (!arch.is_array() || arch.empty() || !arch[0].is_string()) {
-      return root.Error("architectures must be a non-empty array of strings");
-    }
-    c->architecture = arch[0].get<std::string>();
-  }
-  const JsonScope& tie_scope = root.Has("tie_word_embeddings") ? root : text;
-  CORGI_RETURN_IF_ERROR(tie_scope.Bool("tie_word_embeddings", false, &c->tie_word_embeddings));
-  for (const JsonScope* s : {&root, &text}) {
-    const char* key = s->Has("torch_dtype") ? "torch_dtype" : "dtype";
-    if (c->torch_dtype.empty()) CORGI_RETURN_IF_ERROR(s->String(key, false, &c->torch_dtype));
-  }
-  struct IdField {
-    const char* key;
-    int64_t* value;
-  };
-  for (IdField f : {IdField{"image_token_id", &c->image_token_id},
-                    IdField{"video_token_id", &c->video_token_id},
-                    IdField{"vision_start_token_id", &c->vision_start_token_id},
-                    IdField{"vision_end_token_id", &c->vision_end_token_id}}) {
-    CORGI_RETURN_IF_ERROR(root.Int(f.key, false, f.value));
-    if (*f.value < 0 || *f.value >= c->text.vocab_size) {
-      return root.Error(std::string(f.key) + " (" + Str(*f.value) +
-                        ") must be a token id below text_config.vocab_size (" +
-                        Str(c->text.vocab_size) + ")");
-    }
-  }
-  return Status::Ok();
+  return CheckBlockIndexes(s, "deepstack_visual_indexes", v->deepstack_visual_indexes, v->depth);
 }
 
 StatusOr<ModelConfig> ParseModelConfigNamed(std::string_view json_text, const std::string& file) {
   json root;
-  Status parsed = io_internal::ParseJson(json_text, file, /*reject_duplicate_keys=*/false, &root);
-  if (!parsed.ok()) return parsed;
-  if (!root.is_object()) return InvalidArgumentError(file + ": must be a JSON object");
+  CORGI_RETURN_IF_ERROR(ParseConfigRoot(json_text, file, &root));
   JsonScope top(&root, file, "");
   ModelConfig c;
   CORGI_RETURN_IF_ERROR(top.String("model_type", true, &c.model_type));
@@ -189,10 +100,8 @@ StatusOr<ModelConfig> ParseModelConfigNamed(std::string_view json_text, const st
   CORGI_RETURN_IF_ERROR(top.Object("vision_config", true, &vision, nullptr));
   CORGI_RETURN_IF_ERROR(ParseText(text, &c.text));
   CORGI_RETURN_IF_ERROR(ParseVision(vision, &c.vision));
-  if (c.vision.out_hidden_size != c.text.hidden_size) {
-    return top.Error("vision_config.out_hidden_size (" + Str(c.vision.out_hidden_size) +
-                     ") must equal text_config.hidden_size (" + Str(c.text.hidden_size) + ")");
-  }
+  CORGI_RETURN_IF_ERROR(
+      CheckTowersMeet(top, text, vision, c.vision.out_hidden_size, c.text.hidden_size));
   CORGI_RETURN_IF_ERROR(ParseTopLevel(top, text, &c));
   return c;
 }
@@ -200,20 +109,11 @@ StatusOr<ModelConfig> ParseModelConfigNamed(std::string_view json_text, const st
 }  // namespace
 
 StatusOr<ModelConfig> ParseModelConfig(std::string_view json_text) {
-  try {
-    return ParseModelConfigNamed(json_text, "config.json");
-  } catch (const std::exception& e) {
-    return InternalError(std::string("config.json: unexpected error: ") + e.what());
-  }
+  return model_internal::ParseGuarded(json_text, "config.json", ParseModelConfigNamed);
 }
 
 StatusOr<ModelConfig> LoadModelConfig(const std::string& path) {
-  CORGI_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path));
-  try {
-    return ParseModelConfigNamed(text, path);
-  } catch (const std::exception& e) {
-    return InternalError(path + ": unexpected error: " + e.what());
-  }
+  return model_internal::LoadGuarded(path, ParseModelConfigNamed);
 }
 
 std::string ModelConfigToJson(const ModelConfig& c) {

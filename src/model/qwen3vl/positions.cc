@@ -4,64 +4,29 @@
 #include <cmath>
 #include <string>
 
+#include "model/vision_blocks.h"
+
 namespace corgi::qwen3vl {
+namespace {
+
+MropeLayout Layout(const TextConfig& config) {
+  return config.mrope_interleaved ? MropeLayout::kInterleaved : MropeLayout::kChunked;
+}
+
+}  // namespace
 
 int MropeAxis(const TextConfig& config, int64_t k) {
-  const auto& sec = config.mrope_section;
-  if (config.mrope_interleaved) {
-    // HF apply_interleaved_mrope: slots 1,4,7.. (< 3*sec[1]) are H, 2,5,8.. (< 3*sec[2]) W, the rest T.
-    if (k % 3 == 1 && k < 3 * sec[1]) return 1;
-    if (k % 3 == 2 && k < 3 * sec[2]) return 2;
-    return 0;
-  }
-  // Chunked (Qwen2/2.5-VL): [0, sec0) T, [sec0, sec0+sec1) H, the rest W.
-  if (k < sec[0]) return 0;
-  if (k < sec[0] + sec[1]) return 1;
-  return 2;
+  return corgi::MropeAxis(config.mrope_section, Layout(config), k);
 }
 
 MropeFrequencies MakeMropeFrequencies(const TextConfig& config) {
-  // HF: 1.0 / (base ** (arange(0, dim, 2).float() / dim)), all float32.
-  const int64_t half = config.head_dim / 2;
-  MropeFrequencies f;
-  f.inv_freq.resize(half);
-  f.axis.resize(half);
-  const float base = static_cast<float>(config.rope_theta);
-  for (int64_t k = 0; k < half; ++k) {
-    float exponent = static_cast<float>(2 * k) / static_cast<float>(config.head_dim);
-    f.inv_freq[k] = 1.0f / std::pow(base, exponent);
-    f.axis[k] = MropeAxis(config, k);
-  }
-  return f;
-}
-
-void MropeAngles(const MropeFrequencies& freq, std::span<const int32_t> pos, int64_t length, float* out) {
-  const int64_t half = static_cast<int64_t>(freq.inv_freq.size());
-  for (int64_t i = 0; i < length; ++i)
-    for (int64_t k = 0; k < half; ++k)
-      out[i * half + k] = static_cast<float>(pos[freq.axis[k] * length + i]) * freq.inv_freq[k];
+  return corgi::MakeMropeFrequencies(config.head_dim, config.rope_theta, config.mrope_section,
+                                     Layout(config));
 }
 
 void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_size, float* out) {
-  // HF Qwen3VLVisionRotaryEmbedding(dim = head_dim/2, theta 10000):
-  // inv_freq[k] = 1 / 10000^(2k/dim) for k < dim/2; angles = [row*inv, col*inv].
-  const int64_t dim = head_dim / 2, quarter = dim / 2;
-  std::vector<float> inv(quarter);
-  for (int64_t k = 0; k < quarter; ++k)
-    inv[k] = 1.0f / std::pow(10000.0f, static_cast<float>(2 * k) / static_cast<float>(dim));
-  const int64_t mh = grid.h / merge_size, mw = grid.w / merge_size;
-  float* row_out = out;
-  for (int64_t f = 0; f < grid.t; ++f)
-    for (int64_t by = 0; by < mh; ++by)
-      for (int64_t bx = 0; bx < mw; ++bx)
-        for (int64_t dy = 0; dy < merge_size; ++dy)
-          for (int64_t dx = 0; dx < merge_size; ++dx, row_out += dim) {
-            const float r = static_cast<float>(by * merge_size + dy), c = static_cast<float>(bx * merge_size + dx);
-            for (int64_t k = 0; k < quarter; ++k) {
-              row_out[k] = r * inv[k];
-              row_out[quarter + k] = c * inv[k];
-            }
-          }
+  // HF Qwen3VLVisionRotaryEmbedding(dim = head_dim/2, theta 10000).
+  model_internal::VisionRotaryAngles(grid, head_dim, merge_size, 10000.0f, out);
 }
 
 PositionInterpolation InterpolatePositions(const ImageGrid& grid, int64_t num_grid_per_side, int64_t merge_size) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "corgi/backend/ops.h"
+#include "model/vision_blocks.h"
 
 namespace corgi::qwen3vl {
 namespace {
@@ -63,24 +64,12 @@ struct Scratch {
 void RunBlock(const VisionConfig& v, const VisionBlock& b, int64_t np, const std::vector<int64_t>& cu_seqlens,
               const std::vector<float>& cos_t, const std::vector<float>& sin_t, float* x, Scratch& s,
               ThreadPool* pool) {
-  const int64_t hv = v.hidden_size, heads = v.num_heads, hd = hv / heads;
+  const int64_t hv = v.hidden_size, heads = v.num_heads;
   const float eps = 1e-6f;
   ops::LayerNorm(x, hv, np, hv, b.norm1.weight, b.norm1.bias, eps, s.norm.data(), hv, pool);
-  ops::MatMul(s.norm.data(), np, b.qkv.weight, b.qkv.bias, s.qkv.data(), pool);  // [Np, 3Hv]
-  float* q = s.qkv.data();
-  float* k = q + hv;
-  const float* val = q + 2 * hv;
-  ops::ApplyRotary(q, np, heads, hd, 3 * hv, cos_t.data(), sin_t.data(), pool);
-  ops::ApplyRotary(k, np, heads, hd, 3 * hv, cos_t.data(), sin_t.data(), pool);
-  ops::AttentionParams params;
-  params.num_heads = heads;
-  params.num_kv_heads = heads;
-  params.head_dim = hd;
-  params.scale = 1.0f / std::sqrt(static_cast<float>(hd));
-  ops::AttentionSegments({q, 3 * hv}, {k, 3 * hv}, {val, 3 * hv}, cu_seqlens.data(),
-                         static_cast<int64_t>(cu_seqlens.size()) - 1, params, {s.attn.data(), hv}, pool);
-  ops::MatMul(s.attn.data(), np, b.proj.weight, b.proj.bias, s.norm.data(), pool);
-  ops::Add(x, s.norm.data(), x, np * hv, pool);
+  model_internal::VisionAttentionSublayer(b.qkv, b.proj, np, hv, heads, cu_seqlens, cos_t.data(),
+                                          sin_t.data(), s.norm.data(), s.qkv.data(), s.attn.data(), x,
+                                          pool);
 
   ops::LayerNorm(x, hv, np, hv, b.norm2.weight, b.norm2.bias, eps, s.norm.data(), hv, pool);
   ops::MatMul(s.norm.data(), np, b.fc1.weight, b.fc1.bias, s.mlp.data(), pool);  // [Np, Iv]

@@ -31,8 +31,8 @@ void WalkWeights(const ModelConfig& c, Weights* w, Visit&& visit) {
     add(name + ".weight", Shape{out, in}, WeightInit::kLinear, in, &l->weight);
     if (bias) add(name + ".bias", Shape{out}, WeightInit::kBias, in, &l->bias);
   };
-  auto rms_norm = [&](const std::string& name, int64_t width, Norm* n) {
-    add(name + ".weight", Shape{width}, WeightInit::kNormWeight, 0, &n->weight);
+  auto rms_norm = [&](const std::string& name, int64_t width, TensorView* weight) {
+    add(name + ".weight", Shape{width}, WeightInit::kNormWeight, 0, weight);
   };
   auto layer_norm = [&](const std::string& name, int64_t width, Norm* n) {
     add(name + ".weight", Shape{width}, WeightInit::kNormWeight, 0, &n->weight);

@@ -2,21 +2,7 @@
 
 #include "model/qwen3vl/weight_walk.h"
 
-#include <set>
-
 namespace corgi::qwen3vl {
-
-const char* WeightPartName(WeightPart part) {
-  switch (part) {
-    case WeightPart::kVisionTower: return "vision tower";
-    case WeightPart::kVisionMerger: return "vision merger";
-    case WeightPart::kDeepStack: return "deepstack mergers";
-    case WeightPart::kTextDecoder: return "text decoder";
-    case WeightPart::kEmbedding: return "token embedding";
-    case WeightPart::kLmHead: return "lm_head";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -45,30 +31,7 @@ const TensorInfo* FindWeight(const TensorStore& store, const std::string& canoni
 
 Status ValidateCheckpoint(const TensorStore& store, const ModelConfig& config,
                           std::vector<std::string>* unknown) {
-  std::set<std::string> known;
-  for (const WeightSpec& spec : WeightTable(config)) {
-    const TensorInfo* info = FindWeight(store, spec.name);
-    if (info == nullptr) {
-      if (!spec.required) continue;
-      return NotFoundError("checkpoint lacks tensor " + spec.name + " (" + WeightPartName(spec.part) +
-                           ", shape " + spec.shape.ToString() + ")");
-    }
-    known.insert(info->name);
-    if (info->shape != spec.shape) {
-      return InvalidArgumentError(spec.name + ": shape " + info->shape.ToString() + " in checkpoint, " +
-                                  spec.shape.ToString() + " expected from config.json");
-    }
-    if (info->dtype != DType::kF32 && info->dtype != DType::kBF16 && info->dtype != DType::kF16) {
-      return UnimplementedError(spec.name + ": dtype " + DTypeName(info->dtype) +
-                                " is not supported (F32, BF16, F16)");
-    }
-  }
-  if (unknown != nullptr) {
-    unknown->clear();
-    for (const TensorInfo& info : store.tensors())
-      if (!known.count(info.name)) unknown->push_back(info.name);
-  }
-  return Status::Ok();
+  return ValidateWeights(store, WeightTable(config), FindWeight, unknown);
 }
 
 }  // namespace corgi::qwen3vl

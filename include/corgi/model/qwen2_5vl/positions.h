@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "corgi/model/image_grid.h"
+#include "corgi/model/mrope_rotary.h"
 #include "corgi/model/qwen2_5vl/config.h"
 
 namespace corgi::qwen2_5vl {
@@ -42,15 +43,11 @@ void VisionRotaryAngles(const ImageGrid& grid, int64_t head_dim, int64_t merge_s
                         float* out);
 
 // The decoder rotary's per-slot inverse frequencies (theta^(-2k/head_dim)) and position
-// axes (0 = t for k < s0, 1 = h for k < s0 + s1, else 2 = w), computed once per model.
-struct MropeFrequencies {
-  std::vector<float> inv_freq;  // [head_dim/2]
-  std::vector<int> axis;        // [head_dim/2]
-};
+// axes, chunked (0 = t for k < s0, 1 = h for k < s0 + s1, else 2 = w), computed once per
+// model. The angles are corgi::MropeAngles (model/mrope_rotary.h): out [S, head_dim/2],
+// angle of slot k = float(pos[axis(k)][i]) * inv_freq[k], pos [3, S] (t, h, w rows).
+using corgi::MropeAngles;
+using corgi::MropeFrequencies;
 MropeFrequencies MakeMropeFrequencies(const TextConfig& config);
-
-// out [S, head_dim/2]: angle of slot k = float(pos[axis(k)][i]) * inv_freq[k].
-// pos: [3, S] (t, h, w rows).
-void MropeAngles(const MropeFrequencies& freq, const int32_t* pos, int64_t length, float* out);
 
 }  // namespace corgi::qwen2_5vl

@@ -1,7 +1,7 @@
-// The Qwen2.5-VL text decoder (a Qwen2 decoder with M-RoPE): RMSNorm, q/k/v projections
-// with biases, GQA attention over the paged KV cache with chunked (not interleaved)
-// M-RoPE, SwiGLU MLP without biases, final RMSNorm and lm_head (or the tied embedding).
-// No q/k norm and no DeepStack.
+// The Qwen2.5-VL text decoder (a Qwen2 decoder with M-RoPE), run by the shared paged
+// decoder (model/paged_decoder.h): RMSNorm, q/k/v projections with biases, GQA attention
+// over the paged KV cache with chunked (not interleaved) M-RoPE, SwiGLU MLP without
+// biases, final RMSNorm and lm_head (or the tied embedding). No q/k norm and no DeepStack.
 #pragma once
 
 #include <vector>
@@ -9,6 +9,7 @@
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/model/kv_pages.h"
+#include "corgi/model/paged_decoder.h"
 #include "corgi/model/qwen2_5vl/config.h"
 #include "corgi/model/qwen2_5vl/positions.h"
 #include "corgi/model/qwen2_5vl/weights.h"
@@ -17,12 +18,9 @@
 
 namespace corgi::qwen2_5vl {
 
-// Reusable scratch for ForwardText; grows to the largest step seen.
-struct TextScratch : corgi::TextScratch {
-  std::vector<float> h, norm, q, k, v, o, gate, up, cos, sin, angles;
-  std::vector<const float*> key_pages, value_pages;  // one sequence's pages for one layer
-  MropeFrequencies rope;  // filled on first use; the config never changes under a scratch
-};
+// Reusable scratch for ForwardText; grows to the largest step seen. Its own type, so a
+// scratch (and the rotary table it caches) never crosses to another family's model.
+struct TextScratch : DecoderScratch {};
 
 // Runs the decoder over `batch`, appending each segment's rows to its sequence's pages in
 // `kv` (a pool with the config's layers and kv_heads * head_dim row width). Writes logits

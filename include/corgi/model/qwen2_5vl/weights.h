@@ -20,15 +20,13 @@
 #include "corgi/core/status.h"
 #include "corgi/core/tensor.h"
 #include "corgi/io/safetensors.h"
+#include "corgi/model/decoder_weights.h"
+#include "corgi/model/weight_spec.h"
 #include "corgi/model/qwen2_5vl/config.h"
 
 namespace corgi::qwen2_5vl {
 
-// A linear layer y = x·Wᵀ + b. bias.data == nullptr when the layer has none.
-struct Linear {
-  TensorView weight;  // [out, in]
-  TensorView bias;    // [out] or empty
-};
+using corgi::Linear;
 
 struct VisionBlock {
   TensorView norm1, norm2;  // RMSNorm [Hv]
@@ -46,42 +44,22 @@ struct VisionWeights {
   Linear merger_fc2;       // mlp.2 [D, 4Hv] + bias
 };
 
-struct TextLayer {
-  TensorView input_norm;  // RMSNorm [D]
-  Linear q, k, v;         // [nh*hd, D], [nkv*hd, D], [nkv*hd, D], all with bias
-  Linear o;               // [D, nh*hd], no bias
-  TensorView post_norm;   // RMSNorm [D]
-  Linear gate, up;        // [I, D], no bias
-  Linear down;            // [D, I], no bias
-};
-
-struct TextWeights {
-  TensorView embed_tokens;  // [V, D]
-  std::vector<TextLayer> layers;
-  TensorView final_norm;  // [D]
-  TensorView lm_head;     // [V, D]; the embedding when tied
-};
+// The decoder (model/decoder_weights.h): q/k/v with biases, o and the MLP without, and
+// no q/k norms (q_norm and k_norm stay empty).
+using TextLayer = DecoderLayer;
+using TextWeights = DecoderWeights;
 
 struct Weights {
   VisionWeights vision;
   TextWeights text;
 };
 
-// Which part of the model a tensor belongs to (parameter accounting in inspect).
-enum class WeightPart { kVisionTower, kVisionMerger, kTextDecoder, kEmbedding, kLmHead };
-const char* WeightPartName(WeightPart part);
-
-// How make-model initializes a tensor (a real checkpoint's values come from training).
-enum class WeightInit { kLinear, kBias, kNormWeight, kEmbedding };
-
-struct WeightSpec {
-  std::string name;  // the 4.x release name
-  Shape shape;
-  bool required = true;
-  WeightPart part = WeightPart::kTextDecoder;
-  WeightInit init = WeightInit::kLinear;
-  int64_t fan_in = 0;  // input width of a linear map (init scaling)
-};
+// The table's entry types (model/weight_spec.h). Qwen2.5-VL has no DeepStack part and
+// initializes with kLinear, kBias, kNormWeight and kEmbedding only.
+using corgi::WeightInit;
+using corgi::WeightPart;
+using corgi::WeightPartName;
+using corgi::WeightSpec;
 
 // Calls `visit` for every tensor of a checkpoint with `config`, in checkpoint order, with
 // the view inside `*weights` it binds to (whose vectors are sized here). lm_head.weight

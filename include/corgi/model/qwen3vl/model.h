@@ -18,6 +18,7 @@
 #include "corgi/core/status.h"
 #include "corgi/core/thread_pool.h"
 #include "corgi/io/safetensors.h"
+#include "corgi/model/checkpoint_files.h"
 #include "corgi/model/loaded_model.h"
 #include "corgi/model/qwen3vl/config.h"
 #include "corgi/model/qwen3vl/weights.h"
@@ -38,12 +39,12 @@ class Model final : public LoadedModel {
 
   // corgi::LoadedModel.
   const std::string& model_type() const override { return config_.model_type; }
-  const std::string& directory() const override { return directory_; }
-  const Hash128& identity() const override { return identity_; }
-  const Tokenizer& tokenizer() const override { return *tokenizer_; }
-  const GenerationConfig& generation() const override { return generation_; }
-  const PreprocessorConfig& preprocessor() const override { return preprocessor_; }
-  int32_t sampleable_vocab() const override { return sampleable_vocab_; }
+  const std::string& directory() const override { return files_.directory; }
+  const Hash128& identity() const override { return files_.identity; }
+  const Tokenizer& tokenizer() const override { return *files_.tokenizer; }
+  const GenerationConfig& generation() const override { return files_.generation; }
+  const PreprocessorConfig& preprocessor() const override { return files_.preprocessor; }
+  int32_t sampleable_vocab() const override { return files_.sampleable_vocab; }
   const TextShape& text_shape() const override { return text_shape_; }
   // Qwen3-VL writes boxes as integers 0..1000 relative to the image.
   GroundingSpace grounding_space() const override { return GroundingSpace::kRelative1000; }
@@ -64,15 +65,9 @@ class Model final : public LoadedModel {
 
  private:
   Model() = default;
-  std::string directory_;
+  CheckpointFiles files_;
   ModelConfig config_;
-  PreprocessorConfig preprocessor_;
-  GenerationConfig generation_;
-  std::unique_ptr<Tokenizer> tokenizer_;
-  TensorStore store_;
-  Weights weights_;
-  Hash128 identity_;
-  int32_t sampleable_vocab_ = 0;
+  Weights weights_;  // views into files_.store
   TextShape text_shape_;
 };
 

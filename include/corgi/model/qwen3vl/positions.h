@@ -12,22 +12,19 @@
 #include "corgi/core/status.h"
 #include "corgi/model/image_grid.h"
 #include "corgi/model/mrope_positions.h"
+#include "corgi/model/mrope_rotary.h"
 #include "corgi/model/qwen3vl/config.h"
 
 namespace corgi::qwen3vl {
 
-// The per-slot inverse frequencies and position axes of the text rotary, computed once
-// per model (they depend only on the config).
-struct MropeFrequencies {
-  std::vector<float> inv_freq;  // [head_dim/2]
-  std::vector<int> axis;        // [head_dim/2], 0 = t, 1 = h, 2 = w (MropeAxis)
-};
+// The decoder rotary's per-slot inverse frequencies and position axes (interleaved when
+// config.mrope_interleaved, as in every release; chunked otherwise), computed once per
+// model. The angles themselves are corgi::MropeAngles (model/mrope_rotary.h):
+// out [S, head_dim/2], phi_k = pos_axis(k) * inv_freq[k] (float32), pos [3, S] as in
+// TextPositions::ids (or three equal rows for decode tokens).
+using corgi::MropeAngles;
+using corgi::MropeFrequencies;
 MropeFrequencies MakeMropeFrequencies(const TextConfig& config);
-
-// Interleaved M-RoPE angles (spec §5.3) for tokens with 3-axis positions.
-// out: [S, head_dim/2] angles phi_k = pos_axis(k) * inv_freq[k] (float32).
-// pos: [3, S] as in TextPositions::ids (or three equal rows for decode tokens).
-void MropeAngles(const MropeFrequencies& freq, std::span<const int32_t> pos, int64_t length, float* out);
 
 // Which position axis (0 = t, 1 = h, 2 = w) drives frequency slot k.
 int MropeAxis(const TextConfig& config, int64_t k);

@@ -7,18 +7,15 @@
 
 #include "corgi/core/status.h"
 #include "corgi/core/tensor.h"
+#include "corgi/model/decoder_weights.h"
 #include "corgi/model/qwen3vl/config.h"
 #include "corgi/io/safetensors.h"
 
 namespace corgi::qwen3vl {
 
-// A linear layer y = x·Wᵀ + b. bias.data == nullptr when the layer has none.
-struct Linear {
-  TensorView weight;  // [out, in]
-  TensorView bias;    // [out] or empty
-};
+using corgi::Linear;
 
-// A norm's scale (and shift for LayerNorm; empty for RMSNorm).
+// A LayerNorm's scale and shift.
 struct Norm {
   TensorView weight;  // [width]
   TensorView bias;    // [width] or empty
@@ -48,23 +45,10 @@ struct VisionWeights {
   std::vector<Merger> deepstack;  // one per deepstack_visual_indexes entry
 };
 
-struct TextLayer {
-  Norm input_norm;   // RMSNorm [D]
-  Linear q, k, v;    // [nh*hd, D], [nkv*hd, D], [nkv*hd, D]
-  Linear o;          // [D, nh*hd]
-  Norm q_norm;       // RMSNorm [hd], shared by all heads
-  Norm k_norm;       // RMSNorm [hd]
-  Norm post_norm;    // RMSNorm [D]
-  Linear gate, up;   // [I, D]
-  Linear down;       // [D, I]
-};
-
-struct TextWeights {
-  TensorView embed_tokens;  // [V, D]
-  std::vector<TextLayer> layers;
-  Norm final_norm;          // [D]
-  TensorView lm_head;       // [V, D]; the embedding when tied
-};
+// The decoder (model/decoder_weights.h): q/k/v biases when attention_bias, per-head q/k
+// RMSNorm [hd] in every layer.
+using TextLayer = DecoderLayer;
+using TextWeights = DecoderWeights;
 
 struct Weights {
   VisionWeights vision;

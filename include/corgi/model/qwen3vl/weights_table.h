@@ -11,24 +11,16 @@
 #include "corgi/core/tensor.h"
 #include "corgi/model/qwen3vl/config.h"
 #include "corgi/io/safetensors.h"
+#include "corgi/model/weight_spec.h"
 
 namespace corgi::qwen3vl {
 
-// Which part of the model a tensor belongs to (for parameter accounting).
-enum class WeightPart { kVisionTower, kVisionMerger, kDeepStack, kTextDecoder, kEmbedding, kLmHead };
-const char* WeightPartName(WeightPart part);
-
-// How make-model initializes a tensor (the real checkpoint's values come from training).
-enum class WeightInit { kLinear, kBias, kNormWeight, kNormBias, kEmbedding, kPositionTable };
-
-struct WeightSpec {
-  std::string name;  // canonical (4.57-era) name, e.g. "model.language_model.norm.weight"
-  Shape shape;
-  bool required = true;
-  WeightPart part = WeightPart::kTextDecoder;
-  WeightInit init = WeightInit::kLinear;
-  int64_t fan_in = 0;  // input width of a linear map (for init scaling)
-};
+// The table's entry types (model/weight_spec.h). Qwen3-VL uses every part, DeepStack
+// mergers included, and every init kind.
+using corgi::WeightInit;
+using corgi::WeightPart;
+using corgi::WeightPartName;
+using corgi::WeightSpec;
 
 // Every tensor of a Qwen3-VL checkpoint with this config, in checkpoint order.
 // lm_head.weight is listed with required = !tie_word_embeddings.
