@@ -6,8 +6,9 @@
 //
 // The workload mimics one CoRGI query per image: reasoning on the whole image, captions
 // of two crops and a grounding call decoded together, a text-only call, then synthesis.
-// CI runs the tiny preset on two seeds; the acceptance matrix (tiny and small, five seeds,
-// three images) is engine_cache_slow_test (label slow).
+// Every test runs once per registered model family (".../qwen2_5_vl"): the guarantees are
+// the engine's, whatever the family. CI runs the tiny preset on two seeds; the acceptance
+// matrix (tiny and small, five seeds, three images) is engine_cache_slow_test (label slow).
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -26,10 +27,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::unique_ptr<LoadedModel> MakeModel(const std::string& preset, uint64_t seed) {
-  const std::string dir = (fs::temp_directory_path() / ("corgi_cache_test_" + preset + "_" + std::to_string(seed))).string();
+// The checkpoint is written once and kept in the temp folder for later runs.
+std::unique_ptr<LoadedModel> MakeModel(const std::string& family, const std::string& preset, uint64_t seed) {
+  const std::string dir =
+      (fs::temp_directory_path() / ("corgi_cache_test_" + family + "_" + preset + "_" + std::to_string(seed)))
+          .string();
   if (!fs::exists(dir + "/config.json")) {
-    Status s = test_models::WriteCheckpoint(dir, seed, DType::kBF16, test_models::DefaultFamily(), preset);
+    Status s = test_models::WriteCheckpoint(dir, seed, DType::kBF16, family, preset);
     if (!s.ok()) ADD_FAILURE() << s.ToString();
   }
   auto m = LoadModel(dir);
@@ -67,12 +71,19 @@ const std::string kInstructions =
     "You answer questions about the image above by reasoning step by step and checking each step "
     "against the image. First think briefly, then list the verification steps as JSON.\n";
 
+// Long enough that the reasoning prompt's full pages hold all it shares with the
+// grounding and synthesis calls, whatever the family's system prompt.
+const std::string kQuestion =
+    "Question: what is in the picture? Name every object you can see, its colour, its size next to the "
+    "others and where it stands in the image; then say which objects are people, which are animals and "
+    "which are vehicles, and how many of each kind there are.";
+
 Workload MakeWorkload(const RgbImage& image, uint64_t sampling_seed, bool sample) {
   Workload w;
   auto crop = [&](std::array<double, 4> box) { return *CropNormalized(image, box); };
   static thread_local std::vector<RgbImage> crops;
   crops = {crop({0.1, 0.1, 0.6, 0.5}), crop({0.4, 0.3, 0.95, 0.9})};
-  w.calls.push_back(Ask(&image, kInstructions + "Question: what is in the picture?", 20));
+  w.calls.push_back(Ask(&image, kInstructions + kQuestion, 20));
   w.calls.push_back(Ask(&crops[0], "Describe the region.\nStatement: a thing is here", 10));
   w.calls.push_back(Ask(&crops[1], "Describe the region.\nStatement: another thing", 12));
   // Shares the image and the first part of the reasoning instructions: a partial-page hit.
@@ -160,6 +171,11 @@ void CheckExactness(const LoadedModel* model, const RgbImage& image, uint64_t se
   if (!optimized.empty()) {
     const int64_t shared = SharedPrefix(model, w.calls[0], w.calls[3]);
     EXPECT_GT(shared, 40);
+    // The prefix cache keeps whole prompt pages: the reasoning prompt's full pages must
+    // hold every shared token, the last of them inside a page (a partial-page hit).
+    const int64_t page = Base().kv_page_tokens;
+    ASSERT_GT(optimized[0].timings.prompt_tokens / page * page, shared) << "lengthen the reasoning question";
+    ASSERT_NE(shared % page, 0);
     EXPECT_EQ(optimized[3].prefix_tokens_reused, shared);
     EXPECT_EQ(optimized[5].prefix_tokens_reused, shared);
     EXPECT_EQ(optimized[3].images_from_cache, 1);
@@ -192,9 +208,21 @@ void CheckExactness(const LoadedModel* model, const RgbImage& image, uint64_t se
   ExpectSame(naive, RunWorkload(model, pairs, w), "two slots");
 }
 
+// The model family (its model_type) each test runs on.
+class FamilyTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::unique_ptr<LoadedModel> MakeModel(const std::string& preset, uint64_t seed) const {
+    return corgi::MakeModel(GetParam(), preset, seed);
+  }
+};
+
 #if CORGI_CACHE_MATRIX
+using EngineCacheSlowTest = FamilyTest;
+INSTANTIATE_TEST_SUITE_P(Families, EngineCacheSlowTest, ::testing::ValuesIn(test_models::FamilyTypes()),
+                         test_models::FamilyName());
+
 // The acceptance matrix: tiny and small presets, five seeds, three images.
-TEST(EngineCacheSlowTest, OptimizedEqualsNaiveMatrix) {
+TEST_P(EngineCacheSlowTest, OptimizedEqualsNaiveMatrix) {
   int64_t accepted = 0;
   for (const char* preset : {"tiny", "small"}) {
     for (uint64_t seed = 1; seed <= 5; ++seed) {
@@ -209,7 +237,11 @@ TEST(EngineCacheSlowTest, OptimizedEqualsNaiveMatrix) {
   EXPECT_GT(accepted, 0);  // random weights often loop: some guesses held, so drafts were tested
 }
 #else
-TEST(EngineCacheTest, OptimizedEqualsNaiveTiny) {
+using EngineCacheTest = FamilyTest;
+INSTANTIATE_TEST_SUITE_P(Families, EngineCacheTest, ::testing::ValuesIn(test_models::FamilyTypes()),
+                         test_models::FamilyName());
+
+TEST_P(EngineCacheTest, OptimizedEqualsNaiveTiny) {
   int64_t accepted = 0;
   for (uint64_t seed : {1u, 2u}) {
     auto model = MakeModel("tiny", seed);
@@ -222,7 +254,7 @@ TEST(EngineCacheTest, OptimizedEqualsNaiveTiny) {
   EXPECT_GT(accepted, 0);  // random weights often loop: some guesses held, so drafts were tested
 }
 
-TEST(EngineCacheTest, SeededSamplingIsUnchangedByCachesAndBatching) {
+TEST_P(EngineCacheTest, SeededSamplingIsUnchangedByCachesAndBatching) {
   auto model = MakeModel("tiny", 1);
   ASSERT_NE(model, nullptr);
   int64_t accepted = 0;
@@ -232,8 +264,8 @@ TEST(EngineCacheTest, SeededSamplingIsUnchangedByCachesAndBatching) {
 // Prompt-lookup drafts under seeded sampling (temperatures low enough for random weights
 // to repeat themselves): each row is sampled in order with the sampler's own random
 // stream, so accepted guesses leave the output unchanged.
-TEST(EngineCacheTest, DraftsLeaveSampledOutputUnchanged) {
-  auto model = MakeModel("tiny", 1);
+TEST_P(EngineCacheTest, DraftsLeaveSampledOutputUnchanged) {
+  auto model = MakeModel("tiny", 2);
   ASSERT_NE(model, nullptr);
   const RgbImage image = LoadImage(kImages[2]);
   Workload w;
@@ -275,7 +307,7 @@ TEST(EngineCacheTest, DraftsLeaveSampledOutputUnchanged) {
 // A hit resumes with the right positions: the logits after a prefix hit equal a
 // from-scratch run's, for a prompt whose image sits after some text (so the image's
 // 3-D positions and the rope delta both matter) and for a two-image prompt.
-TEST(EngineCacheTest, PrefixHitResumesWithTheRightPositions) {
+TEST_P(EngineCacheTest, PrefixHitResumesWithTheRightPositions) {
   auto model = MakeModel("tiny", 1);
   ASSERT_NE(model, nullptr);
   const RgbImage a = LoadImage(kImages[0]), b = LoadImage(kImages[2]);
@@ -288,28 +320,39 @@ TEST(EngineCacheTest, PrefixHitResumesWithTheRightPositions) {
   };
   auto engine = std::move(Engine::Create(model.get(), Base())).value();
   auto naive = std::move(Engine::Create(model.get(), EngineOptions::Naive(Base()))).value();
-  ASSERT_TRUE(engine->Generate(two_images("What differs?")).ok());
+  // Long enough that its full pages (what the prefix cache keeps) hold all it shares with
+  // the next prompt, whatever the family's system prompt.
+  const Request first = two_images(
+      "What differs between them? List every difference in the objects, their colours, their places and "
+      "the light, the most striking first; say which of the two images is sharper and why, and what each "
+      "of them shows that the other one does not show at all.");
+  auto first_done = engine->Generate(first);
+  ASSERT_TRUE(first_done.ok()) << first_done.status().ToString();
   const Request again = two_images("Which one is brighter? Answer briefly.");
+  const int64_t shared = SharedPrefix(model.get(), first, again);
+  const int64_t page = Base().kv_page_tokens;
+  ASSERT_GT(first_done->timings.prompt_tokens / page * page, shared) << "lengthen the first question";
   auto hit = engine->Generate(again);
   auto scratch = naive->Generate(again);
   ASSERT_TRUE(hit.ok() && scratch.ok());
-  EXPECT_EQ(hit->prefix_tokens_reused, SharedPrefix(model.get(), two_images("What differs?"), again));
+  EXPECT_EQ(hit->prefix_tokens_reused, shared);
   EXPECT_EQ(hit->images_from_cache, 2);
   EXPECT_EQ(hit->tokens, scratch->tokens);
   ASSERT_EQ(hit->prefill_logits.size(), scratch->prefill_logits.size());
   EXPECT_EQ(0, std::memcmp(hit->prefill_logits.data(), scratch->prefill_logits.data(),
                            hit->prefill_logits.size() * sizeof(float)));
   // The same image with different text before it changes every position after that
-  // text: nothing past the differing text may be reused.
-  Request shifted = two_images("What differs?");
+  // text: what comes before the differing text is reused, nothing past it.
+  Request shifted = first;
   shifted.messages[0].content[0].text = "Compare the very first image";
   auto moved = engine->Generate(shifted);
   ASSERT_TRUE(moved.ok());
-  EXPECT_LT(moved->prefix_tokens_reused, 8);
+  EXPECT_EQ(moved->prefix_tokens_reused, SharedPrefix(model.get(), first, shifted));
+  EXPECT_LT(moved->prefix_tokens_reused, shared);
 }
 
 // Budgets that force eviction: results stay identical, memory stays within the budgets.
-TEST(EngineCacheTest, TinyBudgetsEvictAndStayExact) {
+TEST_P(EngineCacheTest, TinyBudgetsEvictAndStayExact) {
   auto model = MakeModel("tiny", 2);
   ASSERT_NE(model, nullptr);
   const RgbImage image = LoadImage(kImages[1]);
@@ -350,7 +393,7 @@ TEST(EngineCacheTest, TinyBudgetsEvictAndStayExact) {
 }
 
 // A request whose KV cannot fit even alone fails clearly; the others in its batch run.
-TEST(EngineCacheTest, RequestLargerThanTheKvBudgetFailsAlone) {
+TEST_P(EngineCacheTest, RequestLargerThanTheKvBudgetFailsAlone) {
   auto model = MakeModel("tiny", 1);
   ASSERT_NE(model, nullptr);
   EngineOptions o = Base();
@@ -365,7 +408,9 @@ TEST(EngineCacheTest, RequestLargerThanTheKvBudgetFailsAlone) {
   EXPECT_EQ(out[1].status().code(), StatusCode::kResourceExhausted);
   EXPECT_NE(out[1].status().message().find("KV pages"), std::string::npos) << out[1].status().ToString();
   EXPECT_TRUE(out[2].ok());
-  EXPECT_EQ(engine->Stats().kv.pages_in_use, 0);  // nothing cached for text this short
+  // No request holds a page any more: those in use are the prefix cache's.
+  const EngineStats stats = engine->Stats();
+  EXPECT_EQ(stats.kv.pages_in_use, stats.prefix_cache.nodes);
 }
 
 #endif  // CORGI_CACHE_MATRIX

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "corgi/model/registry.h"
 
@@ -13,6 +14,22 @@ namespace corgi::test_models {
 
 // The default family's model_type (Qwen3-VL), for tests that run on one family.
 inline std::string DefaultFamily() { return ModelFamilies().front().model_type; }
+
+// Every registered family's model_type, in registration order: the values of
+// INSTANTIATE_TEST_SUITE_P for tests whose guarantees must hold for every family.
+inline std::vector<std::string> FamilyTypes() {
+  std::vector<std::string> types;
+  for (const ModelFamily& family : ModelFamilies()) types.push_back(family.model_type);
+  return types;
+}
+
+// Parameterized test names that end in the family: "Families/EngineCacheTest.X/qwen2_5_vl".
+struct FamilyName {
+  template <class ParamInfo>
+  std::string operator()(const ParamInfo& info) const {
+    return info.param;
+  }
+};
 
 // Writes `model_type`'s preset into `dir`.
 inline Status WriteCheckpoint(const std::string& dir, uint64_t seed, DType dtype, const std::string& model_type,
