@@ -28,10 +28,11 @@ namespace {
 namespace fs = std::filesystem;
 
 // The checkpoint is written once and kept in the temp folder for later runs.
-std::unique_ptr<LoadedModel> MakeModel(const std::string& family, const std::string& preset, uint64_t seed) {
-  const std::string dir =
-      (fs::temp_directory_path() / ("corgi_cache_test_" + family + "_" + preset + "_" + std::to_string(seed)))
-          .string();
+std::unique_ptr<LoadedModel> MakeModel(const std::string& family, const std::string& preset,
+                                       uint64_t seed) {
+  const std::string dir = (fs::temp_directory_path() / ("corgi_cache_test_" + family + "_" +
+                                                        preset + "_" + std::to_string(seed)))
+                              .string();
   if (!fs::exists(dir + "/config.json")) {
     Status s = test_models::WriteCheckpoint(dir, seed, DType::kBF16, family, preset);
     if (!s.ok()) ADD_FAILURE() << s.ToString();
@@ -74,9 +75,9 @@ const std::string kInstructions =
 // Long enough that the reasoning prompt's full pages hold all it shares with the
 // grounding and synthesis calls, whatever the family's system prompt.
 const std::string kQuestion =
-    "Question: what is in the picture? Name every object you can see, its colour, its size next to the "
-    "others and where it stands in the image; then say which objects are people, which are animals and "
-    "which are vehicles, and how many of each kind there are.";
+    "Question: what is in the picture? Name every object you can see, its colour, its size next to "
+    "the others and where it stands in the image; then say which objects are people, which are "
+    "animals and which are vehicles, and how many of each kind there are.";
 
 Workload MakeWorkload(const RgbImage& image, uint64_t sampling_seed, bool sample) {
   Workload w;
@@ -174,7 +175,8 @@ void CheckExactness(const LoadedModel* model, const RgbImage& image, uint64_t se
     // The prefix cache keeps whole prompt pages: the reasoning prompt's full pages must
     // hold every shared token, the last of them inside a page (a partial-page hit).
     const int64_t page = Base().kv_page_tokens;
-    ASSERT_GT(optimized[0].timings.prompt_tokens / page * page, shared) << "lengthen the reasoning question";
+    ASSERT_GT(optimized[0].timings.prompt_tokens / page * page, shared)
+        << "lengthen the reasoning question";
     ASSERT_NE(shared % page, 0);
     EXPECT_EQ(optimized[3].prefix_tokens_reused, shared);
     EXPECT_EQ(optimized[5].prefix_tokens_reused, shared);
@@ -218,7 +220,8 @@ class FamilyTest : public ::testing::TestWithParam<std::string> {
 
 #if CORGI_CACHE_MATRIX
 using EngineCacheSlowTest = FamilyTest;
-INSTANTIATE_TEST_SUITE_P(Families, EngineCacheSlowTest, ::testing::ValuesIn(test_models::FamilyTypes()),
+INSTANTIATE_TEST_SUITE_P(Families, EngineCacheSlowTest,
+                         ::testing::ValuesIn(test_models::FamilyTypes()),
                          test_models::FamilyName());
 
 // The acceptance matrix: tiny and small presets, five seeds, three images.
@@ -323,15 +326,16 @@ TEST_P(EngineCacheTest, PrefixHitResumesWithTheRightPositions) {
   // Long enough that its full pages (what the prefix cache keeps) hold all it shares with
   // the next prompt, whatever the family's system prompt.
   const Request first = two_images(
-      "What differs between them? List every difference in the objects, their colours, their places and "
-      "the light, the most striking first; say which of the two images is sharper and why, and what each "
-      "of them shows that the other one does not show at all.");
+      "What differs between them? List every difference in the objects, their colours, their "
+      "places and the light, the most striking first; say which of the two images is sharper and "
+      "why, and what each of them shows that the other one does not show at all.");
   auto first_done = engine->Generate(first);
   ASSERT_TRUE(first_done.ok()) << first_done.status().ToString();
   const Request again = two_images("Which one is brighter? Answer briefly.");
   const int64_t shared = SharedPrefix(model.get(), first, again);
   const int64_t page = Base().kv_page_tokens;
-  ASSERT_GT(first_done->timings.prompt_tokens / page * page, shared) << "lengthen the first question";
+  ASSERT_GT(first_done->timings.prompt_tokens / page * page, shared)
+      << "lengthen the first question";
   auto hit = engine->Generate(again);
   auto scratch = naive->Generate(again);
   ASSERT_TRUE(hit.ok() && scratch.ok());

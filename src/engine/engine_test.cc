@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "corgi/engine/prompt.h"
+#include "corgi/image/resize.h"
 #include "corgi/model/preprocess_params.h"
 #include "model/synthetic_checkpoint_test_util.h"
 
@@ -15,20 +17,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-class EngineTest : public ::testing::Test {
+// Runs once per registered model family (GetParam() is its model_type); each family's
+// tiny checkpoint is written once per process.
+class EngineTest : public ::testing::TestWithParam<std::string> {
  protected:
-  static void SetUpTestSuite() {
-    dir_ = (fs::temp_directory_path() / ("corgi_engine_test_tiny_" + std::to_string(::getpid()))).string();
-    fs::remove_all(dir_);
-    ASSERT_TRUE(test_models::WriteTinyCheckpoint(dir_, /*seed=*/11, DType::kF32).ok());
-    auto m = LoadModel(dir_);
-    ASSERT_TRUE(m.ok()) << m.status().ToString();
-    model_ = std::move(*m).release();
+  void SetUp() override {
+    std::unique_ptr<LoadedModel>& model = models_[GetParam()];
+    if (model == nullptr) {
+      const std::string dir = (fs::temp_directory_path() / ("corgi_engine_test_" + GetParam() +
+                                                            "_tiny_" + std::to_string(::getpid())))
+                                  .string();
+      fs::remove_all(dir);
+      Status s = test_models::WriteTinyCheckpoint(dir, /*seed=*/11, DType::kF32, GetParam());
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      auto m = LoadModel(dir);
+      fs::remove_all(dir);
+      ASSERT_TRUE(m.ok()) << m.status().ToString();
+      model = std::move(*m);
+    }
+    model_ = model.get();
   }
-  static void TearDownTestSuite() {
-    delete model_;
-    fs::remove_all(dir_);
-  }
+  static void TearDownTestSuite() { models_.clear(); }
 
   std::unique_ptr<Engine> MakeEngine(int64_t context = 2048) {
     EngineOptions o;
@@ -50,13 +59,15 @@ class EngineTest : public ::testing::Test {
     return img;
   }
 
-  static std::string dir_;
-  static LoadedModel* model_;
+  static std::map<std::string, std::unique_ptr<LoadedModel>> models_;
+  const LoadedModel* model_ = nullptr;
 };
-std::string EngineTest::dir_;
-LoadedModel* EngineTest::model_ = nullptr;
+std::map<std::string, std::unique_ptr<LoadedModel>> EngineTest::models_;
 
-TEST_F(EngineTest, GreedyTextIsDeterministicAndRespectsMaxTokens) {
+INSTANTIATE_TEST_SUITE_P(Families, EngineTest, ::testing::ValuesIn(test_models::FamilyTypes()),
+                         test_models::FamilyName());
+
+TEST_P(EngineTest, GreedyTextIsDeterministicAndRespectsMaxTokens) {
   auto engine = MakeEngine();
   Request r;
   r.messages = {Message::User({ContentPart::Text("Hello there, what is in the picture?")})};
@@ -72,7 +83,7 @@ TEST_F(EngineTest, GreedyTextIsDeterministicAndRespectsMaxTokens) {
   for (int32_t t : a->tokens) EXPECT_LT(t, model_->sampleable_vocab());
 }
 
-TEST_F(EngineTest, ImagePromptAndChunkedPrefillAgree) {
+TEST_P(EngineTest, ImagePromptAndChunkedPrefillAgree) {
   Request r;
   r.messages = {Message::User({ContentPart::Image(Gradient(300, 420)), ContentPart::Text("Describe.")})};
   r.max_tokens = 6;
@@ -91,7 +102,7 @@ TEST_F(EngineTest, ImagePromptAndChunkedPrefillAgree) {
   EXPECT_EQ(a->tokens, b->tokens);
 }
 
-TEST_F(EngineTest, StreamsTokensAndStopsOnCallback) {
+TEST_P(EngineTest, StreamsTokensAndStopsOnCallback) {
   auto engine = MakeEngine();
   Request r;
   r.messages = {Message::User({ContentPart::Text("Count.")})};
@@ -106,7 +117,7 @@ TEST_F(EngineTest, StreamsTokensAndStopsOnCallback) {
   EXPECT_EQ(c->finish, FinishReason::kStop);
 }
 
-TEST_F(EngineTest, PromptLongerThanContextIsAnError) {
+TEST_P(EngineTest, PromptLongerThanContextIsAnError) {
   auto engine = MakeEngine(32);
   Request r;
   r.messages = {Message::User({ContentPart::Text(std::string(400, 'a') + " b c d e f g h i j k l m n o p")})};
@@ -117,7 +128,7 @@ TEST_F(EngineTest, PromptLongerThanContextIsAnError) {
 
 // User text is data: a typed "<|image_pad|>" is plain text, so it neither claims image rows
 // nor breaks the image's token count; the request runs as the same prompt without it would.
-TEST_F(EngineTest, TypedImagePlaceholderIsPlainText) {
+TEST_P(EngineTest, TypedImagePlaceholderIsPlainText) {
   auto engine = MakeEngine();
   Request r;
   r.messages = {Message::User({ContentPart::Image(Gradient(64, 64)), ContentPart::Text("<|image_pad|> trick")})};
@@ -135,7 +146,14 @@ TEST(PreprocessParamsFor, RejectsSettingsTheImageLayerCannotHonor) {
   EXPECT_EQ(PreprocessParamsFor(c, VisionPreprocessParams::Qwen3Vl()).status().code(), StatusCode::kUnimplemented);
 }
 
-TEST_F(EngineTest, PixelCapShrinksTheImage) {
+// Merged image tokens smart_resize gives an image under `params` (the engine's).
+int64_t ImageTokens(int64_t height, int64_t width, const VisionPreprocessParams& params) {
+  const ResizeTarget t =
+      *SmartResize(height, width, params.factor(), params.min_pixels, params.max_pixels);
+  return (t.height / params.factor()) * (t.width / params.factor());
+}
+
+TEST_P(EngineTest, PixelCapShrinksTheImage) {
   Request r;
   r.messages = {Message::User({ContentPart::Image(Gradient(512, 640)), ContentPart::Text("Describe.")})};
   r.max_tokens = 1;
@@ -145,18 +163,24 @@ TEST_F(EngineTest, PixelCapShrinksTheImage) {
   EngineOptions o;
   o.threads = 2;
   o.max_context = 2048;
-  // smart_resize with max 65536: beta = sqrt(512*640/65536) = 2.236, 512x640 -> 224x256,
-  // i.e. 7x8 = 56 merged tokens instead of 16x20 = 320.
+  // Qwen3-VL (factor 32, 65536..16777216): 512x640 is 16x20 = 320 merged tokens; with max
+  // 65536, beta = sqrt(512*640/65536) = 2.236 gives 224x256, 7x8 = 56 tokens. Qwen2.5-VL
+  // (factor 28, 3136..12845056): 18x23 = 414, capped 224x280, 8x10 = 80.
   o.max_pixels = 65536;
   auto capped = std::move(Engine::Create(model_, o)).value();
   EXPECT_LE(capped->preprocess_params().max_pixels, 65536);
+  EXPECT_EQ(capped->preprocess_params().factor(), full->preprocess_params().factor());
+  const int64_t full_tokens = ImageTokens(512, 640, full->preprocess_params());
+  const int64_t capped_tokens = ImageTokens(512, 640, capped->preprocess_params());
+  EXPECT_LT(capped_tokens * 4, full_tokens);
   StatusOr<Completion> b = capped->Generate(r);
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ(a->timings.prompt_tokens - b->timings.prompt_tokens, 320 - 56);
+  EXPECT_EQ(a->timings.prompt_tokens - b->timings.prompt_tokens, full_tokens - capped_tokens);
   o.min_pixels = 1 << 20;  // above the cap
   EXPECT_EQ(Engine::Create(model_, o).status().code(), StatusCode::kInvalidArgument);
-  // Issue 11: a cap below the checkpoint's min_pixels (65536), as image.max_pixels: 1024
-  // allows, lowers that bound too instead of failing at run time.
+  // Issue 11: a cap below the checkpoint's min_pixels, as image.max_pixels: 1024 allows,
+  // lowers that bound too instead of failing at run time.
+  ASSERT_GT(full->preprocess_params().min_pixels, 1024);
   o.min_pixels = 0;
   o.max_pixels = 1024;
   StatusOr<std::unique_ptr<Engine>> tiny = Engine::Create(model_, o);
@@ -165,7 +189,7 @@ TEST_F(EngineTest, PixelCapShrinksTheImage) {
   EXPECT_EQ((*tiny)->preprocess_params().min_pixels, 1024);
 }
 
-TEST_F(EngineTest, ConstrainedOutputAlwaysParsesAcrossSeeds) {
+TEST_P(EngineTest, ConstrainedOutputAlwaysParsesAcrossSeeds) {
   auto engine = MakeEngine();
   Request r;
   r.messages = {Message::User({ContentPart::Image(Gradient(96, 128)), ContentPart::Text("Find the dog.")})};

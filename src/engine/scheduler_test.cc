@@ -2,10 +2,13 @@
 // decode join the running batch and still yield exactly the tokens they yield alone
 // (batch invariance under greedy decoding); cancellation ends a request at the next step
 // and frees its KV pages; Stats never waits behind a step; shutting down ends what runs.
+// Every test runs once per registered model family (".../qwen2_5_vl").
+#include <unistd.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -19,18 +22,22 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const LoadedModel& TinyModel() {
-  static std::unique_ptr<LoadedModel> model = [] {
-    const std::string dir =
-        (fs::temp_directory_path() / ("corgi_scheduler_test_" + std::to_string(::getpid()))).string();
-    Status s = test_models::WriteTinyCheckpoint(dir, /*seed=*/3, DType::kBF16);
+// `family`'s tiny checkpoint, written and loaded once per process; null on failure.
+const LoadedModel* TinyModel(const std::string& family) {
+  static std::map<std::string, std::unique_ptr<LoadedModel>> models;
+  std::unique_ptr<LoadedModel>& model = models[family];
+  if (model == nullptr) {
+    const std::string dir = (fs::temp_directory_path() /
+                             ("corgi_scheduler_test_" + family + "_" + std::to_string(::getpid())))
+                                .string();
+    Status s = test_models::WriteTinyCheckpoint(dir, /*seed=*/3, DType::kBF16, family);
     EXPECT_TRUE(s.ok()) << s.ToString();
     auto m = LoadModel(dir);
-    EXPECT_TRUE(m.ok()) << m.status().ToString();
     fs::remove_all(dir);
-    return std::move(*m);
-  }();
-  return *model;
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    if (m.ok()) model = std::move(*m);
+  }
+  return model.get();
 }
 
 const RgbImage& Image() {
@@ -53,21 +60,32 @@ Request Ask(bool with_image, const std::string& text, int64_t max_tokens) {
   return r;
 }
 
-std::unique_ptr<Engine> MakeEngine(EngineOptions o = {}) {
-  o.threads = 2;
-  auto e = Engine::Create(&TinyModel(), o);
-  EXPECT_TRUE(e.ok()) << e.status().ToString();
-  return std::move(*e);
-}
+// GetParam(): the model family's model_type.
+class SchedulerTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override { ASSERT_NE(model_ = TinyModel(GetParam()), nullptr); }
 
-std::vector<int32_t> AloneTokens(const Request& r) {
-  auto engine = MakeEngine(EngineOptions::Naive({}));
-  auto c = engine->Generate(r);
-  EXPECT_TRUE(c.ok()) << c.status().ToString();
-  return c.ok() ? c->tokens : std::vector<int32_t>{};
-}
+  std::unique_ptr<Engine> MakeEngine(EngineOptions o = {}) const {
+    o.threads = 2;
+    auto e = Engine::Create(model_, o);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return std::move(*e);
+  }
 
-TEST(SchedulerTest, RequestsArrivingWhileOthersDecodeJoinTheBatchWithUnchangedTokens) {
+  std::vector<int32_t> AloneTokens(const Request& r) const {
+    auto engine = MakeEngine(EngineOptions::Naive({}));
+    auto c = engine->Generate(r);
+    EXPECT_TRUE(c.ok()) << c.status().ToString();
+    return c.ok() ? c->tokens : std::vector<int32_t>{};
+  }
+
+  const LoadedModel* model_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(Families, SchedulerTest, ::testing::ValuesIn(test_models::FamilyTypes()),
+                         test_models::FamilyName());
+
+TEST_P(SchedulerTest, RequestsArrivingWhileOthersDecodeJoinTheBatchWithUnchangedTokens) {
   const std::vector<Request> requests = {Ask(true, "Describe the picture in detail.", 160),
                                          Ask(true, "What is written at the top?", 24),
                                          Ask(false, "Count to ten.", 24),
@@ -113,7 +131,7 @@ TEST(SchedulerTest, RequestsArrivingWhileOthersDecodeJoinTheBatchWithUnchangedTo
   EXPECT_EQ(stats.vision_cache.hits, 2);
 }
 
-TEST(SchedulerTest, CancelEndsTheRequestAndFreesItsPagesAtOnce) {
+TEST_P(SchedulerTest, CancelEndsTheRequestAndFreesItsPagesAtOnce) {
   EngineOptions o;
   o.prefix_cache = false;  // then every page in use belongs to a live sequence
   auto engine = MakeEngine(o);
@@ -138,7 +156,7 @@ TEST(SchedulerTest, CancelEndsTheRequestAndFreesItsPagesAtOnce) {
   EXPECT_EQ(after->tokens.size(), 4u);
 }
 
-TEST(SchedulerTest, ACancelTokenInTheRequestCancelsItWhileQueued) {
+TEST_P(SchedulerTest, ACancelTokenInTheRequestCancelsItWhileQueued) {
   EngineOptions o;
   o.max_batch = 1;  // the second request waits for the first's slot
   auto engine = MakeEngine(o);
@@ -160,7 +178,7 @@ TEST(SchedulerTest, ACancelTokenInTheRequestCancelsItWhileQueued) {
   EXPECT_EQ(c1->tokens.size(), 64u);
 }
 
-TEST(SchedulerTest, StatsNeverWaitsBehindAStep) {
+TEST_P(SchedulerTest, StatsNeverWaitsBehindAStep) {
   // Called from inside a step (the token callback runs on the loop thread): a Stats that
   // waited for the step to end would never return.
   auto engine = MakeEngine();
@@ -174,7 +192,7 @@ TEST(SchedulerTest, StatsNeverWaitsBehindAStep) {
   EXPECT_GE(seen_active, 0);
 }
 
-TEST(SchedulerTest, DestroyingTheEngineEndsWhatIsStillRunning) {
+TEST_P(SchedulerTest, DestroyingTheEngineEndsWhatIsStillRunning) {
   auto engine = MakeEngine();
   std::atomic<int> tokens{0};
   Request r = Ask(false, "Tell a long story.", 1000);
@@ -187,7 +205,7 @@ TEST(SchedulerTest, DestroyingTheEngineEndsWhatIsStillRunning) {
   EXPECT_EQ(c.status().code(), StatusCode::kCancelled);
 }
 
-TEST(SchedulerTest, BadRequestsFailAloneInAGroup) {
+TEST_P(SchedulerTest, BadRequestsFailAloneInAGroup) {
   auto engine = MakeEngine();
   Request bad = Ask(false, "x", -1);
   Request good = Ask(false, "Hello", 3);
