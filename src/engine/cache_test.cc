@@ -10,6 +10,7 @@
 // the engine's, whatever the family. CI runs the tiny preset on two seeds; the acceptance
 // matrix (tiny and small, five seeds, three images) is engine_cache_slow_test (label slow).
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <filesystem>
@@ -27,15 +28,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// The checkpoint is written once and kept in the temp folder for later runs.
+// The checkpoint is written once and kept in the temp folder for later runs. It is written
+// beside its place and renamed into it, so that engine_cache_test and engine_cache_slow_test
+// running at once (ctest -j) never load half a checkpoint.
 std::unique_ptr<LoadedModel> MakeModel(const std::string& family, const std::string& preset,
                                        uint64_t seed) {
   const std::string dir = (fs::temp_directory_path() / ("corgi_cache_test_" + family + "_" +
                                                         preset + "_" + std::to_string(seed)))
                               .string();
   if (!fs::exists(dir + "/config.json")) {
-    Status s = test_models::WriteCheckpoint(dir, seed, DType::kBF16, family, preset);
+    const std::string fresh = dir + ".tmp" + std::to_string(::getpid());
+    fs::remove_all(fresh);
+    Status s = test_models::WriteCheckpoint(fresh, seed, DType::kBF16, family, preset);
     if (!s.ok()) ADD_FAILURE() << s.ToString();
+    std::error_code error;
+    if (!fs::exists(dir + "/config.json")) fs::remove_all(dir, error);  // a run cut short
+    fs::rename(fresh, dir, error);  // fails when another test got there first: the same files
+    fs::remove_all(fresh, error);
   }
   auto m = LoadModel(dir);
   if (!m.ok()) ADD_FAILURE() << m.status().ToString();

@@ -3,8 +3,8 @@
 // (batch invariance under greedy decoding); cancellation ends a request at the next step
 // and frees its KV pages; Stats never waits behind a step; shutting down ends what runs.
 // Every test runs once per registered model family (".../qwen2_5_vl").
-#include <unistd.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
