@@ -291,7 +291,9 @@ void Server::Routes() {
         e.type = "server_error";
         Reply(res, e);
       });
-  http_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+  // Counted before the response is written (the logger runs after it is sent), so a client
+  // that reads /metrics right after a reply always sees that reply counted.
+  http_->set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
     metrics_.CountRequest(req.method, req.path, res.status);
   });
 

@@ -138,6 +138,11 @@ TEST_F(ServerTest, HealthModelsMetricsAndPage) {
   ASSERT_TRUE(missing);
   EXPECT_EQ(missing->status, 404);
   EXPECT_TRUE(json::parse(missing->body)["error"].contains("code"));
+  // Every answered request is counted before its reply is sent, errors included: a scrape
+  // right after a reply sees it.
+  auto again = cli.Get("/metrics");
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->body.find("status=\"404\"}"), std::string::npos) << again->body;
 }
 
 // The value of an unlabelled metric line "name value" (-1 when absent).
