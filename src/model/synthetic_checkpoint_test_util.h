@@ -31,15 +31,20 @@ struct FamilyName {
   }
 };
 
-// Writes `model_type`'s preset into `dir`.
-inline Status WriteCheckpoint(const std::string& dir, uint64_t seed, DType dtype, const std::string& model_type,
-                              const std::string& preset) {
-  CORGI_ASSIGN_OR_RETURN(const ModelFamily* family, FindModelFamily(model_type));
+// make-model's options with the real tokenizer from shared/data.
+inline SyntheticOptions Options(uint64_t seed, DType dtype) {
   SyntheticOptions o;
   o.seed = seed;
   o.dtype = dtype;
   o.tokenizer_source = std::string(CORGI_SHARED_DATA) + "/tokenizer";
-  return family->write_synthetic(preset, o, dir, nullptr);
+  return o;
+}
+
+// Writes `model_type`'s preset into `dir`.
+inline Status WriteCheckpoint(const std::string& dir, uint64_t seed, DType dtype, const std::string& model_type,
+                              const std::string& preset) {
+  CORGI_ASSIGN_OR_RETURN(const ModelFamily* family, FindModelFamily(model_type));
+  return family->write_synthetic(preset, Options(seed, dtype), dir, nullptr);
 }
 
 // The "tiny" preset (unit-test size) of `model_type` (default: the default family).

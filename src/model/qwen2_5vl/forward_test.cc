@@ -11,7 +11,7 @@
 #include "corgi/backend/ops.h"
 #include "corgi/model/qwen2_5vl/model.h"
 #include "corgi/model/qwen2_5vl/positions.h"
-#include "model/qwen2_5vl/tiny_checkpoint_test_util.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi::qwen2_5vl {
 namespace {
@@ -108,7 +108,7 @@ class Qwen25Forward : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new test_util::TempDir();
-    ASSERT_TRUE(testing::WriteTinyCheckpoint(dir_->path(), 11, DType::kF32).ok());
+    ASSERT_TRUE(test_models::WriteTinyCheckpoint(dir_->path(), 11, DType::kF32, "qwen2_5_vl").ok());
     StatusOr<std::unique_ptr<Model>> m = Model::Load(dir_->path());
     ASSERT_TRUE(m.ok()) << m.status().ToString();
     model_ = m->release();

@@ -13,7 +13,7 @@
 #include "corgi/model/qwen2_5vl/model.h"
 #include "corgi/model/qwen2_5vl/presets.h"
 #include "corgi/model/registry.h"
-#include "model/qwen2_5vl/tiny_checkpoint_test_util.h"
+#include "model/synthetic_checkpoint_test_util.h"
 
 namespace corgi::qwen2_5vl {
 namespace {
@@ -25,7 +25,7 @@ TEST(Qwen25Synthetic, TinyRoundTripsThroughTheLoader) {
   ThreadPool pool(2);
   const ModelConfig config = *PresetConfig("tiny");
   Status s =
-      WriteSyntheticCheckpoint(config, testing::TinyOptions(7, DType::kF32), dir.path(), &pool);
+      WriteSyntheticCheckpoint(config, test_models::Options(7, DType::kF32), dir.path(), &pool);
   ASSERT_TRUE(s.ok()) << s.ToString();
   for (const char* f :
        {"config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.json",
@@ -79,7 +79,7 @@ TEST(Qwen25Synthetic, DeterministicAndShardedLikeHuggingFace) {
   test_util::TempDir a, b;
   ThreadPool pool(2);
   const ModelConfig config = *PresetConfig("tiny");
-  SyntheticOptions o = testing::TinyOptions(3, DType::kBF16);
+  SyntheticOptions o = test_models::Options(3, DType::kBF16);
   o.max_shard_bytes = 4 << 20;  // the 9.7 MB embedding alone exceeds it
   ASSERT_TRUE(WriteSyntheticCheckpoint(config, o, a.path(), &pool).ok());
   ASSERT_TRUE(WriteSyntheticCheckpoint(config, o, b.path(), nullptr).ok());
@@ -97,10 +97,10 @@ TEST(Qwen25Synthetic, RejectsIntegerDtypeAndMissingSources) {
   test_util::TempDir dir;
   const ModelConfig config = *PresetConfig("tiny");
   EXPECT_EQ(
-      WriteSyntheticCheckpoint(config, testing::TinyOptions(1, DType::kI32), dir.path(), nullptr)
+      WriteSyntheticCheckpoint(config, test_models::Options(1, DType::kI32), dir.path(), nullptr)
           .code(),
       StatusCode::kInvalidArgument);
-  SyntheticOptions o = testing::TinyOptions(1, DType::kF32);
+  SyntheticOptions o = test_models::Options(1, DType::kF32);
   o.tokenizer_source = dir.File("nowhere");
   Status s = WriteSyntheticCheckpoint(config, o, dir.File("out"), nullptr);
   EXPECT_EQ(s.code(), StatusCode::kNotFound);
@@ -109,7 +109,7 @@ TEST(Qwen25Synthetic, RejectsIntegerDtypeAndMissingSources) {
 
 TEST(Qwen25Synthetic, SummaryCountsTheTable) {
   test_util::TempDir dir;
-  ASSERT_TRUE(testing::WriteTinyCheckpoint(dir.path(), 1, DType::kBF16).ok());
+  ASSERT_TRUE(test_models::WriteTinyCheckpoint(dir.path(), 1, DType::kBF16, "qwen2_5_vl").ok());
   StatusOr<CheckpointSummary> s = SummarizeCheckpoint(dir.path());
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->model_type, "qwen2_5_vl");
@@ -142,9 +142,9 @@ TEST(Qwen25Family, RegistersAndLoadsThroughTheSeam) {
   EXPECT_EQ(f.presets, PresetNames());
   test_util::TempDir dir;
   ASSERT_TRUE(
-      f.write_synthetic("tiny", testing::TinyOptions(2, DType::kBF16), dir.path(), nullptr).ok());
+      f.write_synthetic("tiny", test_models::Options(2, DType::kBF16), dir.path(), nullptr).ok());
   EXPECT_EQ(
-      f.write_synthetic("huge", testing::TinyOptions(2, DType::kBF16), dir.path(), nullptr).code(),
+      f.write_synthetic("huge", test_models::Options(2, DType::kBF16), dir.path(), nullptr).code(),
       StatusCode::kNotFound);
   StatusOr<std::unique_ptr<LoadedModel>> loaded = f.load(dir.path());
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
@@ -160,7 +160,7 @@ TEST(Qwen25Family, RegistersAndLoadsThroughTheSeam) {
 
 TEST(Qwen25Model, RenderChatOpensWithTheDefaultSystemTurn) {
   test_util::TempDir dir;
-  ASSERT_TRUE(testing::WriteTinyCheckpoint(dir.path(), 1, DType::kBF16).ok());
+  ASSERT_TRUE(test_models::WriteTinyCheckpoint(dir.path(), 1, DType::kBF16, "qwen2_5_vl").ok());
   StatusOr<std::unique_ptr<Model>> model = Model::Load(dir.path());
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   const Model& m = **model;
