@@ -1,17 +1,19 @@
 # Enforces DESIGN.md's layering at configure time: a file in layer L may include
 # corgi headers only from L itself or from layers below it. A violation stops the build.
-set(CORGI_LAYER_ORDER core backend io tokenizer image model engine pipeline service apps)
+set(CORGI_LAYER_ORDER core backend io tokenizer image request model engine pipeline service apps)
 # io, tokenizer and image sit side by side: none of them may include another.
 set(CORGI_LAYER_RANK_core 0)
 set(CORGI_LAYER_RANK_backend 1)
 set(CORGI_LAYER_RANK_io 2)
 set(CORGI_LAYER_RANK_tokenizer 2)
 set(CORGI_LAYER_RANK_image 2)
-set(CORGI_LAYER_RANK_model 3)
-set(CORGI_LAYER_RANK_engine 4)
-set(CORGI_LAYER_RANK_pipeline 5)
-set(CORGI_LAYER_RANK_service 6)
-set(CORGI_LAYER_RANK_apps 7)
+# request: the vocabulary the engine and remote Vlms share (messages, Request, Completion).
+set(CORGI_LAYER_RANK_request 3)
+set(CORGI_LAYER_RANK_model 4)
+set(CORGI_LAYER_RANK_engine 5)
+set(CORGI_LAYER_RANK_pipeline 6)
+set(CORGI_LAYER_RANK_service 7)
+set(CORGI_LAYER_RANK_apps 8)
 
 function(corgi_layer_of path out)
   set(result "")
@@ -61,12 +63,25 @@ function(corgi_check_layers)
   # above the model never name a family's namespace or headers.
   foreach(f ${files})
     corgi_layer_of(${f} layer)
-    if(NOT layer OR NOT CORGI_LAYER_RANK_${layer} GREATER 3)
+    if(NOT layer OR NOT CORGI_LAYER_RANK_${layer} GREATER ${CORGI_LAYER_RANK_model})
       continue()
     endif()
     file(STRINGS ${CMAKE_SOURCE_DIR}/${f} family_lines REGEX "(qwen3vl|qwen2_5vl)::|model/(qwen3vl|qwen2_5vl)/")
     foreach(line ${family_lines})
       string(APPEND errors "  ${f} (layer ${layer}) names a model family: ${line}\n")
+    endforeach()
+  endforeach()
+  # The pipeline talks to models only through pipeline/vlm.h, so it builds without the
+  # engine: only the local Vlm (pipeline/local_vlm.*) and tests may include the engine or
+  # the model layer.
+  foreach(f ${files})
+    corgi_layer_of(${f} layer)
+    if(NOT layer STREQUAL "pipeline" OR f MATCHES "local_vlm|_test(_util)?\\.(cc|h)$")
+      continue()
+    endif()
+    file(STRINGS ${CMAKE_SOURCE_DIR}/${f} engine_lines REGEX "^#include \"corgi/(engine|model)[/.]")
+    foreach(line ${engine_lines})
+      string(APPEND errors "  ${f} (pipeline) includes the engine or model: ${line}\n")
     endforeach()
   endforeach()
   if(errors)

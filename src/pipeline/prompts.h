@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "corgi/engine/constraint.h"
+#include "corgi/request/constraint.h"
 #include "corgi/pipeline/result.h"
 #include "pipeline/boxes.h"
 

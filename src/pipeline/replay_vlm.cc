@@ -51,17 +51,6 @@ StatusOr<RecordedCompletion> ReadEntry(const Json& e, const std::string& where) 
 
 }  // namespace
 
-const char* GroundingSpaceName(GroundingSpace space) {
-  return space == GroundingSpace::kRelative1000 ? "relative_1000" : "resized_input_pixels";
-}
-
-StatusOr<GroundingSpace> ParseGroundingSpace(const std::string& name) {
-  if (name == "relative_1000") return GroundingSpace::kRelative1000;
-  if (name == "resized_input_pixels") return GroundingSpace::kResizedInputPixels;
-  return InvalidArgumentError("unknown grounding space \"" + name +
-                              "\" (relative_1000 | resized_input_pixels)");
-}
-
 StatusOr<std::unique_ptr<ReplayVlm>> ReplayVlm::FromFile(const std::string& path,
                                                          const ReplayOptions& options) {
   CORGI_ASSIGN_OR_RETURN(std::string text,

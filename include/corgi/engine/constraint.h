@@ -1,5 +1,5 @@
-// Grammar-constrained decoding: what a request may generate, and the matcher that
-// masks invalid tokens at each step so the output always satisfies it.
+// Grammar-constrained decoding: the matcher that masks invalid tokens at each step so the
+// output always satisfies a request's Constraint (corgi/request/constraint.h).
 //
 // A Constraint describes the whole completion as up to four consecutive parts:
 //   [free text ending with `free_text_until`] [`prefix`] [JSON value per `json_schema`] [`suffix`]
@@ -37,19 +37,10 @@
 #include <string>
 
 #include "corgi/core/status.h"
+#include "corgi/request/constraint.h"
 #include "corgi/tokenizer/tokenizer.h"
 
 namespace corgi {
-
-struct Constraint {
-  std::string free_text_until;  // empty: no free-text part
-  std::string prefix;           // literal, may be empty
-  std::string json_schema;      // JSON Schema text (the supported subset); empty: no JSON part
-  std::string suffix;           // literal, may be empty
-  bool empty() const {
-    return free_text_until.empty() && prefix.empty() && json_schema.empty() && suffix.empty();
-  }
-};
 
 // The per-sequence matcher compiled from a Constraint. Not thread-safe; one per sequence
 // (matchers of the same constraint share an internal, thread-safe mask cache).

@@ -7,14 +7,9 @@
 #include <cstdint>
 #include <vector>
 
-namespace corgi {
+#include "corgi/request/sampling.h"
 
-struct SamplingParams {
-  double temperature = 0.0;  // <= 0: greedy (argmax, first index on ties)
-  int64_t top_k = 0;         // 0: no top-k
-  double top_p = 1.0;        // 1: no nucleus cut
-  uint64_t seed = 0;
-};
+namespace corgi {
 
 class Sampler {
  public:

@@ -29,19 +29,14 @@
 #include "corgi/model/image_grid.h"
 #include "corgi/model/kv_pages.h"
 #include "corgi/model/mrope_positions.h"
-#include "corgi/model/stage_observer.h"
+#include "corgi/core/stage_observer.h"
 #include "corgi/model/text_batch.h"
 #include "corgi/model/vision_output.h"
+#include "corgi/request/grounding_space.h"
 #include "corgi/tokenizer/chat_template.h"
 #include "corgi/tokenizer/tokenizer.h"
 
 namespace corgi {
-
-// How a family's model writes boxes in its text.
-enum class GroundingSpace {
-  kRelative1000,        // integers 0..1000 relative to the image (Qwen3-VL)
-  kResizedInputPixels,  // absolute pixels of the model's resized input (Qwen2/2.5-VL)
-};
 
 // The text decoder's shape as the engine sizes caches and buffers by it.
 struct TextShape {

@@ -20,7 +20,7 @@
 #include "corgi/model/decoder_weights.h"
 #include "corgi/model/kv_pages.h"
 #include "corgi/model/mrope_rotary.h"
-#include "corgi/model/stage_observer.h"
+#include "corgi/core/stage_observer.h"
 #include "corgi/model/text_batch.h"
 
 namespace corgi {

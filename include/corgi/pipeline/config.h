@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "corgi/core/status.h"
 #include "corgi/image/decode.h"
@@ -60,6 +61,60 @@ struct EngineConfig {
   int64_t lookup_draft_tokens = 8; // most prompt-lookup guesses checked per decode step; 0: off
 };
 
+// One OpenAI-compatible chat-completions server (docs/REMOTE.md).
+struct EndpointConfig {
+  std::string url;          // base URL ending before /chat/completions, e.g. http://host:8000/v1
+  std::string model;        // the server's model name; empty: the first of its GET /models
+  std::string api_key_env;  // environment variable holding the API key; empty: none.
+                            // The key itself is never written to a config, trace or result.
+  // What the server accepts beyond OpenAI's protocol: "openai" | "corgi" | "vllm" |
+  // "sglang" | "llama-server" (docs/REMOTE.md "Dialects").
+  std::string dialect = "openai";
+  int64_t max_in_flight = 4;  // requests outstanding on this endpoint at once
+};
+
+// A model served remotely: its endpoints (load-balanced) and what corgi must know about it.
+struct RemoteModelConfig {
+  std::vector<EndpointConfig> endpoints;
+  // How the model writes boxes: "relative_1000" (Qwen3-VL) | "resized_input_pixels"
+  // (Qwen2/2.5-VL, which needs the preprocessing bounds below). Never guessed.
+  std::string grounding_space = "relative_1000";
+  int64_t patch_size = 14;      // resized_input_pixels only: the model's smart_resize
+  int64_t merge_size = 2;       //   factor = patch_size * merge_size
+  int64_t min_pixels = 3136;    //   and its pixel bounds (Qwen2.5-VL's defaults)
+  int64_t max_pixels = 12845056;
+  // How the reasoning call's free text + steps JSON is asked for: "" (the dialect's
+  // default) | "native" (corgi serve) | "grammar" | "json" | "free".
+  std::string reasoning_format;
+  std::string image_format = "png";  // "png" | "jpeg": how images travel (data: URLs)
+  int64_t jpeg_quality = 90;
+  double timeout_s = 600;            // per HTTP request, connection included
+  int64_t max_retries = 3;           // per call, on 429/5xx/connection errors
+  double retry_backoff_s = 0.5;      // first backoff; doubles per retry (Retry-After wins)
+  double eject_s = 30;               // an endpoint failing 3 times in a row rests this long
+};
+
+// The model one phase runs on: a local checkpoint or a remote model (exactly one).
+struct PhaseModelConfig {
+  std::string checkpoint;
+  RemoteModelConfig remote;
+  bool is_set() const { return !checkpoint.empty() || !remote.endpoints.empty(); }
+};
+
+// models: in YAML. `default` serves every phase not named; unset: the --model checkpoint
+// (or --remote). Fixed when the service starts, never a per-query setting.
+struct ModelsConfig {
+  PhaseModelConfig default_model;  // YAML key "default"
+  PhaseModelConfig reasoning, grounding, caption, ocr, synthesis;
+  bool any_set() const {
+    return default_model.is_set() || reasoning.is_set() || grounding.is_set() || caption.is_set() ||
+           ocr.is_set() || synthesis.is_set();
+  }
+  // The spec for a phase name ("default", "reasoning", ...); null for an unknown name.
+  PhaseModelConfig* Find(const std::string& phase);
+  const PhaseModelConfig* Find(const std::string& phase) const;
+};
+
 struct PipelineConfig {
   int64_t max_steps = 6;
   int64_t max_regions = 1;
@@ -71,6 +126,7 @@ struct PipelineConfig {
   ImageConfig image;
   OutputConfig outputs;
   EngineConfig engine;
+  ModelsConfig models;
 };
 
 // InvalidArgument naming the field when a value is out of range.

@@ -48,11 +48,6 @@ struct RecordedCompletion {
   int64_t generated_tokens = 0;
 };
 
-// The name of a grounding space in files: "relative_1000" | "resized_input_pixels".
-const char* GroundingSpaceName(GroundingSpace space);
-// InvalidArgument for an unknown name.
-StatusOr<GroundingSpace> ParseGroundingSpace(const std::string& name);
-
 // Largest replay (or trace) file FromFile reads.
 inline constexpr int64_t kMaxReplayFileBytes = int64_t{256} << 20;
 

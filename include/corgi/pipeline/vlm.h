@@ -8,12 +8,13 @@
 #include <vector>
 
 #include "corgi/core/status.h"
-#include "corgi/engine.h"
+#include "corgi/request/grounding_space.h"
+#include "corgi/request/request.h"
 
 namespace corgi::pipeline {
 
-// How a model writes boxes (PIPELINE.md "Coordinates"): the model layer's enum
-// (model/loaded_model.h), kRelative1000 for Qwen3-VL, kResizedInputPixels for Qwen2.5-VL.
+// How a model writes boxes (PIPELINE.md "Coordinates"): kRelative1000 for Qwen3-VL,
+// kResizedInputPixels for Qwen2.5-VL (corgi/request/grounding_space.h).
 using GroundingSpace = corgi::GroundingSpace;
 
 // What the pipeline tells the Vlm about the call, so a replay engine can find the

@@ -19,6 +19,7 @@
 #include "corgi/image/resize.h"
 #include "corgi/pipeline/config.h"
 #include "pipeline/config/config_keys.h"
+#include "pipeline/config/models_config.h"
 #include "pipeline/config/yaml_document.h"
 
 namespace corgi::pipeline {
@@ -272,6 +273,17 @@ Status WalkMap(const YAML::Node& map, const std::string& prefix, ParseState* sta
     if (!seen.insert(name).second)
       return InvalidArgumentError(Where(*state, key_node.Mark()) + ": duplicate key '" + path +
                                   "'");
+    if (path == "models") {  // structured: lists of endpoints (models_config.cc)
+      if (state->query_settings)
+        return InvalidArgumentError(state->source + ": 'models' is not a per-query setting (it "
+                                    "is fixed when the service starts: use its config file)");
+      auto error = [state](const YAML::Mark& mark, const std::string& key_path,
+                           const std::string& message) {
+        return KeyError(*state, mark, key_path, message);
+      };
+      CORGI_RETURN_IF_ERROR(ParseModelsSection(value, error, &state->config.models));
+      continue;
+    }
     if (const KeySpec* key = FindKey(path); key != nullptr && state->query_settings &&
                                             !IsQuerySettingKey(path)) {
       return InvalidArgumentError(state->source + ": '" + path +
@@ -393,6 +405,9 @@ std::optional<Issue> FindIssue(const PipelineConfig& c) {
   return std::nullopt;
 }
 
+
+}  // namespace
+
 std::string QuoteYaml(const std::string& text) {
   std::string out = "\"";
   for (char ch : text) {
@@ -401,8 +416,6 @@ std::string QuoteYaml(const std::string& text) {
   }
   return out + "\"";
 }
-
-}  // namespace
 
 std::vector<std::string> ConfigKeyPaths() {
   std::vector<std::string> out;
@@ -444,6 +457,7 @@ std::string ConfigToYaml(const PipelineConfig& config) {
     out += (sec.empty() ? "" : "  ") + LastComponent(path) + ": " + ConfigValueText(config, path) +
            "\n";
   }
+  if (std::string models = ModelsToYaml(config.models); !models.empty()) out += "models:\n" + models;
   return out;
 }
 
@@ -473,7 +487,7 @@ DecodeOptions ImageDecodeOptions(const PipelineConfig& config) {
 Status ValidateConfig(const PipelineConfig& config) {
   if (std::optional<Issue> issue = FindIssue(config))
     return InvalidArgumentError(issue->path + ": " + issue->message);
-  return Status::Ok();
+  return ValidateModels(config.models);
 }
 
 namespace {

@@ -17,6 +17,9 @@ std::vector<std::string> ConfigKeyPaths();
 // Empty when `path` is not a key.
 std::string ConfigValueText(const PipelineConfig& config, const std::string& path);
 
+// `text` as a double-quoted YAML scalar.
+std::string QuoteYaml(const std::string& text);
+
 // `config` as a YAML document that ParseConfigYaml reads back to an equal config.
 std::string ConfigToYaml(const PipelineConfig& config);
 

@@ -13,7 +13,7 @@
 #include "corgi/model/qwen2_5vl/config.h"
 #include "corgi/model/qwen2_5vl/positions.h"
 #include "corgi/model/qwen2_5vl/weights.h"
-#include "corgi/model/stage_observer.h"
+#include "corgi/core/stage_observer.h"
 #include "corgi/model/text_batch.h"
 
 namespace corgi::qwen2_5vl {

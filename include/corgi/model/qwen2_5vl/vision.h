@@ -15,7 +15,7 @@
 #include "corgi/model/image_grid.h"
 #include "corgi/model/qwen2_5vl/config.h"
 #include "corgi/model/qwen2_5vl/weights.h"
-#include "corgi/model/stage_observer.h"
+#include "corgi/core/stage_observer.h"
 #include "corgi/model/vision_output.h"
 
 namespace corgi::qwen2_5vl {

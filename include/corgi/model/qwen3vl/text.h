@@ -14,7 +14,7 @@
 #include "corgi/model/paged_decoder.h"
 #include "corgi/model/text_batch.h"
 #include "corgi/model/qwen3vl/positions.h"
-#include "corgi/model/stage_observer.h"
+#include "corgi/core/stage_observer.h"
 #include "corgi/model/qwen3vl/weights.h"
 
 namespace corgi::qwen3vl {

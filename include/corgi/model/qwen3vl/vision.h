@@ -11,7 +11,7 @@
 #include "corgi/core/thread_pool.h"
 #include "corgi/model/qwen3vl/config.h"
 #include "corgi/model/qwen3vl/positions.h"
-#include "corgi/model/stage_observer.h"
+#include "corgi/core/stage_observer.h"
 #include "corgi/model/vision_output.h"
 #include "corgi/model/qwen3vl/weights.h"
 

@@ -1,7 +1,4 @@
-// The request vocabulary of corgi/engine.h (content parts, messages, finish reasons),
-// apart from the Engine so that request parsers — the server's, the fuzz harnesses —
-// can build requests without linking the engine.
-#include "corgi/engine.h"
+#include "corgi/request/request.h"
 
 namespace corgi {
 
