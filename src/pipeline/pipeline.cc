@@ -77,8 +77,13 @@ StatusOr<Result> Pipeline::Run(const Query& query, const EventSink* events, Trac
   // Every phase below returns a Status only for engine failures.
   Status status = [&]() -> Status {
     CORGI_ASSIGN_OR_RETURN(BoxFrame frame,
-                           BoxFrame::For(*vlm_, query.image.height, query.image.width));
+                           BoxFrame::For(vlm_->ForPhase("reasoning"), query.image.height, query.image.width));
     run.set_frame(frame);
+    for (const char* phase : {"grounding", "synthesis"}) {
+      CORGI_ASSIGN_OR_RETURN(BoxFrame f, BoxFrame::For(vlm_->ForPhase(phase), query.image.height,
+                                                       query.image.width));
+      run.set_phase_frame(phase, f);
+    }
     CORGI_RETURN_IF_ERROR(RunReasoning(run));
     if (run.result().error) return Status::Ok();
     CORGI_RETURN_IF_ERROR(RunFallbackGrounding(run));

@@ -18,7 +18,7 @@ void ApplyGrounding(QueryRun& run, Step& step, const std::string& output) {
   const PipelineConfig& config = run.config();
   std::vector<Box> boxes;
   std::vector<std::string> labels;
-  StatusOr<ParsedGrounding> parsed = ParseGrounding(output, run.frame());
+  StatusOr<ParsedGrounding> parsed = ParseGrounding(output, run.frame("grounding"));
   std::string prefix = "step " + std::to_string(step.index) + ": ";
   if (!parsed.ok()) {
     step.warnings.push_back(parsed.status().message());
@@ -73,9 +73,9 @@ Status RunFallbackGrounding(QueryRun& run) {
     if (!NeedsGrounding(steps[i])) continue;
     targets.push_back(i);
     calls.push_back(run.Plan(CallInfo{"grounding", steps[i].index}, run.original(), "original",
-                             GroundingPrompt(steps[i].statement, config.max_regions, run.frame()),
+                             GroundingPrompt(steps[i].statement, config.max_regions, run.frame("grounding")),
                              config.budgets.grounding,
-                             GroundingConstraint(config.max_regions, run.frame())));
+                             GroundingConstraint(config.max_regions, run.frame("grounding"))));
   }
   // One batch: the calls share the image prefix (DESIGN.md "Caches and batching").
   CORGI_ASSIGN_OR_RETURN(std::vector<Completion> out, run.Call(calls));

@@ -30,12 +30,12 @@ Status RunSynthesis(QueryRun& run) {
   Result& result = run.result();
   run.PhaseStart("synthesis");
   std::string prompt = SynthesisPrompt(run.query().question, result.steps,
-                                       EvidenceForPrompt(result.evidence), run.frame());
+                                       EvidenceForPrompt(result.evidence), run.frame("synthesis"));
   PlannedCall call =
       run.Plan(CallInfo{"synthesis", 0}, run.original(), "original", std::move(prompt),
-               config.budgets.synthesis, SynthesisConstraint(run.frame()));
+               config.budgets.synthesis, SynthesisConstraint(run.frame("synthesis")));
   CORGI_ASSIGN_OR_RETURN(std::vector<Completion> out, run.Call({call}));
-  StatusOr<ParsedSynthesis> parsed = ParseSynthesis(out[0].text, run.frame());
+  StatusOr<ParsedSynthesis> parsed = ParseSynthesis(out[0].text, run.frame("synthesis"));
   if (!parsed.ok()) {
     // An unreadable answer is a failure of the query, reported in the result.
     run.PhaseEnd("synthesis");

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -51,8 +52,13 @@ class QueryRun {
   const PipelineConfig& config() const { return config_; }
   const Query& query() const { return query_; }
   const std::shared_ptr<const RgbImage>& original() const { return original_; }
-  const BoxFrame& frame() const { return frame_; }
+  // The box frame of a phase's model (the reasoning model's when no frame was set for it).
+  const BoxFrame& frame(const std::string& phase = "reasoning") const {
+    auto it = phase_frames_.find(phase);
+    return it == phase_frames_.end() ? frame_ : it->second;
+  }
   void set_frame(const BoxFrame& frame) { frame_ = frame; }
+  void set_phase_frame(const std::string& phase, const BoxFrame& frame) { phase_frames_[phase] = frame; }
   Result& result() { return result_; }
   Trace& trace() { return trace_; }
 
@@ -65,6 +71,7 @@ class QueryRun {
   const EventSink* events_;
   std::shared_ptr<const RgbImage> original_;
   BoxFrame frame_;
+  std::map<std::string, BoxFrame> phase_frames_;
   Result result_;
   Trace trace_;
   Clock::time_point start_;

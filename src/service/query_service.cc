@@ -12,7 +12,9 @@
 #include "corgi/pipeline/local_vlm.h"
 #include "corgi/pipeline/ocr.h"
 #include "corgi/pipeline/outputs.h"
+#include "corgi/pipeline/remote_vlm.h"
 #include "corgi/pipeline/replay_vlm.h"
+#include "corgi/pipeline/routed_vlm.h"
 
 namespace corgi::service {
 
@@ -78,12 +80,72 @@ struct QueryService::Loaded {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<pipeline::LocalVlm> local;
   std::unique_ptr<pipeline::ReplayVlm> replay;
+  // Models named in the config's models: section (remote endpoints, other checkpoints).
+  struct LocalModel {
+    std::unique_ptr<LoadedModel> model;
+    std::unique_ptr<Engine> engine;
+    std::unique_ptr<pipeline::LocalVlm> vlm;
+  };
+  std::vector<LocalModel> extra_local;
+  std::vector<std::unique_ptr<pipeline::RemoteVlm>> remotes;
+  std::unique_ptr<pipeline::RoutedVlm> routed;
   pipeline::Vlm* vlm = nullptr;
   // Recordings are consumed per query: replayed queries run one at a time.
   std::mutex replay_mutex;
   // Tesseract engines by language list, created on first use (the service's own at Create).
   std::mutex ocr_mutex;
   std::map<std::string, std::unique_ptr<pipeline::OcrEngine>> ocr;  // guarded by ocr_mutex
+
+  // The Vlm for one models: entry: a remote model, or a checkpoint with its own engine.
+  StatusOr<pipeline::Vlm*> VlmFor(const pipeline::PhaseModelConfig& spec, const std::string& what) {
+    if (!spec.remote.endpoints.empty()) {
+      StatusOr<std::unique_ptr<pipeline::RemoteVlm>> remote = pipeline::RemoteVlm::Create(spec.remote);
+      if (!remote.ok()) return remote.status().WithContext(what);
+      remotes.push_back(std::move(*remote));
+      return remotes.back().get();
+    }
+    LocalModel local;
+    StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(spec.checkpoint);
+    if (!model.ok()) return model.status().WithContext(what + ": loading model '" + spec.checkpoint + "'");
+    local.model = std::move(*model);
+    CORGI_ASSIGN_OR_RETURN(local.engine, Engine::Create(local.model.get(), EngineOptionsFor(options.config)));
+    local.vlm = std::make_unique<pipeline::LocalVlm>(local.engine.get(),
+                                                     pipeline::LocalVlmOptions{spec.checkpoint});
+    extra_local.push_back(std::move(local));
+    return extra_local.back().vlm.get();
+  }
+
+  // The default model (--model, or models.default) and the per-phase ones.
+  Status LoadModels(const ServiceOptions& o) {
+    const pipeline::ModelsConfig& models = o.config.models;
+    if (models.default_model.is_set()) {
+      CORGI_ASSIGN_OR_RETURN(vlm, VlmFor(models.default_model, "models.default"));
+      model_name = vlm->name();
+    } else {
+      if (o.model_dir.empty())
+        return InvalidArgumentError("no model given: use --model DIR, --remote URL or the config's "
+                                    "models.default (and no replay file)");
+      StatusOr<std::unique_ptr<LoadedModel>> m = LoadModel(o.model_dir);
+      if (!m.ok()) return m.status().WithContext("loading model '" + o.model_dir + "'");
+      model = std::move(*m);
+      CORGI_ASSIGN_OR_RETURN(engine, Engine::Create(model.get(), EngineOptionsFor(o.config)));
+      local = std::make_unique<pipeline::LocalVlm>(engine.get(), pipeline::LocalVlmOptions{o.model_dir});
+      model_name = o.model_dir;
+      vlm = local.get();
+    }
+    std::map<std::string, pipeline::Vlm*> by_phase;
+    for (const char* phase : {"reasoning", "grounding", "caption", "ocr", "synthesis"}) {
+      const pipeline::PhaseModelConfig& spec = *models.Find(phase);
+      if (!spec.is_set()) continue;
+      CORGI_ASSIGN_OR_RETURN(by_phase[phase], VlmFor(spec, std::string("models.") + phase));
+    }
+    if (!by_phase.empty()) {
+      routed = std::make_unique<pipeline::RoutedVlm>(vlm, std::move(by_phase));
+      vlm = routed.get();
+      model_name = routed->name();
+    }
+    return Status::Ok();
+  }
 
   // The Tesseract engine for `languages`, created once. Thread-safe.
   StatusOr<pipeline::OcrEngine*> Ocr(const std::string& languages) {
@@ -119,18 +181,7 @@ StatusOr<std::unique_ptr<QueryService>> QueryService::Create(const ServiceOption
     loaded->model_name = "replay:" + options.replay_path;
     loaded->vlm = loaded->replay.get();
   } else {
-    if (options.model_dir.empty())
-      return InvalidArgumentError("no model directory (and no replay file) given");
-    StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(options.model_dir);
-    if (!model.ok())
-      return model.status().WithContext("loading model '" + options.model_dir + "'");
-    loaded->model = std::move(*model);
-    CORGI_ASSIGN_OR_RETURN(loaded->engine,
-                           Engine::Create(loaded->model.get(), EngineOptionsFor(config)));
-    loaded->local = std::make_unique<pipeline::LocalVlm>(
-        loaded->engine.get(), pipeline::LocalVlmOptions{options.model_dir});
-    loaded->model_name = options.model_dir;
-    loaded->vlm = loaded->local.get();
+    CORGI_RETURN_IF_ERROR(loaded->LoadModels(options));
   }
   // The service's own OCR engine loads now, so a missing language shows at start-up.
   if (config.ocr.engine == "tesseract") {

@@ -17,6 +17,12 @@ namespace corgi::pipeline {
 // kResizedInputPixels for Qwen2.5-VL (corgi/request/grounding_space.h).
 using GroundingSpace = corgi::GroundingSpace;
 
+// Contract (as engine.h's): Generate/GenerateBatch may be called from several threads at
+// once; a request's images are borrowed only for the call; a failed call returns its
+// Status (Cancelled when request.cancel fired) and never aborts the process; output text
+// is untrusted (the parsers check it). Implementations: LocalVlm (engine), RemoteVlm
+// (OpenAI-compatible HTTP), ReplayVlm (recordings), RoutedVlm (a model per phase).
+
 // What the pipeline tells the Vlm about the call, so a replay engine can find the
 // recorded completion and a trace can label it.
 struct CallInfo {
@@ -35,6 +41,10 @@ class Vlm {
   virtual GroundingSpace grounding_space() const = 0;
   // For kResizedInputPixels: the model-input size the image is resized to.
   virtual StatusOr<std::pair<int64_t, int64_t>> ModelInputSize(int64_t height, int64_t width) const = 0;
+  // The Vlm that serves `phase` ("reasoning", "grounding", ...): itself, unless calls are
+  // routed per phase to different models (pipeline/routed_vlm.h) — whose boxes may live
+  // in different grounding spaces, so each phase reads and writes boxes in its own.
+  virtual const Vlm& ForPhase(const std::string& phase) const { return *this; }
 };
 
 }  // namespace corgi::pipeline

@@ -79,7 +79,7 @@ class QueryService {
 
   const pipeline::PipelineConfig& config() const;
   std::string model_name() const;
-  Engine* engine();  // null with a replay file
+  Engine* engine();  // null with a replay file or a remote default model
 
  private:
   QueryService() = default;

@@ -21,6 +21,17 @@ CommonFlags AddCommonFlags(FlagParser* flags) {
   c.replay = flags->String(
       "replay", "",
       "answer from recorded completions (trace.json or docs/RESULTS.md format), no model", "FILE");
+  c.remote = flags->String("remote", "",
+                           "run every phase on an OpenAI-compatible server at this API base, e.g. "
+                           "http://host:8000/v1 (docs/REMOTE.md; config: models.default)",
+                           "URL");
+  c.remote_model = flags->String("remote-model", "",
+                                 "the server's model name (default: the first of its /models)", "NAME");
+  c.remote_api_key_env = flags->String(
+      "remote-api-key-env", "", "environment variable holding the server's API key", "VAR");
+  c.remote_dialect = flags->String(
+      "remote-dialect", "openai",
+      "what the server accepts beyond OpenAI: openai, corgi, vllm, sglang or llama-server", "NAME");
   c.max_steps = flags->Int("max-steps", 6, "reasoning steps at most (config: max_steps)");
   c.max_regions =
       flags->Int("max-regions", 1, "boxes per fallback grounding (config: max_regions)");
@@ -60,6 +71,20 @@ StatusOr<PipelineConfig> ResolveConfig(const CommonFlags& common, const FlagPars
   if (flags.WasSet("ctx-size")) config.engine.max_context = *common.ctx_size;
   if (*common.no_crops) config.outputs.crops = false;
   if (*common.no_visualization) config.outputs.visualization = false;
+  if (!common.remote->empty()) {
+    pipeline::PhaseModelConfig remote;
+    remote.remote = config.models.default_model.remote;  // keeps a config's other remote settings
+    pipeline::EndpointConfig e;
+    e.url = *common.remote;
+    e.model = *common.remote_model;
+    e.api_key_env = *common.remote_api_key_env;
+    e.dialect = *common.remote_dialect;
+    remote.remote.endpoints = {e};
+    config.models.default_model = remote;
+  } else if (flags.WasSet("remote-model") || flags.WasSet("remote-api-key-env") ||
+             flags.WasSet("remote-dialect")) {
+    return InvalidArgumentError("--remote-model, --remote-api-key-env and --remote-dialect need --remote URL");
+  }
   Status valid = pipeline::ValidateConfig(config);
   if (!valid.ok()) return valid.WithContext("settings after command-line flags");
   return config;
@@ -71,8 +96,10 @@ std::optional<PipelineConfig> CheckFlagsAndResolveConfig(const CommonFlags& comm
                                                          const FlagParser& flags,
                                                          const std::string& command_problem) {
   std::string usage;
-  if (common.model->empty() && common.replay->empty())
-    usage = "-m/--model is required (or --replay FILE)";
+  if (common.model->empty() && common.replay->empty() && common.remote->empty() && common.config->empty())
+    usage = "-m/--model is required (or --remote URL, or --replay FILE)";
+  if (!common.remote->empty() && (!common.model->empty() || !common.replay->empty()))
+    usage = "--remote replaces -m/--model and --replay: give one of them";
   if (!command_problem.empty()) usage = command_problem;
   if (!flags.positional().empty()) usage = "unexpected argument '" + flags.positional()[0] + "'";
   if (!usage.empty()) {
@@ -85,6 +112,12 @@ std::optional<PipelineConfig> CheckFlagsAndResolveConfig(const CommonFlags& comm
     std::fprintf(stderr, "error: %s\n", config.status().ToString().c_str());
     return std::nullopt;
   }
+  if (common.model->empty() && common.replay->empty() && !config->models.default_model.is_set()) {
+    std::fprintf(stderr, "error: -m/--model is required (or --remote URL, --replay FILE, or "
+                         "models.default in --config)\n\n");
+    flags.PrintUsage();
+    return std::nullopt;
+  }
   return *std::move(config);
 }
 
@@ -93,7 +126,9 @@ StatusOr<std::unique_ptr<QueryService>> CreateService(const CommonFlags& common,
   service::ServiceOptions options;
   options.config = config;
   options.replay_path = *common.replay;
-  if (common.replay->empty()) {
+  if (common.replay->empty() && common.model->empty()) {
+    // The config's models.default (or --remote) is the model.
+  } else if (common.replay->empty()) {
     CORGI_ASSIGN_OR_RETURN(options.model_dir, ResolveModelPath(*common.model));
   } else {
     options.model_dir = *common.model;  // only a label with a replay file

@@ -24,6 +24,10 @@ struct CommonFlags {
   std::string* model = nullptr;
   std::string* config = nullptr;
   std::string* replay = nullptr;
+  std::string* remote = nullptr;              // --remote URL: every phase on one endpoint
+  std::string* remote_model = nullptr;
+  std::string* remote_api_key_env = nullptr;
+  std::string* remote_dialect = nullptr;
   int64_t* max_steps = nullptr;
   int64_t* max_regions = nullptr;
   int64_t* seed = nullptr;
@@ -36,7 +40,8 @@ struct CommonFlags {
   bool* no_visualization = nullptr;
 };
 
-// Registers -m/--model, --config, --replay, --max-steps, --max-regions, --seed,
+// Registers -m/--model, --config, --replay, --remote, --remote-model, --remote-api-key-env,
+// --remote-dialect, --max-steps, --max-regions, --seed,
 // --temperature, --top-p, --top-k, -t/--threads, -c/--ctx-size, --no-crops,
 // --no-visualization on `flags`.
 CommonFlags AddCommonFlags(FlagParser* flags);

@@ -176,8 +176,13 @@ int RunAsk(int argc, char** argv) {
   };
 
   const bool show_progress = !*json && !*events && !*quiet;
-  if (show_progress) std::fprintf(stderr, "loading %s…\n",
-                                  common.replay->empty() ? common.model->c_str() : common.replay->c_str());
+  if (show_progress) {
+    const std::string& what = !common.replay->empty() ? *common.replay
+                              : !common.remote->empty() ? *common.remote
+                              : !common.model->empty()  ? *common.model
+                                                        : *common.config;
+    std::fprintf(stderr, "loading %s…\n", what.c_str());
+  }
   StatusOr<std::unique_ptr<QueryService>> service = CreateService(common, *config);
   if (!service.ok()) {
     std::fprintf(stderr, "error: %s\n", service.status().ToString().c_str());

@@ -204,6 +204,35 @@ std::optional<ApiError> ParseChatRequest(const json& body, const ServerLimits& l
       } else if (type != "text") {
         return BadRequest("'response_format.type' must be text, json_object or json_schema", "invalid_value", "response_format.type");
       }
+    } else if (key == "corgi_constraint") {
+      // corgi's own extension (docs/SERVER.md): the engine's whole Constraint — free text
+      // up to a literal, a prefix, a JSON schema, a suffix — as corgi's remote Vlm sends
+      // (the reasoning call's shape has no response_format equivalent). The schema comes
+      // as text: a parsed object would lose its property order, which the output follows.
+      if (v.is_null()) continue;
+      if (!v.is_object()) return TypeError(key, "an object", v);
+      for (const auto& [ck, cv] : v.items()) {
+        const std::string p = key + "." + ck;
+        if (ck == "json_schema") {
+          if (!cv.is_string()) return TypeError(p, "a string holding a JSON Schema", cv);
+          json schema = json::parse(cv.get_ref<const std::string&>(), nullptr, /*allow_exceptions=*/false);
+          if (!schema.is_object()) return BadRequest("'" + p + "' must hold a JSON Schema object", "invalid_value", p);
+          r.constraint.json_schema = cv.get<std::string>();
+          continue;
+        }
+        if (ck != "free_text_until" && ck != "prefix" && ck != "suffix")
+          return BadRequest("unknown field '" + p + "'", "unknown_parameter", p);
+        if (!cv.is_string()) return TypeError(p, "a string", cv);
+        const std::string& text = cv.get_ref<const std::string&>();
+        if (static_cast<int64_t>(text.size()) > limits.max_stop_bytes)
+          return BadRequest("'" + p + "' is longer than " + std::to_string(limits.max_stop_bytes) + " bytes",
+                            "invalid_value", p);
+        (ck == "free_text_until" ? r.constraint.free_text_until
+         : ck == "prefix"        ? r.constraint.prefix
+                                 : r.constraint.suffix) = text;
+      }
+      if (v.contains("json_schema") && body.contains("response_format") && !body["response_format"].is_null())
+        return BadRequest("give either response_format or corgi_constraint.json_schema", "invalid_value", key);
     } else if (key == "n") {
       if (!v.is_null() && v != 1) return BadRequest("only n = 1 is supported", "unsupported_value", key);
     } else if (key == "logprobs") {
