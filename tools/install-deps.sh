@@ -10,7 +10,7 @@ PACKAGES=(
   libjpeg62-turbo-dev libpng-dev libwebp-dev libexif-dev
   libyaml-cpp-dev libtesseract-dev tesseract-ocr-eng
   libfreetype-dev fonts-dejavu-core
-  libcpp-httplib-dev
+  libcpp-httplib-dev libcurl4-openssl-dev
 )
 
 missing=()
