@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The HTTP tests that need Python: the official `openai` client against `corgi serve` on
-# the tiny synthetic checkpoint (tests/server/). Makes the venv (outside the repository)
+# the tiny synthetic checkpoint (tests/server/), and `corgi batch --remote` through a
+# fault-injecting proxy in front of `corgi serve` (tests/remote/). Makes the venv (outside the repository)
 # and the checkpoint when missing. Usage: tools/run-server-tests.sh [BUILD_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,4 +16,5 @@ fi
 MODEL="$(mktemp -d)/tiny"
 trap 'rm -rf "$(dirname "$MODEL")"' EXIT
 "$BIN" make-model --preset tiny --seed 0 "$MODEL" >/dev/null
-CORGI_BIN="$BIN" CORGI_MODEL="$MODEL" "$VENV/bin/python" -m unittest -v tests/server/test_openai_client.py
+CORGI_BIN="$BIN" CORGI_MODEL="$MODEL" "$VENV/bin/python" -W ignore::ResourceWarning -m unittest -v \
+  tests/server/test_openai_client.py tests/remote/test_fault_proxy.py
