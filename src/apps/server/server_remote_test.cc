@@ -3,6 +3,9 @@
 // a local run's on the same checkpoint under greedy decoding; the JSON-only and free
 // reasoning formats still produce a complete result; a model per phase routes calls.
 #include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
 
 #include "apps/server/server_test_util.h"
 #include "corgi/pipeline/results_json.h"
@@ -85,6 +88,37 @@ TEST_F(ServerRemoteTest, ModelPerPhase) {
   service::QueryOutcome o = Run({.model_dir = "", .replay_path = "", .config = c}, TestImage(64, 96));
   ASSERT_FALSE(o.failure) << *o.failure;
   EXPECT_NE(o.result.model.find("caption="), std::string::npos) << o.result.model;
+}
+
+TEST_F(ServerRemoteTest, CorgiConstraintExtension) {
+  httplib::Client cli("127.0.0.1", server_->port());
+  auto post = [&cli](const nlohmann::json& constraint) {
+    nlohmann::json body = {{"model", "tiny"},
+                           {"messages", {{{"role", "user"}, {"content", "Say something."}}}},
+                           {"max_tokens", 48},
+                           {"corgi_constraint", constraint}};
+    return cli.Post("/v1/chat/completions", body.dump(), "application/json");
+  };
+  // The schema as text keeps its property order; the output follows prefix, schema, suffix.
+  auto ok = post({{"free_text_until", "</T>"}, {"prefix", "<S>"},
+                  {"json_schema", R"({"type":"object","properties":{"z":{"type":"boolean"},"a":{"type":"boolean"}},"required":["z","a"]})"},
+                  {"suffix", "</S>"}});
+  ASSERT_TRUE(ok);
+  ASSERT_EQ(ok->status, 200) << ok->body;
+  std::string text = nlohmann::json::parse(ok->body)["choices"][0]["message"]["content"];
+  size_t close = text.find("</T><S>");
+  ASSERT_NE(close, std::string::npos) << text;
+  std::string json_part = text.substr(close + 7, text.size() - close - 7 - 4);
+  EXPECT_EQ(text.substr(text.size() - 4), "</S>");
+  EXPECT_LT(json_part.find("\"z\""), json_part.find("\"a\"")) << json_part;
+  for (const nlohmann::json& bad : {nlohmann::json{{"json_schema", {{"type", "object"}}}},
+                                    nlohmann::json{{"json_schema", "{not json"}},
+                                    nlohmann::json{{"grammar", "root ::= x"}},
+                                    nlohmann::json{{"prefix", 5}}, nlohmann::json("text")}) {
+    auto r = post(bad);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << bad.dump() << " -> " << r->body;
+  }
 }
 
 }  // namespace
