@@ -8,7 +8,9 @@
 namespace corgi::pipeline::remote {
 namespace {
 
-using Json = nlohmann::json;
+// Ordered: the grammar must ask for the properties in the schema's order (the order the
+// prompt shows and the local engine enforces), not nlohmann::json's alphabetical one.
+using Json = nlohmann::ordered_json;
 
 // A GBNF string literal for `text` (escaping quotes, backslashes and control bytes).
 std::string Literal(const std::string& text) {

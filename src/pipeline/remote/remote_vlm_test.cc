@@ -393,6 +393,42 @@ TEST(ConstraintGrammarTest, FreeTextAutomatonAndSchema) {
   EXPECT_FALSE(remote::ConstraintToGbnf(bad).ok());
 }
 
+// The body of rule `name` in grammar `g` ("" when absent).
+std::string RuleBody(const std::string& g, const std::string& name) {
+  const std::string head = name + " ::= ";
+  size_t at = g.rfind(head, 0) == 0 ? 0 : g.find("\n" + head);
+  if (at == std::string::npos) return "";
+  at += (at == 0 ? 0 : 1) + head.size();
+  return g.substr(at, g.find('\n', at) - at);
+}
+
+// Found against llama-server: the grammar asked for the properties in alphabetical order
+// (bbox, index, ..., statement), so a reply in the prompt's order was rejected by the server's
+// grammar and the model was forced to write the box before the statement.
+TEST(ConstraintGrammarTest, PropertiesKeepTheSchemaOrder) {
+  Constraint c;
+  c.json_schema = R"({"type":"object","properties":{"statement":{"type":"string"},"reason":{"type":"string"},)"
+                  R"("bbox":{"type":"null"}},"required":["statement","reason","bbox"]})";
+  StatusOr<std::string> g = remote::ConstraintToGbnf(c);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  // root -> the object rule "{" ws FIRST ws "}" -> FIRST starts with "statement", then reason, then bbox.
+  std::string object = RuleBody(*g, "root");
+  std::string body = RuleBody(*g, object);
+  ASSERT_EQ(body.rfind("\"{\" ws ", 0), 0u) << *g;
+  std::string rule = body.substr(7, body.find(' ', 7) - 7);
+  std::vector<std::string> order;
+  for (int hops = 0; hops < 3 && !rule.empty(); ++hops) {
+    std::string member = RuleBody(*g, rule);
+    if (member.rfind("\",\" ws ", 0) == 0) member = member.substr(7);
+    order.push_back(member.substr(0, member.find(' ')));
+    size_t last = member.rfind(' ');
+    rule = member.substr(last + 1).rfind("obj", 0) == 0 ? member.substr(last + 1) : "";
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"\"\\\"statement\\\"\"", "\"\\\"reason\\\"\"",
+                                             "\"\\\"bbox\\\"\""}))
+      << *g;
+}
+
 TEST(JsonReasoningTest, SchemaAndRoundTrip) {
   Constraint c = ReasoningShape();
   Json schema = Json::parse(remote::JsonReasoningSchema(c));
