@@ -8,7 +8,9 @@
 namespace corgi::pipeline::remote {
 namespace {
 
-using Json = nlohmann::json;
+// Ordered: the grammar must ask for the properties in the schema's order (the order the
+// prompt shows and the local engine enforces), not nlohmann::json's alphabetical one.
+using Json = nlohmann::ordered_json;
 
 // A GBNF string literal for `text` (escaping quotes, backslashes and control bytes).
 std::string Literal(const std::string& text) {
@@ -135,7 +137,7 @@ class GrammarWriter {
     min = std::max<int64_t>(0, std::min<int64_t>(min, 64));
     if (max > 64) max = -1;  // long exact bounds are not worth the grammar size
     std::string item_rule = Rule("item", item);
-    std::string more = "\",\" ws " + item_rule;
+    std::string more = "ws \",\" ws " + item_rule;  // JSON allows whitespace before commas
     std::string body = "\"[\" ws ";
     if (min == 0 && max == 0) return Rule("arr", "\"[\" ws \"]\"");
     // items 1..min are required, then optional ones up to max (or any number).
@@ -170,7 +172,7 @@ class GrammarWriter {
     std::vector<std::string> rest_comma(n + 1), rest_first(n + 1);
     rest_comma[n] = rest_first[n] = "";
     for (size_t i = n; i-- > 0;) {
-      std::string take_comma = "\",\" ws " + members[i] + (rest_comma[i + 1].empty() ? "" : " " + rest_comma[i + 1]);
+      std::string take_comma = "ws \",\" ws " + members[i] + (rest_comma[i + 1].empty() ? "" : " " + rest_comma[i + 1]);
       std::string take_first = members[i] + (rest_comma[i + 1].empty() ? "" : " " + rest_comma[i + 1]);
       if (optional[i]) {  // take it, or skip to the rest (which may itself be empty)
         rest_comma[i] = Rule("obj", rest_comma[i + 1].empty() ? "(" + take_comma + ")?"
@@ -189,13 +191,15 @@ class GrammarWriter {
   std::string Basic(const std::string& which) {
     if (!basics_) {
       basics_ = true;
-      rules_.push_back("ws ::= [ \\t\\n]?");
+      // At most 2 whitespace bytes, like the local engine (engine/constraint/grammar.h
+      // kMaxWhitespace); written without {m,n} so every GBNF/EBNF dialect reads it.
+      rules_.push_back("ws ::= ( [ \\t\\n] [ \\t\\n]? )?");
       rules_.push_back("string ::= \"\\\"\" ( [^\"\\\\\\x00-\\x1F] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] [0-9a-fA-F] ) )* \"\\\"\"");
       rules_.push_back("integer ::= \"-\"? ( \"0\" | [1-9] [0-9]* )");
       rules_.push_back("number ::= integer ( \".\" [0-9]+ )? ( [eE] [-+]? [0-9]+ )?");
       rules_.push_back("value ::= object | array | string | number | \"true\" | \"false\" | \"null\"");
-      rules_.push_back("object ::= \"{\" ws ( string ws \":\" ws value ( \",\" ws string ws \":\" ws value )* )? ws \"}\"");
-      rules_.push_back("array ::= \"[\" ws ( value ( \",\" ws value )* )? ws \"]\"");
+      rules_.push_back("object ::= \"{\" ws ( string ws \":\" ws value ( ws \",\" ws string ws \":\" ws value )* )? ws \"}\"");
+      rules_.push_back("array ::= \"[\" ws ( value ( ws \",\" ws value )* )? ws \"]\"");
     }
     return which;
   }
@@ -218,8 +222,10 @@ StatusOr<std::string> ConstraintToGbnf(const Constraint& constraint) {
   if (!constraint.json_schema.empty()) {
     Json schema = Json::parse(constraint.json_schema, nullptr, /*allow_exceptions=*/false);
     if (schema.is_discarded()) return InvalidArgumentError("the constraint's JSON schema is not valid JSON");
-    w.Basic("ws");
+    // Whitespace before the root value, and after it when a suffix follows (as locally).
+    add(w.Basic("ws"));
     add(w.Value(schema, 0));
+    if (!constraint.suffix.empty()) add("ws");
   }
   if (!constraint.suffix.empty()) add(Literal(constraint.suffix));
   return "root ::= " + root + "\n" + w.Text();

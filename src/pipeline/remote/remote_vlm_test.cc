@@ -393,6 +393,68 @@ TEST(ConstraintGrammarTest, FreeTextAutomatonAndSchema) {
   EXPECT_FALSE(remote::ConstraintToGbnf(bad).ok());
 }
 
+// The body of rule `name` in grammar `g` ("" when absent).
+std::string RuleBody(const std::string& g, const std::string& name) {
+  const std::string head = name + " ::= ";
+  size_t at = g.rfind(head, 0) == 0 ? 0 : g.find("\n" + head);
+  if (at == std::string::npos) return "";
+  at += (at == 0 ? 0 : 1) + head.size();
+  return g.substr(at, g.find('\n', at) - at);
+}
+
+// Found against llama-server: the grammar asked for the properties in alphabetical order
+// (bbox, index, ..., statement), so a reply in the prompt's order was rejected by the server's
+// grammar and the model was forced to write the box before the statement.
+TEST(ConstraintGrammarTest, PropertiesKeepTheSchemaOrder) {
+  Constraint c;
+  c.json_schema = R"({"type":"object","properties":{"statement":{"type":"string"},"reason":{"type":"string"},)"
+                  R"("bbox":{"type":"null"}},"required":["statement","reason","bbox"]})";
+  StatusOr<std::string> g = remote::ConstraintToGbnf(c);
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  // root -> the object rule "{" ws FIRST ws "}" -> FIRST starts with "statement", then reason, then bbox.
+  std::string root = RuleBody(*g, "root");  // "ws objN"
+  std::string body = RuleBody(*g, root.substr(root.rfind(' ') + 1));
+  ASSERT_EQ(body.rfind("\"{\" ws ", 0), 0u) << *g;
+  std::string rule = body.substr(7, body.find(' ', 7) - 7);
+  std::vector<std::string> order;
+  for (int hops = 0; hops < 3 && !rule.empty(); ++hops) {
+    std::string member = RuleBody(*g, rule);
+    if (member.rfind("ws \",\" ws ", 0) == 0) member = member.substr(10);
+    order.push_back(member.substr(0, member.find(' ')));
+    size_t last = member.rfind(' ');
+    rule = member.substr(last + 1).rfind("obj", 0) == 0 ? member.substr(last + 1) : "";
+  }
+  EXPECT_EQ(order, (std::vector<std::string>{"\"\\\"statement\\\"\"", "\"\\\"reason\\\"\"",
+                                             "\"\\\"bbox\\\"\""}))
+      << *g;
+}
+
+// Found against llama-server: the local engine's reasoning outputs ("<STRUCTURED_STEPS>\n\n{",
+// "}\n</STRUCTURED_STEPS>", two-byte whitespace) were rejected by the GBNF, which allowed one
+// whitespace byte and none around the root value.
+TEST(ConstraintGrammarTest, WhitespaceAsTheLocalEngineAllowsIt) {
+  StatusOr<std::string> g = remote::ConstraintToGbnf(ReasoningShape());
+  ASSERT_TRUE(g.ok()) << g.status().ToString();
+  std::string root = RuleBody(*g, "root");
+  EXPECT_EQ(root.rfind("free0 \"\\n<STRUCTURED_STEPS>\" ws obj", 0), 0u) << root;
+  EXPECT_NE(root.find(" ws \"</STRUCTURED_STEPS>\""), std::string::npos) << root;
+  EXPECT_EQ(RuleBody(*g, "ws"), "( [ \\t\\n] [ \\t\\n]? )?");
+  auto count = [&g](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = g->find(what); at != std::string::npos; at = g->find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_GT(count("\",\" ws"), 0u);
+  EXPECT_EQ(count("ws \",\" ws"), count("\",\" ws")) << *g;  // whitespace may precede commas too
+  Constraint no_suffix;  // grounding/synthesis: whitespace may lead, nothing may follow
+  no_suffix.json_schema = R"({"type":"array","items":{"type":"integer"}})";
+  g = remote::ConstraintToGbnf(no_suffix);
+  ASSERT_TRUE(g.ok());
+  root = RuleBody(*g, "root");
+  EXPECT_EQ(root.rfind("ws arr", 0), 0u) << root;
+  EXPECT_EQ(root.find("ws", 2), std::string::npos) << root;
+}
+
 TEST(JsonReasoningTest, SchemaAndRoundTrip) {
   Constraint c = ReasoningShape();
   Json schema = Json::parse(remote::JsonReasoningSchema(c));
