@@ -104,6 +104,7 @@ Evidence EvidenceFrom(const Json& j, const std::string& path) {
   }
   e.ms = Get<double>(j, "ms", path, 0);
   e.crop_file = Get<std::string>(j, "crop_file", path, "");
+  if (j.contains("error") && !j["error"].is_null()) e.error = Get<std::string>(j, "error", path, "");
   return e;
 }
 
@@ -217,7 +218,8 @@ OrderedJson EvidenceToJson(const Evidence& e) {
                      {"engine", e.engine},
                      {"confidence", confidence},
                      {"ms", e.ms},
-                     {"crop_file", e.crop_file}};
+                     {"crop_file", e.crop_file},
+                     {"error", e.error ? OrderedJson(*e.error) : OrderedJson(nullptr)}};
 }
 
 OrderedJson KeyEvidenceToJson(const KeyEvidence& k) {

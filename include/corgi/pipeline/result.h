@@ -44,6 +44,9 @@ struct Evidence {
   std::optional<double> confidence;  // 0..1 when the engine reports one (OCR)
   double ms = 0;
   std::string crop_file;  // relative to the output directory; empty if crops were not written
+  // Why this item has no text when its extraction failed (the crop, the model call or
+  // the OCR engine); the query goes on without it.
+  std::optional<std::string> error;
 };
 
 struct KeyEvidence {
