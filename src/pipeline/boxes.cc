@@ -142,9 +142,14 @@ Box PadToMinimum(const Box& box, int64_t image_width, int64_t image_height,
   return out;
 }
 
+Box EvidenceCropBox(const Box& box, double expand, int64_t image_width, int64_t image_height,
+                    const CropMinimum& minimum) {
+  return PadToMinimum(ExpandBox(box, expand), image_width, image_height, minimum);
+}
+
 StatusOr<RgbImage> CropForEvidence(const RgbImage& image, const Box& box, double expand,
                                    const CropMinimum& minimum) {
-  Box e = PadToMinimum(ExpandBox(box, expand), image.width, image.height, minimum);
+  Box e = EvidenceCropBox(box, expand, image.width, image.height, minimum);
   return CropNormalized(image, {e.x1, e.y1, e.x2, e.y2});
 }
 

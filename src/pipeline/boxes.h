@@ -77,8 +77,11 @@ StatusOr<CropMinimum> CropMinimumFor(const Vlm& vlm);
 Box PadToMinimum(const Box& box, int64_t image_width, int64_t image_height,
                  const CropMinimum& minimum);
 
-// The crop of `image` for evidence: ExpandBox, then PadToMinimum, then the image layer's
-// CropNormalized. InvalidArgument for an empty image.
+// The region cut for evidence: ExpandBox, then PadToMinimum for an image of that size.
+Box EvidenceCropBox(const Box& box, double expand, int64_t image_width, int64_t image_height,
+                    const CropMinimum& minimum = {});
+// The crop of `image` at EvidenceCropBox, by the image layer's CropNormalized.
+// InvalidArgument for an empty image.
 StatusOr<RgbImage> CropForEvidence(const RgbImage& image, const Box& box, double expand,
                                    const CropMinimum& minimum = {});
 

@@ -15,6 +15,18 @@ void AddThought(ThinkStripped* out, const std::string& thought) {
   out->thought += t;
 }
 
+// `s` without any `tag` (any case), in one pass.
+std::string RemoveTag(const std::string& s, std::string_view tag, bool* removed) {
+  std::string out;
+  size_t pos = 0;
+  for (size_t p = FindTag(s, tag); p != std::string::npos; p = FindTag(s, tag, pos)) {
+    out.append(s, pos, p - pos);
+    pos = p + tag.size();
+    *removed = true;
+  }
+  return out.append(s, pos, std::string::npos);
+}
+
 }  // namespace
 
 size_t FindTag(std::string_view text, std::string_view tag, size_t from) {
@@ -62,26 +74,21 @@ ThinkStripped StripThinkBlocks(const std::string& text) {
   }
   if (pos < rest.size()) kept += rest.substr(pos);
   // A stray close left over (two closes for one open) is a tag, not text.
-  for (size_t c = FindTag(kept, kClose); c != std::string::npos; c = FindTag(kept, kClose, c)) {
-    kept.erase(c, kClose.size());
-    out.stripped = true;
-  }
-  out.text = TrimSpace(kept);
+  out.text = TrimSpace(RemoveTag(kept, kClose, &out.stripped));
   return out;
 }
 
 std::string WithoutThinkTags(std::string s) {
-  for (std::string_view tag : {kOpen, kClose}) {
-    for (size_t p = FindTag(s, tag); p != std::string::npos; p = FindTag(s, tag, p)) {
-      s.erase(p, tag.size());
-    }
-  }
-  return TrimSpace(s);
+  bool removed = false;
+  return TrimSpace(RemoveTag(RemoveTag(s, kOpen, &removed), kClose, &removed));
 }
 
 SplitThought SplitThoughtBeforeAnswer(const std::string& output, size_t answer_start) {
   size_t think = std::min(FindTag(output, kOpen), FindTag(output, kClose));
-  if (think == std::string::npos || think > answer_start) return {output, ""};
+  // Output that starts with its answer (a grammar's) is left alone.
+  if (think == std::string::npos || output.find_first_not_of(" \t\r\n") == answer_start) {
+    return {output, ""};
+  }
   ThinkStripped stripped = StripThinkBlocks(output);
   if (stripped.text.empty() && output.find_first_of("{[") != std::string::npos) {
     return {WithoutThinkTags(output), ""};

@@ -31,12 +31,12 @@ ThinkStripped StripThinkBlocks(const std::string& text);
 // `s` without <think> and </think> tags (any case), trimmed; the text between them kept.
 std::string WithoutThinkTags(std::string s);
 
-// For an output whose answer is JSON: when a think tag comes before `answer_start` (the
-// first '{' or '[', or a tag the answer starts with), the output without its think
-// blocks and the blocks' thought; when nothing is left outside the blocks but they hold
-// a '{' or '[' (the JSON was written inside one), the output with only the tags removed. Otherwise the
-// output unchanged, so a grammar's output, which starts with its JSON or tag, is never
-// touched.
+// For an output whose answer is JSON: when it has a think tag and does not start with
+// its answer (`answer_start`: the first '{' or '[', or a tag the answer starts with), the
+// output without its think blocks and the blocks' thought; when nothing is left outside
+// the blocks but they hold a '{' or '[' (the JSON was written inside one), the output
+// with only the tags removed. Otherwise the output unchanged, so a grammar's output,
+// which starts with its JSON or tag, is never touched.
 struct SplitThought {
   std::string text;
   std::string thought;

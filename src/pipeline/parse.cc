@@ -105,9 +105,13 @@ struct StepsJson {
 StatusOr<StepsJson> FindStepsJson(const std::string& region) {
   StatusOr<Json> first = ParseFirstJson(region, "reasoning output");
   if (first.ok() && HasSteps(*first)) return StepsJson{std::move(*first)};
-  for (size_t key = region.find("\"steps\""); key != kNpos; key = region.find("\"steps\"", key + 1)) {
+  // A few tries: each one may scan to the end of the output.
+  int tries = 0;
+  for (size_t key = region.find("\"steps\""); key != kNpos && tries < 8;
+       key = region.find("\"steps\"", key + 1)) {
     size_t open = region.find_last_not_of(" \t\r\n", key == 0 ? kNpos : key - 1);
     if (open == kNpos || region[open] != '{') continue;
+    ++tries;
     StatusOr<Json> value =
         ParseExtracted(ExtractJsonValue(region, open), region, "reasoning output");
     if (value.ok() && HasSteps(*value)) return StepsJson{std::move(*value), open};

@@ -67,7 +67,16 @@ StatusOr<RepairedValue> ParseFirstJsonRepairing(const std::string& region, const
                                                 bool allow_truncation,
                                                 const std::string& open_chars) {
   StatusOr<Json> strict = ParseFirstJson(region, what);
-  if (strict.ok()) return RepairedValue{std::move(*strict), {}, ""};
+  const bool any = open_chars.find('[') != std::string::npos;
+  if (strict.ok() && (any || strict->is_object())) return RepairedValue{std::move(*strict), {}, ""};
+  if (strict.ok()) {
+    // An object is wanted and the first value was an array ("steps [1] and [2]: {...}").
+    size_t from = region.find('{');
+    if (from != std::string::npos) {
+      StatusOr<Json> object = ParseExtracted(ExtractJsonValue(region, from), region, what);
+      if (object.ok()) return RepairedValue{std::move(*object), {}, ""};
+    }
+  }
   std::vector<std::string> texts;
   if (std::optional<std::string> body = FenceBody(region)) texts.push_back(*body);
   texts.push_back(region);
@@ -83,6 +92,7 @@ StatusOr<RepairedValue> ParseFirstJsonRepairing(const std::string& region, const
     return RepairedValue{std::move(*value), {what + ": malformed JSON repaired (" + list + ")"},
                          repaired->open_at_end};
   }
+  if (strict.ok()) return RepairedValue{std::move(*strict), {}, ""};  // the caller says what is wrong
   return strict.status();
 }
 

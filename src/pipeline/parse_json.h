@@ -45,9 +45,10 @@ struct RepairedValue {
   std::vector<std::string> warnings;  // one naming the repairs, when any were made
   std::string open_at_end;            // RepairedJson::open_at_end ("" unless truncated)
 };
-// ParseFirstJson, and when that fails the value RepairJson makes of the text from the
-// first of `open_chars` (the fence body first, when there is one). The error of the
-// strict parse when no repair works.
+// ParseFirstJson (with `open_chars` "{", the first JSON object when the first value is
+// an array), and when that fails the value RepairJson makes of the text from the first
+// of `open_chars` (the fence body first, when there is one). When nothing better is
+// found, the strict parse's value or error.
 StatusOr<RepairedValue> ParseFirstJsonRepairing(const std::string& region, const std::string& what,
                                                 bool allow_truncation,
                                                 const std::string& open_chars = "{[");

@@ -87,43 +87,49 @@ std::optional<std::string> SalvageMember(const std::string& text, const std::str
     // Appended, not `std::string + ...`, which g++ 12 flags with a false -Wrestrict.
     std::string name(1, q);
     name.append(key).push_back(q);
+    // The first mention followed by a colon is the key; only it is tried, since reading
+    // its value may scan to the end of the text.
+    size_t p = std::string::npos;
     for (size_t at = text.find(name); at != std::string::npos; at = text.find(name, at + 1)) {
-      size_t p = at + name.size();
+      p = at + name.size();
       while (p < text.size() && IsSpace(text[p])) ++p;
-      if (p >= text.size() || text[p] != ':') continue;
-      ++p;
-      while (p < text.size() && IsSpace(text[p])) ++p;
-      if (p >= text.size() || (text[p] != '"' && text[p] != '\'')) continue;
-      const char quote = text[p];
-      size_t end = p + 1, next = std::string::npos;
-      for (; end < text.size(); ++end) {
-        if (text[end] == '\\') {
-          ++end;
-          continue;
-        }
-        if (text[end] != quote) continue;
-        next = end + 1;
-        while (next < text.size() && IsSpace(text[next])) ++next;
-        if (next == text.size() || text[next] == ',' || text[next] == '}') break;
-        if (quote == '"') return std::nullopt;  // an unescaped quote: where it ends is a guess
-        next = std::string::npos;
+      if (p < text.size() && text[p] == ':') break;
+      p = std::string::npos;
+    }
+    if (p == std::string::npos) continue;
+    ++p;
+    while (p < text.size() && IsSpace(text[p])) ++p;
+    if (p >= text.size() || (text[p] != '"' && text[p] != '\'')) continue;
+    const char quote = text[p];
+    size_t end = p + 1, next = std::string::npos;
+    for (; end < text.size(); ++end) {
+      if (text[end] == '\\') {
+        ++end;
+        continue;
       }
-      if (next == std::string::npos) continue;
-      // Decoded by the repairer, which also takes single quotes and raw newlines.
-      std::string list = "[";
-      list.append(text, p, end - p + 1).push_back(']');
-      StatusOr<parse_internal::RepairedValue> value =
-          parse_internal::ParseFirstJsonRepairing(list, kWhat, /*allow_truncation=*/false);
-      if (value.ok() && value->value.size() == 1 && value->value[0].is_string()) {
-        return TrimSpace(value->value[0].get<std::string>());
-      }
+      if (text[end] != quote) continue;
+      next = end + 1;
+      while (next < text.size() && IsSpace(text[next])) ++next;
+      if (next == text.size() || text[next] == ',' || text[next] == '}') break;
+      if (quote == '"') return std::nullopt;  // an unescaped quote: where it ends is a guess
+      next = std::string::npos;
+    }
+    if (next == std::string::npos) continue;
+    // Decoded by the repairer, which also takes single quotes and raw newlines.
+    std::string list = "[";
+    list.append(text, p, end - p + 1).push_back(']');
+    StatusOr<parse_internal::RepairedValue> value =
+        parse_internal::ParseFirstJsonRepairing(list, kWhat, /*allow_truncation=*/false);
+    if (value.ok() && value->value.size() == 1 && value->value[0].is_string()) {
+      return TrimSpace(value->value[0].get<std::string>());
     }
   }
   return std::nullopt;
 }
 
 // The text after "Answer:" (or "**Final answer:**", "# Explanation:" ...) when `line`
-// starts with one of `labels`; nullopt otherwise.
+// starts with one of `labels`, "" when the label stands alone ("### Answer"); nullopt
+// otherwise.
 std::optional<std::string> LabelValue(const std::string& line, std::initializer_list<const char*> labels) {
   std::string s = TrimSpace(line);
   size_t b = s.find_first_not_of("#*_-> ");
@@ -134,7 +140,8 @@ std::optional<std::string> LabelValue(const std::string& line, std::initializer_
     const std::string l = label;
     if (lower.rfind(l, 0) != 0) continue;
     size_t colon = s.find_first_not_of("*_ ", l.size());
-    if (colon == std::string::npos || s[colon] != ':') continue;
+    if (colon == std::string::npos) return "";  // "### Answer", "**Answer**": on the next line
+    if (s[colon] != ':') continue;
     std::string value = TrimSpace(s.substr(colon + 1));
     size_t vb = value.find_first_not_of("*_ "), ve = value.find_last_not_of("*_ ");
     return vb == std::string::npos ? "" : value.substr(vb, ve - vb + 1);

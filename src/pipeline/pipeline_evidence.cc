@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <future>
 
+#include "corgi/image/preprocess.h"
 #include "pipeline/model_text.h"
 #include "pipeline/prompts.h"
 #include "pipeline/query_run.h"
@@ -23,6 +24,7 @@ struct Extraction {
   int first_step = 0;
   std::string statement;  // of the first step that asked; context for the caption
   std::string crop_name;  // crops/step{n}_{object|text}[_{j}].png
+  Box crop_box;  // the region cut (EvidenceCropBox)
   std::shared_ptr<const RgbImage> crop;
   std::string text;
   std::string engine;
@@ -78,8 +80,11 @@ void PlanExtractions(QueryRun& run, std::vector<Extraction>* extractions,
         e.statement = step.statement;
         e.crop_name = CropName(step, kind, b);
         WarnIfSubPixel(run, e, minimum);
+        const RgbImage& image = run.query().image;
+        e.crop_box = EvidenceCropBox(e.box, run.config().crop_expand, image.width, image.height,
+                                     minimum);
         StatusOr<RgbImage> crop =
-            CropForEvidence(run.query().image, e.box, run.config().crop_expand, minimum);
+            CropNormalized(image, {e.crop_box.x1, e.crop_box.y1, e.crop_box.x2, e.crop_box.y2});
         if (crop.ok()) {
           e.crop = std::make_shared<const RgbImage>(std::move(*crop));
         } else {
@@ -164,6 +169,7 @@ void EmitEvidence(QueryRun& run, const std::vector<Extraction>& extractions,
                x.confidence,
                reported[index] ? 0.0 : x.ms,  // a shared extraction is timed once
                run.config().outputs.crops && x.crop ? x.crop_name : "",
+               x.crop ? std::optional<Box>(x.crop_box) : std::nullopt,
                x.error};
     reported[index] = true;
     (x.kind == EvidenceKind::kText ? result.counts.text_evidence : result.counts.object_evidence)++;
