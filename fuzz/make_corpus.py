@@ -219,6 +219,13 @@ def replay_and_outputs(corgi, tmp):
         for i, c in enumerate(doc.get("completions", [])):
             if c.get("phase") in ("reasoning", "grounding", "synthesis"):
                 write("model_output", "%s_%d_%s" % (name[:-5], i, c["phase"]), c["output"])
+    # Unconstrained outputs of every phase (tests/data/repair, issue 12).
+    repair_dir = os.path.join(TEST_DATA, "repair")
+    for name in sorted(f for f in os.listdir(repair_dir) if f.endswith(".jsonl")):
+        for line in read(os.path.join(repair_dir, name)).splitlines():
+            c = json.loads(line) if line.strip() else {}
+            if "output" in c:
+                write("model_output", "repair_" + c["id"], c["output"])
     out = os.path.join(tmp, "run")
     subprocess.run([corgi, "ask", "--replay", os.path.join(replay_dir, "qwen3_basic.json"),
                     "--image", os.path.join(TEST_DATA, "preprocess", "decode", "rgb8.png"),

@@ -83,13 +83,31 @@ double Iou(const Box& a, const Box& b) {
   return uni > 0 ? inter / uni : 0.0;
 }
 
+std::vector<size_t> NmsIndices(const std::vector<Box>& boxes,
+                               const std::vector<std::optional<double>>& confidences,
+                               double iou_threshold) {
+  std::vector<size_t> order(boxes.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  bool scored = confidences.size() == boxes.size() &&
+                std::all_of(confidences.begin(), confidences.end(),
+                            [](const std::optional<double>& c) { return c.has_value(); });
+  if (scored) {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return *confidences[a] > *confidences[b]; });
+  }
+  std::vector<size_t> kept;
+  for (size_t i : order) {
+    bool suppressed = std::any_of(kept.begin(), kept.end(), [&](size_t k) {
+      return Iou(boxes[i], boxes[k]) > iou_threshold;
+    });
+    if (!suppressed) kept.push_back(i);
+  }
+  return kept;
+}
+
 std::vector<Box> Nms(const std::vector<Box>& boxes, double iou_threshold) {
   std::vector<Box> kept;
-  for (const Box& b : boxes) {
-    bool suppressed = std::any_of(kept.begin(), kept.end(),
-                                  [&](const Box& k) { return Iou(b, k) > iou_threshold; });
-    if (!suppressed) kept.push_back(b);
-  }
+  for (size_t i : NmsIndices(boxes, {}, iou_threshold)) kept.push_back(boxes[i]);
   return kept;
 }
 
@@ -99,8 +117,39 @@ Box ExpandBox(const Box& box, double expand) {
              std::min(1.0, box.y2 + dy)};
 }
 
-StatusOr<RgbImage> CropForEvidence(const RgbImage& image, const Box& box, double expand) {
-  Box e = ExpandBox(box, expand);
+StatusOr<CropMinimum> CropMinimumFor(const Vlm& vlm) {
+  CORGI_ASSIGN_OR_RETURN(auto hw, vlm.ModelInputSize(1, 1));
+  return CropMinimum{std::max<int64_t>(1, hw.second), std::max<int64_t>(1, hw.first)};
+}
+
+Box PadToMinimum(const Box& box, int64_t image_width, int64_t image_height,
+                 const CropMinimum& minimum) {
+  // One side: [lo, hi] grown to `want` (a fraction of the image) around its centre.
+  auto pad = [](double* lo, double* hi, int64_t size, int64_t min_pixels) {
+    if (size <= 0) return;
+    double want = std::min(1.0, static_cast<double>(min_pixels) / static_cast<double>(size));
+    if (*hi - *lo >= want) return;
+    double centre = (*lo + *hi) / 2;
+    *lo = centre - want / 2;
+    *hi = centre + want / 2;
+    double shift = *lo < 0 ? -*lo : *hi > 1 ? 1 - *hi : 0;  // back inside the image
+    *lo = std::max(0.0, *lo + shift);
+    *hi = std::min(1.0, *hi + shift);
+  };
+  Box out = box;
+  pad(&out.x1, &out.x2, image_width, minimum.width);
+  pad(&out.y1, &out.y2, image_height, minimum.height);
+  return out;
+}
+
+Box EvidenceCropBox(const Box& box, double expand, int64_t image_width, int64_t image_height,
+                    const CropMinimum& minimum) {
+  return PadToMinimum(ExpandBox(box, expand), image_width, image_height, minimum);
+}
+
+StatusOr<RgbImage> CropForEvidence(const RgbImage& image, const Box& box, double expand,
+                                   const CropMinimum& minimum) {
+  Box e = EvidenceCropBox(box, expand, image.width, image.height, minimum);
   return CropNormalized(image, {e.x1, e.y1, e.x2, e.y2});
 }
 

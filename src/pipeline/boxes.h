@@ -49,16 +49,41 @@ std::string ModelBoxText(const Box& box, const BoxFrame& frame);
 // Intersection over union; 0 when either box has no area.
 double Iou(const Box& a, const Box& b);
 
-// Greedy NMS in the given order (earlier boxes win; grounding boxes carry no scores):
-// a box whose IoU with an already kept box is > `iou_threshold` is dropped.
+// Greedy NMS: a box whose IoU with an already kept box is > `iou_threshold` is dropped.
+// Boxes are visited from the most confident when every box has a confidence (ties keep
+// the output order), so of two overlapping boxes the more confident one stays; else in
+// the given order (earlier boxes win). Returns the indices kept, in the order visited.
+std::vector<size_t> NmsIndices(const std::vector<Box>& boxes,
+                               const std::vector<std::optional<double>>& confidences,
+                               double iou_threshold);
+// NmsIndices without confidences, as boxes.
 std::vector<Box> Nms(const std::vector<Box>& boxes, double iou_threshold);
 
 // The box grown by `expand` x its width (height) on each side, clamped to [0, 1].
 Box ExpandBox(const Box& box, double expand);
 
-// The crop of `image` for evidence: ExpandBox then the image layer's CropNormalized.
+// The smallest crop, in pixels, a model takes without scaling it up: the model-input
+// size of a 1x1 image (smart_resize scales anything below min_pixels up to it, in
+// multiples of patch x merge), e.g. 256x256 for Qwen3-VL, 56x56 for Qwen2.5-VL.
+struct CropMinimum {
+  int64_t width = 1, height = 1;
+};
+// Errors: those of vlm.ModelInputSize.
+StatusOr<CropMinimum> CropMinimumFor(const Vlm& vlm);
+
+// `box` grown around its centre until it spans at least minimum.width x minimum.height
+// pixels of an image_width x image_height image (each side separately), shifted back
+// inside the image where it would cross an edge; never larger than the image.
+Box PadToMinimum(const Box& box, int64_t image_width, int64_t image_height,
+                 const CropMinimum& minimum);
+
+// The region cut for evidence: ExpandBox, then PadToMinimum for an image of that size.
+Box EvidenceCropBox(const Box& box, double expand, int64_t image_width, int64_t image_height,
+                    const CropMinimum& minimum = {});
+// The crop of `image` at EvidenceCropBox, by the image layer's CropNormalized.
 // InvalidArgument for an empty image.
-StatusOr<RgbImage> CropForEvidence(const RgbImage& image, const Box& box, double expand);
+StatusOr<RgbImage> CropForEvidence(const RgbImage& image, const Box& box, double expand,
+                                   const CropMinimum& minimum = {});
 
 // Exact equality of two boxes (dedup of identical (box, kind) pairs).
 bool SameBox(const Box& a, const Box& b);

@@ -5,6 +5,7 @@
 
 #include "corgi/core/mapped_file.h"
 #include "corgi/image/encode.h"
+#include "corgi/image/preprocess.h"
 #include "corgi/pipeline/report.h"
 #include "corgi/pipeline/results_json.h"
 #include "pipeline/boxes.h"
@@ -38,7 +39,10 @@ Status WriteCrops(const Result& result, const RgbImage& original, double crop_ex
     }
     std::filesystem::path path = dir / relative;
     CORGI_RETURN_IF_ERROR(MakeDirectory(path.parent_path()));
-    CORGI_ASSIGN_OR_RETURN(RgbImage crop, CropForEvidence(original, e.box, crop_expand));
+    // The region the model saw; results from before crop_box: the box expanded as then.
+    Box region = e.crop_box ? *e.crop_box : ExpandBox(e.box, crop_expand);
+    CORGI_ASSIGN_OR_RETURN(RgbImage crop,
+                           CropNormalized(original, {region.x1, region.y1, region.x2, region.y2}));
     CORGI_RETURN_IF_ERROR(WritePng(crop, path));
   }
   return Status::Ok();

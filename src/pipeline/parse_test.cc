@@ -190,13 +190,33 @@ TEST(ParseSynthesisTest, FenceInsideAStringIsText) {
 }
 
 TEST(ParseSynthesisTest, UnreadableOutputIsAClearError) {
-  for (const char* bad : {"", "The answer is 3.", R"({"explanation": "no answer"})",
-                          R"(["answer"])", R"({"answer": null})", R"({"answer": "x",})"}) {
+  // Plain text and trailing commas used to be errors here too; they are salvaged and
+  // repaired now (issue 12), see RepairedAndSalvagedOutputIsMarked.
+  for (const char* bad : {"", "  \n ", R"({"explanation": "no answer"})", R"(["answer"])",
+                          R"({"answer": null})", R"({"answer": "x" "explanation"})",
+                          "<think>never finished"}) {
     auto s = ParseSynthesis(bad, kRel);
     ASSERT_FALSE(s.ok()) << bad;
     EXPECT_EQ(s.status().code(), StatusCode::kDataLoss);
     EXPECT_NE(s.status().message().find("synthesis output"), std::string::npos);
   }
+}
+
+TEST(ParseSynthesisTest, RepairedAndSalvagedOutputIsMarked) {
+  auto plain = ParseSynthesis("The answer is 3.", kRel);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->answer, "The answer is 3.");
+  ASSERT_FALSE(plain->warnings.empty());
+  EXPECT_NE(plain->warnings[0].find("salvaged from plain text"), std::string::npos);
+  auto comma = ParseSynthesis(R"({"answer": "x", "explanation": "e",})", kRel);
+  ASSERT_TRUE(comma.ok()) << comma.status().ToString();
+  EXPECT_EQ(comma->answer, "x");
+  ASSERT_EQ(comma->warnings.size(), 1u);
+  EXPECT_NE(comma->warnings[0].find("trailing comma removed"), std::string::npos);
+  // Valid JSON is read as before: no warning.
+  auto strict = ParseSynthesis(R"({"answer": "x", "explanation": "e", "key_evidence": []})", kRel);
+  ASSERT_TRUE(strict.ok());
+  EXPECT_TRUE(strict->warnings.empty());
 }
 
 TEST(ExtractJsonValueTest, HonorsStringsAndEscapes) {

@@ -12,13 +12,17 @@ bool NeedsGrounding(const Step& step) {
   return (step.need_object || step.need_text) && step.boxes.empty();
 }
 
-// Applies one grounding output to its step: boxes after NMS (at most max_regions), or
-// the whole image with a warning.
-void ApplyGrounding(QueryRun& run, Step& step, const std::string& output) {
+// Applies one grounding output to its step: boxes after NMS (at most max_regions, the
+// most confident first when the model gave confidences), or the whole image with a
+// warning.
+// A failed call counts as an output with no region.
+void ApplyGrounding(QueryRun& run, Step& step, const StatusOr<Completion>& output) {
   const PipelineConfig& config = run.config();
   std::vector<Box> boxes;
   std::vector<std::string> labels;
-  StatusOr<ParsedGrounding> parsed = ParseGrounding(output, run.frame("grounding"));
+  StatusOr<ParsedGrounding> parsed =
+      output.ok() ? ParseGrounding(output->text, run.frame("grounding"))
+                  : StatusOr<ParsedGrounding>(output.status().WithContext("grounding call failed"));
   std::string prefix = "step " + std::to_string(step.index) + ": ";
   if (!parsed.ok()) {
     step.warnings.push_back(parsed.status().message());
@@ -28,22 +32,17 @@ void ApplyGrounding(QueryRun& run, Step& step, const std::string& output) {
       step.warnings.push_back(w);
       run.Warn(prefix + w, step.index);
     }
-    std::vector<Box> kept = Nms(parsed->boxes, config.nms_iou);
+    // The more confident of two overlapping boxes stays when the model gave confidences.
+    std::vector<size_t> kept = NmsIndices(parsed->boxes, parsed->confidences, config.nms_iou);
     if (kept.size() < parsed->boxes.size()) {
       run.Warn(prefix + std::to_string(parsed->boxes.size() - kept.size()) +
                    " duplicate grounding box(es) removed by NMS",
                step.index);
     }
     if (static_cast<int64_t>(kept.size()) > config.max_regions) kept.resize(config.max_regions);
-    boxes = kept;
-    // Labels follow their boxes through NMS.
-    for (const Box& b : boxes) {
-      for (size_t i = 0; i < parsed->boxes.size(); ++i) {
-        if (SameBox(parsed->boxes[i], b)) {
-          labels.push_back(parsed->labels[i]);
-          break;
-        }
-      }
+    for (size_t i : kept) {
+      boxes.push_back(parsed->boxes[i]);
+      labels.push_back(parsed->labels[i]);
     }
   }
   if (boxes.empty()) {
@@ -78,8 +77,9 @@ Status RunFallbackGrounding(QueryRun& run) {
                              GroundingConstraint(config.max_regions, run.frame("grounding"))));
   }
   // One batch: the calls share the image prefix (DESIGN.md "Caches and batching").
-  CORGI_ASSIGN_OR_RETURN(std::vector<Completion> out, run.Call(calls));
-  for (size_t k = 0; k < targets.size(); ++k) ApplyGrounding(run, steps[targets[k]], out[k].text);
+  // A failed call falls back to the whole image for its step alone.
+  CORGI_ASSIGN_OR_RETURN(std::vector<StatusOr<Completion>> out, run.CallEach(calls));
+  for (size_t k = 0; k < targets.size(); ++k) ApplyGrounding(run, steps[targets[k]], out[k]);
   run.result().counts.fallback_groundings = static_cast<int64_t>(targets.size());
   run.PhaseEnd("grounding");
   return Status::Ok();

@@ -18,6 +18,8 @@ std::vector<SynthesisEvidence> EvidenceForPrompt(const std::vector<Evidence>& ev
       std::snprintf(note, sizeof(note), "OCR confidence %.2f", *e.confidence);
       s.note = note;
     }
+    // The model is told the extraction failed rather than that the region was empty.
+    if (e.error) s.note = "extraction failed";
     out.push_back(std::move(s));
   }
   return out;

@@ -199,21 +199,38 @@ TEST(PipelineTest, UnreadableSynthesisIsAnErrorInTheResult) {
   EXPECT_EQ(std::find(types.begin(), types.end(), "answer"), types.end());
 }
 
+// A failed caption call is an error on its evidence item, not on the query (it used to
+// abort the query, issue 12); a failed synthesis call still fails the query.
 TEST(PipelineTest, MissingRecordingNamesPhaseAndStep) {
-  auto vlm =
-      ReplayVlm::FromJson(R"({"completions": [{"phase": "reasoning", "output": )"
-                          R"("<STRUCTURED_STEPS>{\"steps\": [{\"statement\": \"a dog\", )"
-                          R"(\"need_object_captioning\": true, \"bbox\": [0, 0, 500, 500]}]})"
-                          R"(</STRUCTURED_STEPS>"}]})",
-                          "inline", ReplayOptions{});
+  const std::string reasoning =
+      R"({"phase": "reasoning", "output": )"
+      R"("<STRUCTURED_STEPS>{\"steps\": [{\"statement\": \"a dog\", )"
+      R"(\"need_object_captioning\": true, \"bbox\": [0, 0, 500, 500]}]})"
+      R"(</STRUCTURED_STEPS>"})";
+  auto vlm = ReplayVlm::FromJson(
+      R"({"completions": [)" + reasoning +
+          R"(, {"phase": "synthesis", "output": "{\"answer\": \"a dog\", \"explanation\": \"e\"}"}]})",
+      "inline", ReplayOptions{});
   ASSERT_TRUE(vlm.ok()) << vlm.status().ToString();
   FakeOcr ocr;
   ReplayRun run = RunWith(vlm->get(), &ocr, PipelineConfig{});
-  ASSERT_FALSE(run.result.ok());
-  EXPECT_EQ(run.result.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(run.result.status().message().find("\"caption\" step 1"), std::string::npos)
-      << run.result.status().ToString();
-  EXPECT_EQ(run.events.back().type, "error");
+  ASSERT_TRUE(run.result.ok()) << run.result.status().ToString();
+  ASSERT_EQ(run.result->evidence.size(), 1u);
+  ASSERT_TRUE(run.result->evidence[0].error.has_value());
+  EXPECT_NE(run.result->evidence[0].error->find("\"caption\" step 1"), std::string::npos)
+      << *run.result->evidence[0].error;
+  EXPECT_TRUE(run.result->evidence[0].text.empty());
+  EXPECT_EQ(run.result->answer, "a dog");
+
+  auto no_synthesis = ReplayVlm::FromJson(R"({"completions": [)" + reasoning + "]}", "inline",
+                                          ReplayOptions{});
+  ASSERT_TRUE(no_synthesis.ok());
+  ReplayRun failed = RunWith(no_synthesis->get(), &ocr, PipelineConfig{});
+  ASSERT_FALSE(failed.result.ok());
+  EXPECT_EQ(failed.result.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(failed.result.status().message().find("\"synthesis\" step 0"), std::string::npos)
+      << failed.result.status().ToString();
+  EXPECT_EQ(failed.events.back().type, "error");
 }
 
 TEST(PipelineTest, CallerErrorsAreStatuses) {

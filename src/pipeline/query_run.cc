@@ -56,6 +56,21 @@ PlannedCall QueryRun::Plan(const CallInfo& info, std::shared_ptr<const RgbImage>
 }
 
 StatusOr<std::vector<Completion>> QueryRun::Call(const std::vector<PlannedCall>& calls) {
+  CORGI_ASSIGN_OR_RETURN(std::vector<StatusOr<Completion>> out, CallEach(calls));
+  std::vector<Completion> completions;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const CallInfo& info = calls[i].info;
+    if (!out[i].ok()) {
+      return out[i].status().WithContext(info.phase + " call for step " +
+                                         std::to_string(info.step));
+    }
+    completions.push_back(std::move(*out[i]));
+  }
+  return completions;
+}
+
+StatusOr<std::vector<StatusOr<Completion>>> QueryRun::CallEach(
+    const std::vector<PlannedCall>& calls, std::vector<double>* ms) {
   if (query_.cancel && query_.cancel->cancelled()) return CancelledError("the query was cancelled");
   std::vector<Request> requests;
   std::vector<CallInfo> infos;
@@ -87,13 +102,13 @@ StatusOr<std::vector<Completion>> QueryRun::Call(const std::vector<PlannedCall>&
   }
   double wall_ms = MsBetween(t0, Clock::now());
   if (out.size() != calls.size()) return InternalError("Vlm::GenerateBatch returned a wrong count");
-  std::vector<Completion> completions;
+  if (ms != nullptr) ms->assign(out.size(), 0.0);
   for (size_t i = 0; i < out.size(); ++i) {
-    const CallInfo& info = calls[i].info;
     if (!out[i].ok()) {
-      return out[i].status().WithContext(info.phase + " call for step " +
-                                         std::to_string(info.step));
+      if (out[i].status().code() == StatusCode::kCancelled) return out[i].status();
+      continue;
     }
+    const CallInfo& info = calls[i].info;
     Completion& c = *out[i];
     const Timings& t = c.timings;
     double engine_ms = t.preprocess_ms + t.vision_ms + t.prefill_ms + t.decode_ms;
@@ -111,14 +126,14 @@ StatusOr<std::vector<Completion>> QueryRun::Call(const std::vector<PlannedCall>&
                                      c.prefix_tokens_reused,
                                      c.images_from_cache,
                                      engine_ms > 0 ? engine_ms : wall_ms / out.size()});
+    if (ms != nullptr) (*ms)[i] = trace_.calls.back().ms;
     Counts& counts = result_.counts;
     counts.model_calls += 1;
     counts.tokens_generated += generated;
     counts.images_from_cache += c.images_from_cache;
     counts.prefix_tokens_reused += c.prefix_tokens_reused;
-    completions.push_back(std::move(c));
   }
-  return completions;
+  return out;
 }
 
 void QueryRun::Emit(const std::string& type, const OrderedJson& payload) const {

@@ -36,6 +36,12 @@ class QueryRun {
   // and the counts, and returns the completions in order. An engine failure is
   // returned as the Status of the whole batch.
   StatusOr<std::vector<Completion>> Call(const std::vector<PlannedCall>& calls);
+  // The same, with each call's own outcome: a failed call is not traced and does not
+  // fail the others (evidence calls). The Status is Cancelled when the query was
+  // cancelled (before the calls, or any call reporting it). `ms`, when given, gets each
+  // call's time as traced (0 for a failed call).
+  StatusOr<std::vector<StatusOr<Completion>>> CallEach(const std::vector<PlannedCall>& calls,
+                                                       std::vector<double>* ms = nullptr);
   PlannedCall Plan(const CallInfo& info, std::shared_ptr<const RgbImage> image,
                    std::string image_name, std::string prompt, int64_t max_tokens,
                    Constraint constraint = {}) const;

@@ -104,6 +104,10 @@ Evidence EvidenceFrom(const Json& j, const std::string& path) {
   }
   e.ms = Get<double>(j, "ms", path, 0);
   e.crop_file = Get<std::string>(j, "crop_file", path, "");
+  if (j.contains("crop_box") && !j["crop_box"].is_null()) {
+    e.crop_box = BoxFrom(j["crop_box"], path + ".crop_box");
+  }
+  if (j.contains("error") && !j["error"].is_null()) e.error = Get<std::string>(j, "error", path, "");
   return e;
 }
 
@@ -217,7 +221,9 @@ OrderedJson EvidenceToJson(const Evidence& e) {
                      {"engine", e.engine},
                      {"confidence", confidence},
                      {"ms", e.ms},
-                     {"crop_file", e.crop_file}};
+                     {"crop_file", e.crop_file},
+                     {"crop_box", e.crop_box ? BoxToJson(*e.crop_box) : OrderedJson(nullptr)},
+                     {"error", e.error ? OrderedJson(*e.error) : OrderedJson(nullptr)}};
 }
 
 OrderedJson KeyEvidenceToJson(const KeyEvidence& k) {

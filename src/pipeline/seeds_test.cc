@@ -90,7 +90,13 @@ void RunSeeds(uint64_t seeds) {
         EXPECT_EQ(Comparable(*r), Comparable(*rn)) << "seed " << seed << ": naive engine differs";
         EXPECT_EQ(rn->counts.prefix_tokens_reused, 0);
       }
-      auto replay = ReplayVlm::FromFile(out + "/trace.json", ReplayOptions{});
+      // The recorded model's preprocessing bounds: crops are padded to its minimum input.
+      ReplayOptions replay_options;
+      const VisionPreprocessParams& pre = (*engine)->preprocess_params();
+      replay_options.factor = pre.factor();
+      replay_options.min_pixels = pre.min_pixels;
+      replay_options.max_pixels = pre.max_pixels;
+      auto replay = ReplayVlm::FromFile(out + "/trace.json", replay_options);
       ASSERT_TRUE(replay.ok()) << replay.status().ToString();
       Pipeline replayed(replay->get(), &ocr, config);
       StatusOr<Result> r3 = replayed.Run(Query{"gradient.png", image, "What is shown?"}, nullptr, nullptr);

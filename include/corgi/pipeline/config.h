@@ -79,10 +79,13 @@ struct RemoteModelConfig {
   // How the model writes boxes: "relative_1000" (Qwen3-VL) | "resized_input_pixels"
   // (Qwen2/2.5-VL, which needs the preprocessing bounds below). Never guessed.
   std::string grounding_space = "relative_1000";
-  int64_t patch_size = 14;      // resized_input_pixels only: the model's smart_resize
-  int64_t merge_size = 2;       //   factor = patch_size * merge_size
-  int64_t min_pixels = 3136;    //   and its pixel bounds (Qwen2.5-VL's defaults)
-  int64_t max_pixels = 12845056;
+  // The model's smart_resize: factor = patch_size * merge_size and its pixel bounds, as in
+  // its preprocessor_config.json (defaults: Qwen3-VL's). Boxes in resized_input_pixels
+  // are read in this frame, and crops are padded to its smallest input.
+  int64_t patch_size = 16;
+  int64_t merge_size = 2;
+  int64_t min_pixels = 65536;
+  int64_t max_pixels = 16777216;
   // How the reasoning call's free text + steps JSON is asked for: "" (the dialect's
   // default) | "native" (corgi serve) | "grammar" | "json" | "free".
   std::string reasoning_format;

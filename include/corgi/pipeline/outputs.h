@@ -22,8 +22,9 @@
 
 namespace corgi::pipeline {
 
-// `trace` may be null. Crops are cut again from `original` with config.crop_expand,
-// exactly as the pipeline cut them for the model.
+// `trace` may be null. Crops are cut again from `original` at each evidence item's
+// crop_box, exactly as the pipeline cut them for the model (box expanded by
+// config.crop_expand for results that have no crop_box).
 Status WriteQueryOutputs(const Result& result, const Trace* trace, const RgbImage& original,
                          const PipelineConfig& config, const std::string& out_dir);
 

@@ -448,7 +448,7 @@ TEST_F(E2eTest, AskErrors) {
 
   // An unreadable synthesis is the query's failure: exit 1, the error printed, files written.
   Json broken = Json::parse(ReplayJson());
-  broken["completions"][2]["output"] = "I cannot answer that.";
+  broken["completions"][2]["output"] = "{\"explanation\": \"I cannot answer that.\"}";
   WriteText(dir_.path() + "/broken_replay.json", broken.dump());
   ProcessResult failed =
       Corgi({"ask", "--replay", dir_.path() + "/broken_replay.json", "--config", config_, "--image",

@@ -230,7 +230,9 @@ void AppendEvidence(const Result& r, const ReportImages& images, std::string* ou
     }
     *out += "<span class=\"chip\">" + Fixed(e.ms, 1) + " ms</span></p>";
     *out += "<div class=\"evidence-text\">" +
-            TextOr(e.text, text ? "(OCR found no text)" : "(empty caption)") + "</div>";
+            (e.error ? "<span class=\"muted\">extraction failed: " + HtmlEscape(*e.error) + "</span>"
+                     : TextOr(e.text, text ? "(OCR found no text)" : "(empty caption)")) +
+            "</div>";
     *out += "<p class=\"box\">" + BoxText(e.box) + " · " + PixelBoxText(e.box, r) + "</p>";
     *out += "</div></article>";
   }

@@ -448,8 +448,10 @@
   }
 
   // ---------------------------------------------------------------- evidence
-  // The crop is cut here from the original (box grown by crop_expand = 12.5% per side, as
-  // the pipeline does), so it appears at once and needs no authenticated image request.
+  // The crop is cut here from the original at the evidence's crop_box (the region the
+  // pipeline cut: the box grown and padded to the model's minimum input; for older
+  // results, the box grown by crop_expand = 12.5% per side), so it appears at once and
+  // needs no authenticated image request.
   function cropCanvas(box, expand) {
     const c = document.createElement('canvas');
     if (!image || !validBox(box)) return c;
@@ -472,7 +474,7 @@
     const card = el('div', 'evidence ev-' + kind);
     hoverable(card, ev.step);
     const crop = el('div', 'crop');
-    crop.appendChild(cropCanvas(ev.box, 0.125));
+    crop.appendChild(validBox(ev.crop_box) ? cropCanvas(ev.crop_box, 0) : cropCanvas(ev.box, 0.125));
     card.appendChild(crop);
     const body = el('div', 'evidence-body');
     const head = el('div', 'evidence-head');
@@ -485,7 +487,8 @@
     body.appendChild(head);
     const step = run.steps.get(ev.step);
     if (step && step.statement) body.appendChild(el('p', 'evidence-claim', step.statement));
-    const text = ev.text && ev.text.length ? ev.text : '(nothing read)';
+    const text = ev.text && ev.text.length ? ev.text
+        : ev.error ? 'extraction failed: ' + ev.error : '(nothing read)';
     body.appendChild(el(kind === 'text' ? 'pre' : 'p', 'evidence-content' + (ev.text ? '' : ' muted'), text));
     card.appendChild(body);
     els.evidence.appendChild(card);
