@@ -164,23 +164,22 @@ TEST_F(E2eTest, ShardsMergeToTheUnshardedRun) {
   for (int i = 0; i < 12; ++i) EXPECT_EQ(merged_ids[i], "q" + std::to_string(i));  // input order
   EXPECT_EQ(ResultLines(merged)[0]["output_dir"].get<std::string>().rfind("../s", 0), 0u);
 
-  // A shard left out: the missing ids are named and nothing is written.
+  // Refused merges name the ids and write nothing.
   const std::string partial = dir_.path() + "/partial.jsonl";
-  ProcessResult missing = Corgi({"batch", "merge", "--input", input, partial, s0}, dir_.path());
-  EXPECT_EQ(missing.exit_code, 1);
-  EXPECT_NE(missing.err.find(std::to_string(ids1.size()) + " id(s) of the input have no line: '" +
-                             ids1[0] + "'"),
-            std::string::npos)
-      << missing.err;
-  EXPECT_FALSE(fs::exists(partial));
+  auto expect_refused = [&](const std::vector<std::string>& args, const std::string& message) {
+    ProcessResult run = Corgi(args, dir_.path());
+    EXPECT_EQ(run.exit_code, 1) << run.err;
+    EXPECT_NE(run.err.find(message), std::string::npos) << run.err;
+    EXPECT_FALSE(fs::exists(partial));
+  };
+  // A shard left out: its ids are missing.
+  expect_refused(
+      {"batch", "merge", "--input", input, partial, s0},
+      std::to_string(ids1.size()) + " id(s) of the input have no line: '" + ids1[0] + "'");
   // A shard given twice: every id of it is duplicated.
-  ProcessResult twice = Corgi({"batch", "merge", partial, s0, s1, s0}, dir_.path());
-  EXPECT_EQ(twice.exit_code, 1);
-  EXPECT_NE(twice.err.find(std::to_string(ids0.size()) + " id(s) have more than one line: '" +
-                           ids0[0] + "' at "),
-            std::string::npos)
-      << twice.err;
-  EXPECT_FALSE(fs::exists(partial));
+  expect_refused(
+      {"batch", "merge", partial, s0, s1, s0},
+      std::to_string(ids0.size()) + " id(s) have more than one line: '" + ids0[0] + "' at ");
   // The merged file may not overwrite a shard's own results.
   ProcessResult onto = Corgi({"batch", "merge", s0 + "/results.jsonl", s0, s1}, dir_.path());
   EXPECT_EQ(onto.exit_code, 1);

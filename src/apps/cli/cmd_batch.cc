@@ -170,7 +170,10 @@ int RunBatch(int argc, char** argv) {
   // after an hour of computing.
   StatusOr<std::vector<BatchItem>> items = LoadBatchInput(*input);
   if (!items.ok()) return Fail(items.status());
-  if (items->empty()) return Fail(InvalidArgumentError(*input + ": no items"));
+  if (items->empty()) {
+    std::fprintf(stderr, "error: %s: no items\n", input->c_str());
+    return 1;
+  }
   selection.input_items = static_cast<int64_t>(items->size());
   for (const BatchItem& item : *items)
     if (InShard(item.id, selection.shard)) selection.items.push_back(&item);
