@@ -38,11 +38,11 @@ TEST(BatchLocalE2eTest, ParallelGivesTheSameTokensAsOneAtATime) {
   // Small budgets, VLM OCR (no Tesseract), no report: well under a second per query.
   WriteText(
       config,
-      "max_steps: 2\nbudgets:\n  reasoning: 180\n  grounding: 64\n  caption: 8\n  ocr_vlm: 8\n"
+      "max_steps: 1\nbudgets:\n  reasoning: 180\n  grounding: 64\n  caption: 8\n  ocr_vlm: 8\n"
       "  synthesis: 64\nocr:\n  engine: vlm\nengine:\n  threads: 2\n  max_context: 2048\n"
       "outputs:\n  report: false\n");
   std::string input_text;
-  for (const char* name : {"horses", "foxnews", "coffee_laptop", "f35_takeoff"}) {
+  for (const char* name : {"horses", "foxnews", "coffee_laptop"}) {
     input_text +=
         Json{{"id", name}, {"image", kImages + "/" + name + ".png"}, {"question", "What is shown?"}}
             .dump() +
@@ -60,7 +60,7 @@ TEST(BatchLocalE2eTest, ParallelGivesTheSameTokensAsOneAtATime) {
     // 1 would mean the random model's text was unusable for some item: still a result.
     ASSERT_TRUE(run.exit_code == 0 || run.exit_code == 1) << run.err;
     for (const Json& line : ResultLines(out + "/results.jsonl")) lines[parallel][line["id"]] = line;
-    ASSERT_EQ(lines[parallel].size(), 4u) << Slurp(out + "/results.jsonl");
+    ASSERT_EQ(lines[parallel].size(), 3u) << Slurp(out + "/results.jsonl");
   }
   for (const auto& [id, one] : lines[1]) {
     SCOPED_TRACE(id);
