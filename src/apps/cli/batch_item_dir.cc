@@ -66,12 +66,13 @@ Status ClearStaging(const std::string& out_dir) {
 }
 
 Status WriteItemDir(const std::string& out_dir, const std::string& rel_dir, const std::string& id,
-                    const std::function<Status(const std::string& dir)>& write) {
-  const std::string staging = out_dir + "/.staging", fresh = staging + "/new",
-                    old = staging + "/old";
+                    int slot, const std::function<Status(const std::string& dir)>& write) {
+  const std::string staging = out_dir + "/.staging/" + std::to_string(slot),
+                    fresh = staging + "/new", old = staging + "/old";
   const std::string target = out_dir + "/" + rel_dir;
-  CORGI_RETURN_IF_ERROR(ClearStaging(out_dir));
   std::error_code ec;
+  fs::remove_all(staging, ec);
+  if (ec) return IoError("cannot remove '" + staging + "': " + ec.message());
   fs::create_directories(fresh, ec);
   if (ec) return IoError("cannot create '" + fresh + "': " + ec.message());
   Status written = write(fresh);

@@ -43,15 +43,28 @@ std::string RenderProgressBar(int64_t done, int64_t total, double eta_seconds, i
   return out;
 }
 
-BatchProgress::BatchProgress(int64_t total, int64_t skipped, bool interactive, FILE* out)
-    : total_(total), skipped_(skipped), interactive_(interactive), out_(out) {}
+BatchProgress::BatchProgress(int64_t total, int64_t skipped, bool interactive, FILE* out,
+                             int workers)
+    : total_(total),
+      skipped_(skipped),
+      interactive_(interactive),
+      out_(out),
+      workers_(std::max(workers, 1)) {}
 
 double BatchProgress::EtaSeconds() const {
   if (processed_ == 0) return -1;
-  return busy_seconds_ / processed_ * static_cast<double>(total_ - skipped_ - processed_);
+  // The items left go `workers_` at a time, each taking the mean so far.
+  int64_t left = total_ - skipped_ - processed_;
+  int64_t rounds = (left + workers_ - 1) / workers_;
+  return busy_seconds_ / processed_ * static_cast<double>(rounds);
 }
 
-void BatchProgress::Draw(const std::string& current) {
+void BatchProgress::Draw() {
+  std::string current;
+  if (!running_.empty()) {
+    current = running_.back();
+    if (running_.size() > 1) current += " +" + std::to_string(running_.size() - 1);
+  }
   std::fprintf(out_, "\r\033[K%s",
                RenderProgressBar(skipped_ + processed_, total_, EtaSeconds(), 24, current).c_str());
   std::fflush(out_);
@@ -59,17 +72,20 @@ void BatchProgress::Draw(const std::string& current) {
 }
 
 void BatchProgress::Begin(const std::string& id) {
-  if (interactive_) Draw(id);
+  running_.push_back(id);
+  if (interactive_) Draw();
 }
 
 void BatchProgress::End(const std::string& id, double seconds,
                         const std::optional<std::string>& error) {
   ++processed_;
   busy_seconds_ += seconds;
+  if (auto it = std::find(running_.begin(), running_.end(), id); it != running_.end())
+    running_.erase(it);
   if (interactive_) {
     // Failures scroll above the bar so they stay visible; successes only move the bar.
     if (error) std::fprintf(out_, "\r\033[K%s failed: %s\n", id.c_str(), error->c_str());
-    Draw("");
+    Draw();
     return;
   }
   std::fprintf(out_, "[%lld/%lld] %s ... %s in %s%s%s\n",

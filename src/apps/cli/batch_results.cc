@@ -23,19 +23,30 @@ std::string Errno(const std::string& what, const std::string& path) {
 // The id of a complete results line, or nullopt when the line is not one of ours; its
 // "output_dir" (or "") into *output_dir when given.
 std::optional<std::string> LineId(const std::string& line, bool* failed, std::string* output_dir = nullptr) {
+  std::optional<Json> obj = ParseResultsLine(line);
+  if (!obj) return std::nullopt;
+  auto error = obj->find("error");
+  *failed = error != obj->end() && !error->is_null();
+  if (auto dir = obj->find("output_dir"); output_dir != nullptr && dir != obj->end() && dir->is_string())
+    *output_dir = dir->get<std::string>();
+  return (*obj)["id"].get<std::string>();
+}
+
+}  // namespace
+
+std::optional<nlohmann::json> ParseResultsLine(const std::string& line) {
   if (!CheckJsonDepth(line, "results line").ok()) return std::nullopt;  // ours are shallow
   Json obj = Json::parse(line, nullptr, /*allow_exceptions=*/false);
   if (obj.is_discarded() || !obj.is_object()) return std::nullopt;
   auto id = obj.find("id");
   if (id == obj.end() || !id->is_string()) return std::nullopt;
-  auto error = obj.find("error");
-  *failed = error != obj.end() && !error->is_null();
-  if (auto dir = obj.find("output_dir"); output_dir != nullptr && dir != obj.end() && dir->is_string())
-    *output_dir = dir->get<std::string>();
-  return id->get<std::string>();
+  return obj;
 }
 
-}  // namespace
+std::string FormatResultsJson(const nlohmann::json& line) {
+  // Invalid UTF-8 from a model must not make the line unwritable: replace it.
+  return line.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 std::string FormatBatchLine(const BatchLine& line) {
   Json timings = Json::object();
@@ -50,8 +61,7 @@ std::string FormatBatchLine(const BatchLine& line) {
       {"timings", timings},
       {"output_dir", line.output_dir ? Json(*line.output_dir) : Json(nullptr)},
   };
-  // Invalid UTF-8 from a model must not make the line unwritable: replace it.
-  return obj.dump(-1, ' ', false, Json::error_handler_t::replace);
+  return FormatResultsJson(obj);
 }
 
 StatusOr<ResultsState> LoadAndRepairResults(const std::string& path) {

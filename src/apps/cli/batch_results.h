@@ -6,10 +6,12 @@
 //    "error": null, "timings": {"reasoning": 812.5, ..., "total": 2210.0}, "output_dir":
 //    "items/q1"}
 //
-// Not thread-safe: one writer per file (the batch runs one item at a time).
+// Not thread-safe: one writer per file; `corgi batch --parallel` serializes its workers'
+// appends under a lock (each line is still one write(2), never interleaved).
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 #include <string>
@@ -33,6 +35,13 @@ struct BatchLine {
 
 // One line of results.jsonl, without the trailing newline.
 std::string FormatBatchLine(const BatchLine& line);
+
+// A line of results.jsonl (without its newline) as a JSON object with a string "id";
+// nullopt when it is not one (torn, not JSON, too deep).
+std::optional<nlohmann::json> ParseResultsLine(const std::string& line);
+
+// A results line (ParseResultsLine's object) as text, invalid UTF-8 replaced.
+std::string FormatResultsJson(const nlohmann::json& line);
 
 struct ResultsState {
   std::set<std::string> done_ids;    // ids with a complete line (failed items included)

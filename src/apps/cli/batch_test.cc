@@ -364,7 +364,7 @@ TEST(BatchItemDirTest, WriteReplacesTheFolderAtomically) {
   fs::create_directories(out + "/.staging/new/crops");  // a crash inside a write
   ASSERT_TRUE(ClearStaging(out).ok());
   EXPECT_FALSE(fs::exists(out + "/.staging"));
-  Status w = WriteItemDir(out, "items/q1", id, [](const std::string& d) {
+  Status w = WriteItemDir(out, "items/q1", id, /*slot=*/0, [](const std::string& d) {
     WriteText(d + "/results.json", "{\"answer\": 1}");
     return Status::Ok();
   });
@@ -372,16 +372,16 @@ TEST(BatchItemDirTest, WriteReplacesTheFolderAtomically) {
   EXPECT_FALSE(fs::exists(out + "/items/q1/stale.txt"));
   EXPECT_EQ(*ReadFileToString(out + "/items/q1/results.json"), "{\"answer\": 1}");
   EXPECT_EQ(*ReadFileToString(out + "/items/q1/" + kItemIdFile), "q1");
-  EXPECT_FALSE(fs::exists(out + "/.staging"));
+  EXPECT_FALSE(fs::exists(out + "/.staging/0"));
 
   // A failed write installs nothing and removes the older folder of the id.
-  Status failed = WriteItemDir(out, "items/q1", id, [](const std::string& d) {
+  Status failed = WriteItemDir(out, "items/q1", id, /*slot=*/1, [](const std::string& d) {
     WriteText(d + "/results.json", "half");
     return IoError("disk full");
   });
   EXPECT_FALSE(failed.ok());
   EXPECT_FALSE(fs::exists(out + "/items/q1"));
-  EXPECT_FALSE(fs::exists(out + "/.staging"));
+  EXPECT_FALSE(fs::exists(out + "/.staging/1"));
 }
 
 TEST(BatchResultsTest, RecordsWhichIdOwnsEachFolder) {
@@ -424,6 +424,32 @@ TEST(BatchProgressTest, PlainLinesWhenNotATerminal) {
   std::string text(buffer, size);
   std::free(buffer);
   EXPECT_EQ(text, "[3/20] q3 ... done in 1.2 s\n[4/20] q4 ... failed in 0.01 s: image: NotFound\n");
+}
+
+// --parallel 3: the bar names the item started last and how many others run; the ETA
+// divides the items left among the workers; plain lines come as items end.
+TEST(BatchProgressTest, SeveralItemsAtOnce) {
+  char* buffer = nullptr;
+  size_t size = 0;
+  FILE* out = open_memstream(&buffer, &size);
+  BatchProgress bar(10, 0, /*interactive=*/true, out, /*workers=*/3);
+  bar.Begin("q0");
+  bar.Begin("q1");
+  bar.Begin("q2");
+  bar.End("q1", 6.0, std::nullopt);  // 9 left, 3 at a time of 6 s each: 18 s
+  bar.Close();
+  BatchProgress plain(10, 0, /*interactive=*/false, out, /*workers=*/3);
+  plain.Begin("q0");
+  plain.Begin("q1");
+  plain.End("q1", 2.0, std::nullopt);
+  plain.End("q0", 3.0, std::nullopt);
+  std::fclose(out);
+  std::string text(buffer, size);
+  std::free(buffer);
+  EXPECT_NE(text.find("0/10   0%  ETA ?  q2 +2"), std::string::npos) << text;
+  EXPECT_NE(text.find("1/10  10%  ETA 18.0 s  q2 +1"), std::string::npos) << text;
+  EXPECT_NE(text.find("[1/10] q1 ... done in 2.0 s\n[2/10] q0 ... done in 3.0 s\n"), std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -2,14 +2,15 @@
 // item appends one line to OUT/results.jsonl (fsync'd) after its files are in place under
 // OUT/items/<id>/ (batch_item_dir.h); a rerun skips the ids already recorded, so a killed
 // run resumes and never duplicates an item. OUT/.lock keeps a second run out of the
-// folder while one works in it (batch_lock.h).
-#include <signal.h>
+// folder while one works in it (batch_lock.h). --parallel K runs K items at once
+// (batch_runner.h); --shard I/N runs the items of one shard (batch_shard.h), and
+// `corgi batch merge` joins the shards' results (cmd_batch_merge.cc).
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -20,7 +21,9 @@
 #include "apps/cli/batch_lock.h"
 #include "apps/cli/batch_progress.h"
 #include "apps/cli/batch_results.h"
+#include "apps/cli/batch_runner.h"
 #include "apps/cli/batch_runtime.h"
+#include "apps/cli/batch_shard.h"
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
 
@@ -29,117 +32,38 @@ namespace {
 
 namespace fs = std::filesystem;
 
-BatchLine MakeLine(const BatchItem& item, const QueryOutcome& outcome,
-                   const std::optional<std::string>& out_dir) {
-  BatchLine line;
-  line.id = item.id;
-  line.image = item.image;
-  line.question = item.question;
-  line.answer = outcome.result.answer;
-  line.explanation = outcome.result.explanation;
-  line.error = outcome.error();
-  for (const pipeline::PhaseTiming& t : outcome.result.timings)
-    line.timings.emplace_back(t.phase, t.ms);
-  if (outcome.failure) line.timings.emplace_back("total", outcome.seconds * 1000);
-  line.output_dir = out_dir;
-  return line;
-}
-
-// Test hook for the kill-and-resume test: CORGI_TEST_KILL_AFTER_ITEMS=k makes the process
-// SIGKILL itself right after the k-th result line of this run is on disk — exactly what an
-// operator's kill -9 between two items does. Unset in normal use.
-void MaybeKillForTest(int64_t appended) {
-  static const char* env = std::getenv("CORGI_TEST_KILL_AFTER_ITEMS");
-  if (env != nullptr && appended == std::atoll(env)) ::raise(SIGKILL);
-}
-
-struct Totals {
-  int64_t done = 0, failed = 0, skipped = 0, previously_failed = 0;
-  double load_seconds = 0;  // model (or replay file) and OCR set-up
-  double item_seconds = 0;  // the items themselves, outputs included
+// What this run covers: the input's items, or one shard of them.
+struct Selection {
+  std::vector<const BatchItem*> items;  // in input order
+  int64_t input_items = 0;
+  ShardSpec shard;
 };
 
-// Runs one item and writes its folder; the outcome says how it went.
-QueryOutcome RunItem(const BatchItem& item, const std::string& out, QueryService* service,
-                     std::map<std::string, std::string>* dir_ids, std::optional<std::string>* written_dir) {
-  StatusOr<std::string> rel_dir = ChooseItemDir(out, item.id, item.dir_name, *dir_ids);
-  QueryOutcome outcome;
-  if (!item.problem.empty()) {
-    outcome.failure = item.problem;  // a bad line of the input fails only its item
-  } else {
-    service::QueryInput input;
-    input.image_path = item.image_path;
-    input.question = item.question;
-    outcome = service->Run(input);
-  }
-  if (outcome.failure) {
-    // The folder a crashed run left for this id must not pass for this run's.
-    std::error_code ec;
-    if (rel_dir.ok()) fs::remove_all(out + "/" + *rel_dir, ec);
-    return outcome;
-  }
-  Status w = rel_dir.status();
-  if (w.ok()) {
-    // Files first, then the line: a line in results.jsonl means the item is complete.
-    w = WriteItemDir(out, *rel_dir, item.id,
-                     [&](const std::string& dir) { return service->WriteOutputs(outcome, dir); });
-  }
-  if (w.ok()) {
-    *written_dir = *rel_dir;
-    (*dir_ids)[*rel_dir] = item.id;
-  } else {
-    outcome.failure = "writing outputs: " + w.ToString();
-  }
-  return outcome;
-}
-
-// Runs the items not yet in results.jsonl. Returns false on a fatal error (results.jsonl
-// cannot be written); per-item failures are counted, not fatal. `service` may be null
-// when every item has an input problem.
-bool RunItems(const std::vector<const BatchItem*>& todo, int64_t total, const std::string& out,
-              QueryService* service, std::map<std::string, std::string> dir_ids, Totals* totals) {
-  StatusOr<ResultsWriter> writer = ResultsWriter::Open(out + "/results.jsonl");
-  if (!writer.ok()) {
-    std::fprintf(stderr, "error: %s\n", writer.status().ToString().c_str());
-    return false;
-  }
-  BatchProgress progress(total, totals->skipped, ::isatty(STDERR_FILENO) == 1, stderr);
-  for (const BatchItem* item : todo) {
-    progress.Begin(item->id);
-    auto item_start = std::chrono::steady_clock::now();
-    std::optional<std::string> written_dir;
-    QueryOutcome outcome = RunItem(*item, out, service, &dir_ids, &written_dir);
-    BatchLine line = MakeLine(*item, outcome, written_dir);
-    Status appended = writer->Append(line);
-    if (!appended.ok()) {
-      progress.Close();
-      std::fprintf(stderr, "error: %s\n", appended.ToString().c_str());
-      return false;
-    }
-    (line.error ? totals->failed : totals->done)++;
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - item_start).count();
-    totals->item_seconds += seconds;
-    progress.End(item->id, seconds, line.error);
-    MaybeKillForTest(progress.processed());
-  }
-  progress.Close();
-  return true;
-}
-
-void PrintSummary(const Totals& t, int64_t total, double seconds, const std::string& out) {
-  int64_t ran = t.done + t.failed;
-  std::printf("batch: %lld items: %lld done, %lld failed, %lld skipped (already in results.jsonl",
-              static_cast<long long>(total), static_cast<long long>(t.done),
-              static_cast<long long>(t.failed), static_cast<long long>(t.skipped));
+void PrintSummary(const BatchTotals& t, const Selection& selection, int workers, double seconds,
+                  const std::string& out) {
+  int64_t ran = t.done + t.failed, total = static_cast<int64_t>(selection.items.size());
+  std::printf("batch: ");
+  if (!selection.shard.all())
+    std::printf("shard %s, ", selection.shard.ToString().c_str());
+  std::printf("%lld items", static_cast<long long>(total));
+  if (!selection.shard.all())
+    std::printf(" of %lld", static_cast<long long>(selection.input_items));
+  std::printf(": %lld done, %lld failed, %lld skipped (already in results.jsonl",
+              static_cast<long long>(t.done), static_cast<long long>(t.failed),
+              static_cast<long long>(t.skipped));
   if (t.previously_failed > 0)
     std::printf(", %lld of them failed; --retry-failed reruns them",
                 static_cast<long long>(t.previously_failed));
   std::printf(")\n");
   std::printf("time: %s total (%s loading)", FormatDuration(seconds).c_str(),
               FormatDuration(t.load_seconds).c_str());
-  if (ran > 0)
+  if (ran > 0) {
     std::printf(", %s per item", FormatDuration(t.item_seconds / static_cast<double>(ran)).c_str());
+    // With overlapping items, the wall time per item is what sizes a data set's run.
+    if (workers > 1)
+      std::printf(" (%d at a time: %s of wall time per item)", workers,
+                  FormatDuration(t.run_seconds / static_cast<double>(ran)).c_str());
+  }
   std::printf("\nresults: %s/results.jsonl\n", out.c_str());
 }
 
@@ -171,74 +95,121 @@ StatusOr<ResultsState> PrepareOutput(const std::string& out, bool retry_failed) 
   return state;
 }
 
+// The selected items not yet in results.jsonl; the others counted as skipped. Notes the
+// lines of ids outside the selection (another shard's, or an edited input's): kept, not
+// counted.
+std::vector<const BatchItem*> ItemsToDo(const Selection& selection, const ResultsState& state,
+                                        const std::string& out, BatchTotals* totals) {
+  std::vector<const BatchItem*> todo;
+  int64_t recorded = 0;
+  for (const BatchItem* item : selection.items) {
+    if (!state.done_ids.count(item->id)) {
+      todo.push_back(item);
+      continue;
+    }
+    ++recorded;
+    ++totals->skipped;
+    if (state.failed_ids.count(item->id)) ++totals->previously_failed;
+  }
+  if (int64_t others = static_cast<int64_t>(state.done_ids.size()) - recorded; others > 0) {
+    std::fprintf(stderr,
+                 "note: %s/results.jsonl has %lld line(s) for ids outside this run's items "
+                 "(another --shard, or another input); they are kept\n",
+                 out.c_str(), static_cast<long long>(others));
+  }
+  return todo;
+}
+
+int Fail(const Status& status) {
+  std::fprintf(stderr, "error: %s\n", status.ToString().c_str());
+  return 1;
+}
+
 }  // namespace
 
 int RunBatch(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "merge") == 0) return RunBatchMerge(argc - 1, argv + 1);
   FlagParser flags(
-      "corgi batch -m DIR --input FILE --out DIR [flags]",
+      "corgi batch -m DIR --input FILE --out DIR [flags]\n"
+      "       corgi batch merge [--input FILE] OUT SHARD...   (corgi batch merge --help)",
       "Runs CoRGI over every item of FILE: JSON lines {\"id\", \"image\", \"question\"} or\n"
       "'image|question' lines ('#' comments; id = line number). Image paths are relative to\n"
       "FILE's folder. Each item appends a line to OUT/results.jsonl and writes OUT/items/<id>/;\n"
       "rerunning skips ids already there, so an interrupted batch resumes. One run at a time\n"
       "per OUT (OUT/.lock); a line with an empty question or image fails only its item.\n"
+      "--parallel K runs K items at once (their model calls decode together); with K > 1 the\n"
+      "lines of results.jsonl are in the order items finish. --shard I/N runs only the items\n"
+      "whose id hashes to shard I of N (stable when the input grows), each shard with its own\n"
+      "--out; `corgi batch merge` joins the shards' results.\n"
       "Exit status: 0 every item answered, 1 some item failed (or a fatal error), 2 bad usage.");
   CommonFlags common = AddCommonFlags(&flags);
   std::string* input = flags.String("input", "", "the items (JSONL or image|question lines)", "FILE");
   std::string* out = flags.String("out", "", "output folder (results.jsonl, items/)", "DIR");
   bool* retry_failed =
       flags.Bool("retry-failed", "run again the items whose recorded result is an error");
+  int64_t* parallel = flags.Int("parallel", 1, "items run at once, 1..64", "K");
+  flags.Check("parallel", [](int64_t k) {
+    return k >= 1 && k <= 64 ? std::string() : "must be in [1, 64], got " + std::to_string(k);
+  });
+  std::string* shard_text = flags.String(
+      "shard", "", "run only shard I of N (0 <= I < N; by a hash of each id), e.g. 0/4", "I/N");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   std::optional<pipeline::PipelineConfig> config = CheckFlagsAndResolveConfig(
       common, flags, input->empty() || out->empty() ? "--input and --out are required" : "");
   if (!config) return 2;
+  Selection selection;
+  if (flags.WasSet("shard")) {
+    StatusOr<ShardSpec> shard = ParseShard(*shard_text);
+    if (!shard.ok()) {
+      std::fprintf(stderr, "error: %s\n", shard.status().message().c_str());
+      return 2;
+    }
+    selection.shard = *shard;
+  }
   // Every line is checked before any work starts: a typo on line 900 should not surface
   // after an hour of computing.
   StatusOr<std::vector<BatchItem>> items = LoadBatchInput(*input);
-  if (!items.ok() || items->empty()) {
-    std::fprintf(stderr, "error: %s\n",
-                 items.ok() ? (*input + ": no items").c_str() : items.status().ToString().c_str());
+  if (!items.ok()) return Fail(items.status());
+  if (items->empty()) {
+    std::fprintf(stderr, "error: %s: no items\n", input->c_str());
     return 1;
   }
-  StatusOr<OutputLock> lock = LockOutput(*out);
-  if (!lock.ok()) {
-    std::fprintf(stderr, "error: %s\n", lock.status().ToString().c_str());
-    return 1;
-  }
-  StatusOr<ResultsState> state = PrepareOutput(*out, *retry_failed);
-  if (!state.ok()) {
-    std::fprintf(stderr, "error: %s\n", state.status().ToString().c_str());
-    return 1;
-  }
+  selection.input_items = static_cast<int64_t>(items->size());
+  for (const BatchItem& item : *items)
+    if (InShard(item.id, selection.shard)) selection.items.push_back(&item);
 
-  Totals totals;
-  std::vector<const BatchItem*> todo;
-  for (const BatchItem& item : *items) {
-    if (!state->done_ids.count(item.id)) {
-      todo.push_back(&item);
-      continue;
-    }
-    ++totals.skipped;
-    if (state->failed_ids.count(item.id)) ++totals.previously_failed;
-  }
+  StatusOr<OutputLock> lock = LockOutput(*out);
+  if (!lock.ok()) return Fail(lock.status());
+  StatusOr<ResultsState> state = PrepareOutput(*out, *retry_failed);
+  if (!state.ok()) return Fail(state.status());
+  // Opened (created) even when there is nothing to do: an empty shard still has its file
+  // for `corgi batch merge`.
+  StatusOr<ResultsWriter> writer = ResultsWriter::Open(*out + "/results.jsonl");
+  if (!writer.ok()) return Fail(writer.status());
+
+  BatchTotals totals;
+  std::vector<const BatchItem*> todo = ItemsToDo(selection, *state, *out, &totals);
   auto start = std::chrono::steady_clock::now();
   if (!todo.empty()) {
     // The model loads only when there is work: a finished batch reruns in milliseconds.
     std::unique_ptr<QueryService> service;
     if (std::any_of(todo.begin(), todo.end(), [](const BatchItem* i) { return i->problem.empty(); })) {
       StatusOr<std::unique_ptr<QueryService>> created = CreateService(common, *config);
-      if (!created.ok()) {
-        std::fprintf(stderr, "error: %s\n", created.status().ToString().c_str());
-        return 1;
-      }
+      if (!created.ok()) return Fail(created.status());
       service = std::move(*created);
     }
     totals.load_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (!RunItems(todo, static_cast<int64_t>(items->size()), *out, service.get(), state->dir_ids, &totals))
-      return 1;
+    BatchRunOptions options;
+    options.out = *out;
+    options.workers = static_cast<int>(*parallel);
+    options.total = static_cast<int64_t>(selection.items.size());
+    options.service = service.get();
+    if (!RunBatchItems(todo, options, state->dir_ids, &*writer, &totals)) return 1;
+    if (Status cleared = ClearStaging(*out); !cleared.ok()) return Fail(cleared);
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  PrintSummary(totals, static_cast<int64_t>(items->size()), seconds, *out);
+  PrintSummary(totals, selection, static_cast<int>(*parallel), seconds, *out);
   return totals.failed + totals.previously_failed > 0 ? 1 : 0;
 }
 

@@ -12,6 +12,7 @@ int RunBench(int argc, char** argv);       // cmd_bench.cc
 int RunGenerate(int argc, char** argv);    // cmd_generate.cc
 int RunAsk(int argc, char** argv);         // cmd_ask.cc
 int RunBatch(int argc, char** argv);       // cmd_batch.cc
+int RunBatchMerge(int argc, char** argv);  // cmd_batch_merge.cc (corgi batch merge)
 int RunServe(int argc, char** argv);       // apps/server/cmd_serve.cc
 
 }  // namespace corgi::cli
