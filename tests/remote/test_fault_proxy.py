@@ -52,7 +52,8 @@ class FaultProxy(http.server.ThreadingHTTPServer):
         with self.lock:
             self.requests += 1
             if self.rng.random() < self.fault_rate:
-                fault = self.rng.choice(FAULTS)
+                # At rate 1 every request must fail: a delay would still answer.
+                fault = self.rng.choice([f for f in FAULTS if f != "delay" or self.fault_rate < 1])
                 self.faults[fault] += 1
                 return fault
             return None
@@ -200,7 +201,9 @@ models:
             if os.path.exists(results):
                 with open(results) as f:
                     calls += json.load(f).get("counts", {}).get("model_calls", 0)
-        budget = (calls + len(items)) * (MAX_RETRIES + 1)
+        # libcurl itself re-sends a request once when a reused keep-alive connection turns
+        # out dead before any reply byte (a dropped connection looks like that): x2.
+        budget = (calls + len(items)) * (MAX_RETRIES + 1) * 2
         self.assertLessEqual(proxy.requests, budget, f"{proxy.requests} requests for {calls} calls")
         answered = sum(1 for line in lines if not line.get("error"))
         if fault_rate < 1:
@@ -214,9 +217,11 @@ models:
         self.assertGreater(sum(proxy.faults.values()), 3, "the proxy injected too few faults to mean anything")
 
     def test_every_request_failing_records_errors(self):
-        # Every call fails: each item ends with an error after a bounded number of tries.
+        # Every call fails: each item's reasoning call ends its query with an error after
+        # 1 + MAX_RETRIES tries (each at most twice on the wire, see the budget above).
         proxy = self.run_batch("all-fail", fault_rate=1.0, seed=3, parallel=2)
-        self.assertLessEqual(proxy.requests, 6 * (MAX_RETRIES + 1))
+        self.assertGreaterEqual(proxy.requests, 6 * (MAX_RETRIES + 1))
+        self.assertLessEqual(proxy.requests, 6 * (MAX_RETRIES + 1) * 2)
 
 
 if __name__ == "__main__":

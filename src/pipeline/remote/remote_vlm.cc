@@ -214,8 +214,7 @@ StatusOr<Completion> RemoteVlm::Generate(const Request& request, const CallInfo&
     }
     if (!SleepUnlessCancelled(wait, request.cancel)) return CancelledError("cancelled while waiting to retry");
   }
-  return Status(last.code(), last.message() + " (after " + std::to_string(m.config.max_retries) +
-                                 " retries; models." + call.phase + " endpoints)");
+  return Status(last.code(), last.message() + " (after " + std::to_string(m.config.max_retries) + " retries)");
 }
 
 std::vector<StatusOr<Completion>> RemoteVlm::GenerateBatch(const std::vector<Request>& requests,
