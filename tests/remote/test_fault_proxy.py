@@ -26,8 +26,10 @@ MODEL = os.environ.get("CORGI_MODEL", "models/tiny")
 SHARED_IMAGES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "shared", "data", "images")
 
 FAULTS = ["drop", "delay", "500", "429", "truncate", "stall"]
+FAULT_WEIGHTS = [3, 3, 3, 3, 3, 1]  # stalls cost a whole client timeout each: rarer
 MAX_RETRIES = 6
-CLIENT_TIMEOUT_S = 4
+# Long enough for a real call on a loaded 2-core machine, short enough for stalls.
+CLIENT_TIMEOUT_S = 12
 
 
 def free_port():
@@ -53,7 +55,9 @@ class FaultProxy(http.server.ThreadingHTTPServer):
             self.requests += 1
             if self.rng.random() < self.fault_rate:
                 # At rate 1 every request must fail: a delay would still answer.
-                fault = self.rng.choice([f for f in FAULTS if f != "delay" or self.fault_rate < 1])
+                weights = [0 if f == "delay" and self.fault_rate >= 1 else w
+                           for f, w in zip(FAULTS, FAULT_WEIGHTS)]
+                fault = self.rng.choices(FAULTS, weights)[0]
                 self.faults[fault] += 1
                 return fault
             return None
