@@ -92,6 +92,7 @@ TEST_F(ServerRemoteTest, ModelPerPhase) {
 
 TEST_F(ServerRemoteTest, CorgiConstraintExtension) {
   httplib::Client cli("127.0.0.1", server_->port());
+  cli.set_read_timeout(300, 0);  // sanitizer builds decode slowly
   auto post = [&cli](const nlohmann::json& constraint) {
     nlohmann::json body = {{"model", "tiny"},
                            {"messages", {{{"role", "user"}, {"content", "Say something."}}}},
