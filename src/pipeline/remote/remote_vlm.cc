@@ -69,6 +69,11 @@ struct RemoteVlm::Impl {
   std::mutex names_mutex;
   std::vector<std::string> model_names;  // per endpoint; filled from GET /models when empty
   std::atomic<int64_t> retries{0};
+  // The last images sent and their data: URLs: a query's reasoning, grounding and
+  // synthesis calls share one decoded original, which is then encoded once, not per call.
+  std::mutex urls_mutex;
+  std::vector<std::pair<std::weak_ptr<const RgbImage>, std::string>> recent_urls;  // guarded
+  static constexpr size_t kRecentUrls = 8;
 
   std::vector<std::string> Headers(size_t i) const {
     std::vector<std::string> h = {"Content-Type: application/json", "Accept: application/json, text/event-stream"};
@@ -102,17 +107,31 @@ struct RemoteVlm::Impl {
     return model_names[i];
   }
 
-  StatusOr<std::vector<std::string>> ImageUrls(const Request& request) const {
+  StatusOr<std::string> DataUrl(const std::shared_ptr<const RgbImage>& image) {
+    {
+      std::lock_guard<std::mutex> lock(urls_mutex);
+      for (const auto& [seen, url] : recent_urls)
+        if (seen.lock() == image) return url;
+    }
+    const bool jpeg = config.image_format == "jpeg";
+    CORGI_ASSIGN_OR_RETURN(std::string bytes, jpeg ? EncodeJpeg(*image, static_cast<int>(config.jpeg_quality))
+                                                   : EncodePng(*image));
+    std::string url = std::string(jpeg ? "data:image/jpeg;base64," : "data:image/png;base64,") +
+                      report_internal::Base64Encode(bytes);
+    std::lock_guard<std::mutex> lock(urls_mutex);
+    if (recent_urls.size() >= kRecentUrls) recent_urls.erase(recent_urls.begin());
+    recent_urls.emplace_back(image, url);
+    return url;
+  }
+
+  StatusOr<std::vector<std::string>> ImageUrls(const Request& request) {
     std::vector<std::string> urls;
     for (const Message& m : request.messages) {
       for (const ContentPart& part : m.content) {
         if (part.kind != ContentPart::Kind::kImage) continue;
         if (!part.image) return InvalidArgumentError("an image part without an image");
-        const bool jpeg = config.image_format == "jpeg";
-        CORGI_ASSIGN_OR_RETURN(std::string bytes, jpeg ? EncodeJpeg(*part.image, static_cast<int>(config.jpeg_quality))
-                                                       : EncodePng(*part.image));
-        urls.push_back(std::string(jpeg ? "data:image/jpeg;base64," : "data:image/png;base64,") +
-                       report_internal::Base64Encode(bytes));
+        CORGI_ASSIGN_OR_RETURN(std::string url, DataUrl(part.image));
+        urls.push_back(std::move(url));
       }
     }
     return urls;
