@@ -2,7 +2,18 @@
 
 #include <sstream>
 
+#include "corgi/core/quant_format.h"
+
 namespace corgi {
+
+size_t TensorBytes(DType dtype, const Shape& shape) {
+  if (IsBlockQuantized(dtype)) {
+    CORGI_CHECK(shape.rank() == 2) << "a " << DTypeName(dtype) << " tensor must be [N, K], got "
+                                   << shape.ToString();
+    return static_cast<size_t>(quant::PackedBytes(dtype, shape[0], shape[1]));
+  }
+  return static_cast<size_t>(shape.numel()) * DTypeSize(dtype);
+}
 
 Shape::Shape(std::initializer_list<int64_t> dims) {
   for (int64_t d : dims) push_back(d);
@@ -45,6 +56,7 @@ TensorView TensorView::Slice0(int64_t i) const {
   CORGI_CHECK(shape.rank() >= 1 && i >= 0 && i < shape[0]) << "Slice0(" << i << ") of " << shape.ToString();
   TensorView v;
   v.dtype = dtype;
+  CORGI_CHECK(!IsBlockQuantized(dtype)) << "Slice0 of a block-quantized tensor";
   v.data = static_cast<const char*>(data) + i * strides[0] * static_cast<int64_t>(DTypeSize(dtype));
   for (int d = 1; d < shape.rank(); ++d) {
     v.shape.push_back(shape[d]);

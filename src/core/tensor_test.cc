@@ -46,8 +46,14 @@ TEST(Arena, AlignsAndExhausts) {
 
 TEST(DType, Names) {
   EXPECT_EQ(*ParseDType("BF16"), DType::kBF16);
-  EXPECT_FALSE(ParseDType("I8").has_value());
+  EXPECT_EQ(*ParseDType("I8"), DType::kI8);
+  EXPECT_EQ(*ParseDType("F8_E4M3"), DType::kF8E4M3);
+  EXPECT_FALSE(ParseDType("Q8").has_value());  // corgi's formats are stored as U8
+  EXPECT_FALSE(ParseDType("I16").has_value());
   EXPECT_EQ(DTypeSize(DType::kF16), 2u);
+  EXPECT_EQ(DTypeSize(DType::kQ8), 0u);
+  EXPECT_EQ(TensorBytes(DType::kQ8, Shape{17, 33}), 2u * 2u * 544u);  // 2 panels × 2 blocks
+  EXPECT_EQ(TensorBytes(DType::kQ4, Shape{16, 32}), 288u);
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ constexpr int kMaxHeaderNesting = 8;
 
 // Safetensors dtypes that are valid in the format but that corgi does not compute with.
 constexpr std::string_view kKnownUnsupportedDTypes[] = {
-    "BOOL", "U8",      "I8",      "I16",     "U16", "I32",     "U32",     "I64", "U64",
-    "F64",  "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4",  "F6_E2M3", "F6_E3M2", "C64", "E8M0"};
+    "BOOL", "I8", "I16", "U16", "I32", "U32", "I64", "U64", "F64",
+    "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64", "E8M0"};
 
 uint64_t LoadLittleEndian64(const uint8_t* p) {
   uint64_t v = 0;
@@ -59,14 +59,17 @@ Status ParseDTypeField(const std::string& name, const json& entry, DType* dtype)
   }
   const std::string& text = it->get_ref<const std::string&>();
   std::optional<DType> parsed = ParseDType(text);
-  if (parsed && (*parsed == DType::kF32 || *parsed == DType::kF16 || *parsed == DType::kBF16)) {
+  // Floats, plus the storage of quantized checkpoints: U8 (corgi's packed Q8/Q4) and
+  // F8_E4M3 (FP8 releases); the model layer decides where each is acceptable.
+  if (parsed && (*parsed == DType::kF32 || *parsed == DType::kF16 || *parsed == DType::kBF16 ||
+                 *parsed == DType::kU8 || *parsed == DType::kF8E4M3)) {
     *dtype = *parsed;
     return Status::Ok();
   }
   for (std::string_view known : kKnownUnsupportedDTypes) {
     if (text == known) {
       return UnimplementedError("tensor '" + name + "' has dtype " + text +
-                                "; corgi reads only F32, F16 and BF16 tensors");
+                                "; corgi reads only F32, F16, BF16, U8 and F8_E4M3 tensors");
     }
   }
   return DataLossError("tensor '" + name + "' has unknown dtype " + io_internal::DescribeJson(*it));

@@ -39,25 +39,30 @@ StatusOr<std::string> ReadModelType(const std::string& dir) {
   return it->get<std::string>();
 }
 
-namespace {
-
-StatusOr<const ModelFamily*> FamilyOf(const std::string& dir) {
+StatusOr<const ModelFamily*> FamilyOfCheckpoint(const std::string& dir) {
   CORGI_ASSIGN_OR_RETURN(const std::string type, ReadModelType(dir));
   StatusOr<const ModelFamily*> family = FindModelFamily(type);
   if (!family.ok()) return family.status().WithContext(dir + "/config.json");
   return family;
 }
 
-}  // namespace
-
-StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& dir) {
-  CORGI_ASSIGN_OR_RETURN(const ModelFamily* family, FamilyOf(dir));
-  return family->load(dir);
+StatusOr<std::unique_ptr<LoadedModel>> LoadModel(const std::string& dir, const LoadOptions& options) {
+  CORGI_ASSIGN_OR_RETURN(const ModelFamily* family, FamilyOfCheckpoint(dir));
+  return family->load(dir, options);
 }
 
 StatusOr<CheckpointSummary> SummarizeCheckpoint(const std::string& dir) {
-  CORGI_ASSIGN_OR_RETURN(const ModelFamily* family, FamilyOf(dir));
-  return family->summarize(dir);
+  CORGI_ASSIGN_OR_RETURN(const ModelFamily* family, FamilyOfCheckpoint(dir));
+  CORGI_ASSIGN_OR_RETURN(CheckpointSummary summary, family->summarize(dir));
+  CORGI_ASSIGN_OR_RETURN(const std::optional<Fp8Config> fp8, ReadQuantizationConfig(dir));
+  if (fp8) {
+    summary.quantization = fp8->per_tensor() ? "fp8 (e4m3, one scale per tensor)"
+                                             : "fp8 (e4m3, " + std::to_string(fp8->block_n) + "x" +
+                                                   std::to_string(fp8->block_k) + " block scales; runs as Q8)";
+  } else if (summary.dtype_tensors.count("Q4") || summary.dtype_tensors.count("Q8")) {
+    summary.quantization = summary.dtype_tensors.count("Q4") ? "corgi q4" : "corgi q8";
+  }
+  return summary;
 }
 
 }  // namespace corgi

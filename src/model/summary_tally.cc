@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <map>
 
+#include "corgi/model/weight_binding.h"
+
 namespace corgi::model_internal {
 
 void TallyWeights(const TensorStore& store, std::span<const WeightSpec> table, FindWeightFn find,
@@ -11,14 +13,22 @@ void TallyWeights(const TensorStore& store, std::span<const WeightSpec> table, F
   for (const WeightSpec& spec : table) {
     const TensorInfo* info = find(store, spec.name);
     if (info == nullptr) continue;  // optional and absent (tied lm_head)
-    s->dtype_tensors[DTypeName(info->dtype)] += 1;
-    s->weight_bytes += static_cast<int64_t>(info->bytes);
+    // The format the tensor holds (packed U8 reads as Q8/Q4); FP8 counts its scales too.
+    StatusOr<DType> format = StoredFormat(store, *info, spec, find);
+    const std::string name = DTypeName(format.ok() ? *format : info->dtype);
+    int64_t bytes = static_cast<int64_t>(info->bytes);
+    if (format.ok() && *format == DType::kF8E4M3) {
+      if (const TensorInfo* scale = find(store, Fp8ScaleName(spec.name))) bytes += static_cast<int64_t>(scale->bytes);
+    }
+    s->dtype_tensors[name] += 1;
+    s->weight_bytes += bytes;
     if (spec.part == WeightPart::kLmHead && lm_head_unused) continue;
     PartCount& p = parts[spec.part];
     p.part = WeightPartName(spec.part);
-    p.parameters += info->shape.numel();
+    p.parameters += spec.shape.numel();  // logical: packed tensors store bytes
     p.tensors += 1;
-    p.bytes += static_cast<int64_t>(info->bytes);
+    p.bytes += bytes;
+    p.format_bytes[name] += bytes;
   }
   for (const auto& [part, count] : parts) {
     s->parts.push_back(count);

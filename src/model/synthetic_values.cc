@@ -55,6 +55,12 @@ void FillSynthetic(uint64_t key, float scale, float offset, int64_t n, DType dty
   }
 }
 
+bool IsFinalNorm(const WeightSpec& spec) {
+  // The decoder's only norm outside its layers ("model.language_model.norm.weight").
+  return spec.part == WeightPart::kTextDecoder && spec.init == WeightInit::kNormWeight &&
+         spec.name.find("layers.") == std::string::npos && spec.name.ends_with("norm.weight");
+}
+
 void SyntheticInit(const WeightSpec& spec, float* scale, float* offset) {
   const float kSqrt3 = 1.7320508f;
   *offset = 0.0f;
@@ -115,6 +121,12 @@ Status WriteSyntheticTensors(std::span<const WeightSpec> table, const SyntheticO
     t.shape = spec.shape;
     float scale, offset;
     SyntheticInit(spec, &scale, &offset);
+    if (options.logit_std > 0 && IsFinalNorm(spec)) {
+      // logit_v = Σ_d w_d·h_d·E[v, d] with h of unit RMS and E of std 0.02 (kEmbedding's
+      // uniform scale √3·0.02): std ≈ w·0.02·√D. Keep the ±10 % spread of other norm weights.
+      offset = options.logit_std / (0.02f * std::sqrt(static_cast<float>(spec.shape[0])));
+      scale *= offset;
+    }
     const uint64_t key = SyntheticKey(options.seed, spec.name);
     const int64_t n = spec.shape.numel();
     const DType dtype = options.dtype;

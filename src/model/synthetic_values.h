@@ -29,6 +29,8 @@ void FillSynthetic(uint64_t key, float scale, float offset, int64_t n, DType dty
 // init kind: linear weights std 1/sqrt(fan_in), norm weights around 1 (std 0.1), biases
 // and embeddings std 0.02 (HF's initializer_range), a position table std 0.5.
 void SyntheticInit(const WeightSpec& spec, float* scale, float* offset);
+// The text decoder's final RMSNorm (what SyntheticOptions::logit_std scales).
+bool IsFinalNorm(const WeightSpec& spec);
 
 // "float32" | "float16" | "bfloat16" (config.json's torch_dtype for a written dtype).
 const char* TorchDtypeName(DType dtype);

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "corgi/model/weight_binding.h"
+
 namespace corgi {
 
 const char* WeightPartName(WeightPart part) {
@@ -38,15 +40,9 @@ Status ValidateWeights(const TensorStore& store, std::span<const WeightSpec> tab
                            WeightPartName(spec.part) + ", shape " + spec.shape.ToString() + ")");
     }
     known.insert(info->name);
-    if (info->shape != spec.shape) {
-      return InvalidArgumentError(info->name + ": shape " + info->shape.ToString() +
-                                  " in checkpoint, " + spec.shape.ToString() +
-                                  " expected from config.json");
-    }
-    if (info->dtype != DType::kF32 && info->dtype != DType::kBF16 && info->dtype != DType::kF16) {
-      return UnimplementedError(info->name + ": dtype " + DTypeName(info->dtype) +
-                                " is not supported (F32, BF16, F16)");
-    }
+    StatusOr<DType> stored = StoredFormat(store, *info, spec, find);
+    if (!stored.ok()) return stored.status();
+    if (*stored == DType::kF8E4M3) known.insert(find(store, Fp8ScaleName(spec.name))->name);
   }
   if (unknown != nullptr) {
     unknown->clear();

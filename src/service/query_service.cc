@@ -54,6 +54,20 @@ EngineOptions EngineOptionsFor(const PipelineConfig& config) {
   return options;
 }
 
+// Loads a local checkpoint with the config's engine.weights (load-time quantization runs on
+// engine.threads threads, then they are released before the engine starts its own).
+StatusOr<std::unique_ptr<LoadedModel>> LoadLocal(const std::string& dir, const PipelineConfig& config) {
+  LoadOptions load;
+  CORGI_ASSIGN_OR_RETURN(load.weights, ParseWeightsMode(config.engine.weights));
+  std::unique_ptr<ThreadPool> pool;
+  if (load.weights != WeightsMode::kAsStored) {
+    pool = std::make_unique<ThreadPool>(config.engine.threads > 0 ? static_cast<size_t>(config.engine.threads)
+                                                                  : DefaultThreadCount());
+    load.pool = pool.get();
+  }
+  return LoadModel(dir, load);
+}
+
 // The replay's smart_resize bounds under the config's image section, as the engine applies
 // it to a checkpoint's own (engine.cc): max_pixels caps, min_pixels replaces, and a cap below
 // the lower bound lowers that too. A pixel-space recording made with --config F then reads
@@ -105,7 +119,7 @@ struct QueryService::Loaded {
       return remotes.back().get();
     }
     LocalModel local;
-    StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(spec.checkpoint);
+    StatusOr<std::unique_ptr<LoadedModel>> model = LoadLocal(spec.checkpoint, options.config);
     if (!model.ok()) return model.status().WithContext(what + ": loading model '" + spec.checkpoint + "'");
     local.model = std::move(*model);
     CORGI_ASSIGN_OR_RETURN(local.engine, Engine::Create(local.model.get(), EngineOptionsFor(options.config)));
@@ -125,7 +139,7 @@ struct QueryService::Loaded {
       if (o.model_dir.empty())
         return InvalidArgumentError("no model given: use --model DIR, --remote URL or the config's "
                                     "models.default (and no replay file)");
-      StatusOr<std::unique_ptr<LoadedModel>> m = LoadModel(o.model_dir);
+      StatusOr<std::unique_ptr<LoadedModel>> m = LoadLocal(o.model_dir, o.config);
       if (!m.ok()) return m.status().WithContext("loading model '" + o.model_dir + "'");
       model = std::move(*m);
       CORGI_ASSIGN_OR_RETURN(engine, Engine::Create(model.get(), EngineOptionsFor(o.config)));

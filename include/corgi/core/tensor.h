@@ -54,6 +54,10 @@ class Shape {
 // Row-major (contiguous) strides of a shape, in elements.
 std::array<int64_t, kMaxDims> ContiguousStrides(const Shape& shape);
 
+// Bytes of a contiguous tensor of `dtype` and `shape`; for the block formats (kQ8/kQ4,
+// shape [N, K]) the packed size of core/quant_format.h.
+size_t TensorBytes(DType dtype, const Shape& shape);
+
 struct TensorView {
   const void* data = nullptr;
   DType dtype = DType::kF32;
@@ -65,10 +69,10 @@ struct TensorView {
   TensorView(const void* d, DType t, Shape s) : data(d), dtype(t), shape(s), strides(ContiguousStrides(s)) {}
 
   int64_t numel() const { return shape.numel(); }
-  size_t bytes() const { return static_cast<size_t>(numel()) * DTypeSize(dtype); }
+  size_t bytes() const { return TensorBytes(dtype, shape); }
   bool is_contiguous() const;
   template <typename T> const T* as() const { return static_cast<const T*>(data); }
-  // View of index i along the outermost dimension (rank drops by one).
+  // View of index i along the outermost dimension (rank drops by one). Not for kQ8/kQ4.
   TensorView Slice0(int64_t i) const;
 };
 
@@ -82,7 +86,7 @@ struct MutableTensorView {
   MutableTensorView() = default;
   MutableTensorView(void* d, DType t, Shape s) : data(d), dtype(t), shape(s), strides(ContiguousStrides(s)) {}
   int64_t numel() const { return shape.numel(); }
-  size_t bytes() const { return static_cast<size_t>(numel()) * DTypeSize(dtype); }
+  size_t bytes() const { return TensorBytes(dtype, shape); }
   template <typename T> T* as() const { return static_cast<T*>(data); }
   operator TensorView() const {  // NOLINT: writable views read as read-only ones
     TensorView v;

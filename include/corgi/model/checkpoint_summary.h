@@ -17,6 +17,7 @@ struct PartCount {
   int64_t parameters = 0;
   int64_t tensors = 0;
   int64_t bytes = 0;  // as stored
+  std::map<std::string, int64_t> format_bytes;  // "BF16", "Q4", "Q8", "F8_E4M3" -> bytes
 };
 
 struct CheckpointSummary {
@@ -31,7 +32,8 @@ struct CheckpointSummary {
   int64_t vision_parameters = 0;         // tower + mergers
   int64_t total_parameters = 0;
   bool lm_head_tied = false;             // true when lm_head reuses the embedding
-  std::map<std::string, int64_t> dtype_tensors;  // "BF16" -> tensor count
+  std::map<std::string, int64_t> dtype_tensors;  // "BF16" (or "Q4", "Q8", "F8_E4M3") -> tensor count
+  std::string quantization;              // config.json's quantization_config: "corgi q4", "fp8"; "" none
   std::vector<std::pair<std::string, int64_t>> files;  // path, size in bytes
   int64_t file_bytes = 0;
   int64_t weight_bytes = 0;              // tensor data as stored (mmap'd at run time)

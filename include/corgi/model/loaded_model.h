@@ -96,6 +96,10 @@ class LoadedModel {
   virtual Status ForwardText(const TextBatch& batch, KvPagePool* kv, TextScratch* scratch, float* logits,
                              ThreadPool* pool, const StageObserver* observer) const = 0;
 
+  // The formats the weights run in, by bytes: "BF16 4.26 GB, F32 0.01 GB",
+  // "Q4 0.79 GB, Q8 0.33 GB, ..." (weight_binding.h DescribeFormats).
+  virtual const std::string& weight_formats() const = 0;
+
   // Bytes of weights one decode step reads (decoder linears, final norm, lm_head): the
   // numerator of `bench`'s decode efficiency.
   virtual int64_t DecodeWeightBytes() const = 0;

@@ -17,6 +17,10 @@ struct SyntheticOptions {
   // qwen3_from_onnxruntime-extensions/tokenizer_config.json,
   // qwen3-vl-instruct_chat_template_UNVERIFIED/chat_template.jinja.
   std::string tokenizer_source;
+  // > 0: scale the final RMSNorm so the logits' standard deviation is about this value
+  // (random weights otherwise give near-flat next-token distributions; a trained model's
+  // top-1 is usually far ahead: `--logit-std`, docs/QUANTIZATION.md). 0: off.
+  float logit_std = 0.0f;
   // Shards above this size, like Hugging Face's save_pretrained (4 GB as in Qwen's releases).
   size_t max_shard_bytes = 4000000000ull;
 };

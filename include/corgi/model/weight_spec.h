@@ -47,7 +47,8 @@ struct WeightSpec {
 using FindWeightFn = const TensorInfo* (*)(const TensorStore& store, const std::string& name);
 
 // Checks every required tensor of `table` is in `store` (found with `find`) with the
-// table's shape and a float dtype (F32/BF16/F16), and optional ones too when present.
+// table's shape and a float dtype (F32/BF16/F16) — or, for linear weights, a quantized
+// storage (weight_binding.h StoredFormat) — and optional ones too when present.
 // NotFound names the first missing tensor ("checkpoint lacks tensor NAME (part, shape
 // [..])"); InvalidArgument a shape mismatch ("NAME: shape [96, 32] in checkpoint, [96, 33]
 // expected from config.json", NAME as stored); Unimplemented another dtype. Tensors the

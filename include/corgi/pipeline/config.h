@@ -59,6 +59,8 @@ struct EngineConfig {
   bool prefix_cache = true;        // prompts resume from earlier prompts' KV pages
   int64_t max_batch = 16;          // sequences decoded together; 1: one call at a time
   int64_t lookup_draft_tokens = 8; // most prompt-lookup guesses checked per decode step; 0: off
+  // Quantize a float checkpoint's weights at load: "none" | "q8" | "q4" (docs/QUANTIZATION.md).
+  std::string weights = "none";
 };
 
 // One OpenAI-compatible chat-completions server (docs/REMOTE.md).

@@ -44,6 +44,7 @@ CommonFlags AddCommonFlags(FlagParser* flags) {
   c.ctx_size = flags->Int("ctx-size", 8192,
                           "context capacity in tokens per sequence (config: engine.max_context)");
   flags->Alias("c", "ctx-size");
+  c.weights = AddWeightsFlag(flags);
   c.no_crops = flags->Bool("no-crops", "do not write crops/ (config: outputs.crops)");
   c.no_visualization =
       flags->Bool("no-visualization", "do not write annotated.png (config: outputs.visualization)");
@@ -69,6 +70,7 @@ StatusOr<PipelineConfig> ResolveConfig(const CommonFlags& common, const FlagPars
   if (flags.WasSet("top-k")) config.sampling.top_k = *common.top_k;
   if (flags.WasSet("threads")) config.engine.threads = *common.threads;
   if (flags.WasSet("ctx-size")) config.engine.max_context = *common.ctx_size;
+  if (flags.WasSet("weights")) config.engine.weights = *common.weights;
   if (*common.no_crops) config.outputs.crops = false;
   if (*common.no_visualization) config.outputs.visualization = false;
   if (!common.remote->empty()) {

@@ -36,13 +36,14 @@ struct CommonFlags {
   int64_t* top_k = nullptr;
   int64_t* threads = nullptr;
   int64_t* ctx_size = nullptr;
+  std::string* weights = nullptr;
   bool* no_crops = nullptr;
   bool* no_visualization = nullptr;
 };
 
 // Registers -m/--model, --config, --replay, --remote, --remote-model, --remote-api-key-env,
 // --remote-dialect, --max-steps, --max-regions, --seed,
-// --temperature, --top-p, --top-k, -t/--threads, -c/--ctx-size, --no-crops,
+// --temperature, --top-p, --top-k, -t/--threads, -c/--ctx-size, --weights, --no-crops,
 // --no-visualization on `flags`.
 CommonFlags AddCommonFlags(FlagParser* flags);
 

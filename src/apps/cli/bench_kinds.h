@@ -4,6 +4,7 @@
 namespace corgi::cli {
 
 int BenchModel(int argc, char** argv);     // bench_model.cc
+int BenchAccuracy(int argc, char** argv);  // bench_accuracy.cc
 int BenchPipeline(int argc, char** argv);  // bench_pipeline.cc
 int BenchServe(int argc, char** argv);     // bench_serve.cc
 

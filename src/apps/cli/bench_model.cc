@@ -8,6 +8,7 @@
 
 #include "apps/cli/bench_kinds.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/load_model.h"
 #include "apps/cli/model_path.h"
 #include "corgi/backend/ops.h"
 #include "corgi/core/aligned_buffer.h"
@@ -182,26 +183,29 @@ int BenchModel(int argc, char** argv) {
   std::string* decode_batches = flags.String("decode-batches", "1,4,8", "sequences decoded together, comma separated");
   int64_t* chunk = flags.Int("prefill-chunk", 512, "prefill chunk size");
   int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
+  std::string* weights = AddWeightsFlag(&flags);
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty()) {
     std::fprintf(stderr, "error: -m/--model is required\n");
     return 2;
   }
   if (!ResolveModelFlag(dir)) return 1;
-  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(*dir);
-  if (!model.ok()) {
-    std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
-    return 1;
-  }
   StatusOr<std::unique_ptr<ThreadPool>> created = ThreadPool::Create(static_cast<size_t>(*threads));
   if (!created.ok()) {
     std::fprintf(stderr, "error: %s\n", created.status().ToString().c_str());
+    return 1;
+  }
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModelWithWeights(*dir, *weights, created->get());
+  if (!model.ok()) {
+    std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
     return 1;
   }
   ThreadPool& pool = **created;
   nlohmann::json out;
   out["model"] = *dir;
   out["threads"] = pool.num_threads();
+  out["weights"] = *weights;
+  out["weight_formats"] = (*model)->weight_formats();
   out["kernels"] = ops::KernelPathName(ops::ActiveKernelPath());
   const double bandwidth = MeasureReadBandwidth(&pool);
   const double gflops = MeasureMatmulGflops(&pool);

@@ -17,6 +17,7 @@
 #include "apps/cli/bench_kinds.h"
 #include "apps/cli/bench_workload.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/load_model.h"
 #include "apps/cli/model_path.h"
 #include "corgi/core/hash.h"
 #include "corgi/core/mapped_file.h"
@@ -62,7 +63,8 @@ struct Workload {
 };
 
 StatusOr<Workload> LoadWorkload(const std::string& model_dir, const std::string& image_path,
-                                const std::string& question, int64_t threads, int64_t lookup) {
+                                const std::string& question, int64_t threads, int64_t lookup,
+                                const std::string& weights) {
   Workload w;
   w.model_dir = model_dir;
   w.image_path = image_path;
@@ -75,7 +77,8 @@ StatusOr<Workload> LoadWorkload(const std::string& model_dir, const std::string&
   if (w.image.width != 1024 || w.image.height != 768) {
     CORGI_ASSIGN_OR_RETURN(w.image, ResizeBicubic(w.image, 768, 1024, ResamplePrecision::kTorchvision, nullptr));
   }
-  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(model_dir);
+  CORGI_ASSIGN_OR_RETURN(std::unique_ptr<ThreadPool> load_pool, ThreadPool::Create(static_cast<size_t>(threads)));
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModelWithWeights(model_dir, weights, load_pool.get());
   if (!model.ok()) return model.status().WithContext("loading model '" + model_dir + "'");
   w.model = std::move(*model);
   return w;
@@ -242,6 +245,7 @@ int BenchPipeline(int argc, char** argv) {
                                     "the image (resized to 1024x768 when it is another size)", "PATH");
   std::string* question = flags.String("question", "What is shown in this picture?", "the question", "TEXT");
   int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
+  std::string* weights = AddWeightsFlag(&flags);
   int64_t* lookup = flags.Int("lookup", -1, "prompt-lookup draft tokens per step (-1: the engine's default; 0: off)");
   std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)", "FILE");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
@@ -254,7 +258,7 @@ int BenchPipeline(int argc, char** argv) {
     std::fprintf(stderr, "error: --compare runs both modes (no --naive) and needs --pairs >= 1\n");
     return 2;
   }
-  StatusOr<Workload> w = LoadWorkload(*dir, *image, *question, *threads, *lookup);
+  StatusOr<Workload> w = LoadWorkload(*dir, *image, *question, *threads, *lookup, *weights);
   StatusOr<nlohmann::json> j = !w.ok() ? StatusOr<nlohmann::json>(w.status()) : *compare ? Compare(*w, *pairs) : Run(*w, *naive);
   if (!j.ok()) {
     std::fprintf(stderr, "error: %s\n", j.status().ToString().c_str());

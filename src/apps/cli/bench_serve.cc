@@ -17,6 +17,7 @@
 #include "apps/cli/bench_kinds.h"
 #include "apps/cli/bench_workload.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/load_model.h"
 #include "apps/cli/model_path.h"
 #include "corgi/core/mapped_file.h"
 #include "corgi/core/thread_pool.h"
@@ -140,6 +141,7 @@ int BenchServe(int argc, char** argv) {
                                     "the workload image (resized to 1024x768 when it is another size)", "PATH");
   std::string* question = flags.String("question", "What is shown in this picture?", "the question", "TEXT");
   int64_t* threads = AddThreadsFlag(&flags, "engine threads (0: all cores)");
+  std::string* weights = AddWeightsFlag(&flags);
   std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)", "FILE");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty() || *clients < 1 || *clients > 64 || *queries < 1) {
@@ -159,7 +161,10 @@ int BenchServe(int argc, char** argv) {
   }
   std::vector<RgbImage> images;
   for (int64_t q = 0; q < *queries; ++q) images.push_back(QueryImage(*base, q));
-  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(*dir);
+  StatusOr<std::unique_ptr<ThreadPool>> load_pool = ThreadPool::Create(static_cast<size_t>(*threads));
+  if (!load_pool.ok()) return fail(load_pool.status());
+  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModelWithWeights(*dir, *weights, load_pool->get());
+  load_pool->reset();
   if (!model.ok()) return fail(model.status().WithContext("loading model '" + *dir + "'"));
   pipeline::OcrOptions ocr_options;
   StatusOr<std::unique_ptr<pipeline::OcrEngine>> ocr = pipeline::CreateTesseractEngine(ocr_options);

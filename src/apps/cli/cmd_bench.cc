@@ -305,6 +305,7 @@ struct BenchKind {
 const BenchKind kKinds[] = {
     {"tokenizer", BenchTokenizer, "encoding speed (MB/s, tokens/s), word cache cold/warm/off"},
     {"model", BenchModel, "vision encode, prefill and decode speed against measured machine limits"},
+    {"accuracy", BenchAccuracy, "KL divergence and top-1 agreement of quantized weights vs the float reference"},
     {"pipeline", BenchPipeline, "the standard CoRGI workload, optimized or --naive (no caches, sequential)"},
     {"serve", BenchServe, "the standard workload from N concurrent clients vs one at a time: throughput, p50/p95"},
 };

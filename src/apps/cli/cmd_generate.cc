@@ -7,6 +7,7 @@
 
 #include "apps/cli/commands.h"
 #include "apps/cli/flags.h"
+#include "apps/cli/load_model.h"
 #include "apps/cli/model_path.h"
 #include "apps/cli/npy.h"
 #include "corgi/engine.h"
@@ -53,6 +54,7 @@ int RunGenerate(int argc, char** argv) {
   std::vector<std::string>* stops = flags.Strings("stop", "stop string (repeatable)");
   bool* ignore_eos = flags.Bool("ignore-eos", "keep generating past end-of-sequence tokens");
   int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
+  std::string* weights = AddWeightsFlag(&flags);
   int64_t* max_context = flags.Int("ctx-size", 8192, "context capacity in tokens per sequence");
   flags.Alias("c", "ctx-size");
   flags.Alias("max-context", "ctx-size");  // the old spelling
@@ -68,7 +70,10 @@ int RunGenerate(int argc, char** argv) {
   }
   if (!ResolveModelFlag(model_dir)) return 1;
 
-  StatusOr<std::unique_ptr<LoadedModel>> model = LoadModel(*model_dir);
+  StatusOr<std::unique_ptr<LoadedModel>> model = [&]() -> StatusOr<std::unique_ptr<LoadedModel>> {
+    CORGI_ASSIGN_OR_RETURN(std::unique_ptr<ThreadPool> load_pool, ThreadPool::Create(static_cast<size_t>(*threads)));
+    return LoadModelWithWeights(*model_dir, *weights, load_pool.get());
+  }();
   if (!model.ok()) {
     std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
     return 1;

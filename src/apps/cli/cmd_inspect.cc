@@ -30,9 +30,14 @@ nlohmann::json ToJson(const CheckpointSummary& s) {
   for (const auto& [label, line] : s.shape) j["shape"][label] = line;
   j["parameters"] = {{"text", s.text_parameters}, {"vision", s.vision_parameters}, {"total", s.total_parameters}};
   for (const auto& p : s.parts)
-    j["parts"].push_back({{"part", p.part}, {"parameters", p.parameters}, {"tensors", p.tensors}, {"bytes", p.bytes}});
+    j["parts"].push_back({{"part", p.part},
+                          {"parameters", p.parameters},
+                          {"tensors", p.tensors},
+                          {"bytes", p.bytes},
+                          {"formats", p.format_bytes}});
   j["tied_embeddings"] = s.lm_head_tied;
   j["dtypes"] = s.dtype_tensors;
+  j["quantization"] = s.quantization.empty() ? nlohmann::json(nullptr) : nlohmann::json(s.quantization);
   for (const auto& [path, size] : s.files) j["files"].push_back({{"path", path}, {"bytes", size}});
   j["memory"] = {{"weights_bytes", s.weight_bytes},
                  {"kv_cache_bytes_per_token", s.kv_bytes_per_token},
@@ -47,13 +52,18 @@ void PrintText(const CheckpointSummary& s) {
               s.stored_dtype.c_str());
   for (const auto& [label, line] : s.shape) std::printf("%-12s %s\n", label.c_str(), line.c_str());
   std::printf("\nparameters\n");
-  for (const auto& p : s.parts)
+  for (const auto& p : s.parts) {
+    std::string formats;
+    for (const auto& [name, bytes] : p.format_bytes)
+      formats += (formats.empty() ? "" : " + ") + name + " " + Human(static_cast<double>(bytes));
     std::printf("  %-18s %14lld  (%.3f B, %lld tensors, %s)\n", p.part.c_str(), (long long)p.parameters,
-                p.parameters / 1e9, (long long)p.tensors, Human(p.bytes).c_str());
+                p.parameters / 1e9, (long long)p.tensors, formats.c_str());
+  }
   std::printf("  %-18s %14lld  (%.3f B)\n", "text total", (long long)s.text_parameters, s.text_parameters / 1e9);
   std::printf("  %-18s %14lld  (%.3f B)\n", "vision total", (long long)s.vision_parameters, s.vision_parameters / 1e9);
   std::printf("  %-18s %14lld  (%.3f B)\n", "total", (long long)s.total_parameters, s.total_parameters / 1e9);
   std::printf("  lm_head            %s\n", s.lm_head_tied ? "tied to the token embedding" : "separate tensor");
+  if (!s.quantization.empty()) std::printf("quantized    %s\n", s.quantization.c_str());
   std::printf("\ndtypes      ");
   for (const auto& [dtype, count] : s.dtype_tensors) std::printf(" %s x %lld", dtype.c_str(), (long long)count);
   std::printf("\nfiles        %zu, %s\n", s.files.size(), Human(static_cast<double>(s.file_bytes)).c_str());

@@ -35,7 +35,7 @@ int RunMakeModel(int argc, char** argv) {
     presets += "\n  " + f.model_type + ":";
     for (const std::string& p : f.presets) presets += " " + p;
   }
-  FlagParser flags("corgi make-model [--family TYPE] --preset NAME [--seed N] [--dtype bf16|f32|f16] DIR",
+  FlagParser flags("corgi make-model [--family TYPE] --preset NAME [--seed N] [--dtype bf16|f32|f16] [--logit-std S] DIR",
                    "Writes a Hugging Face-layout checkpoint with deterministic random weights.\n"
                    "Real shapes and tensor names; the text it generates is meaningless. Presets:" + presets);
   std::string* family_name =
@@ -44,6 +44,10 @@ int RunMakeModel(int argc, char** argv) {
   int64_t* seed = flags.Int("seed", 0, "random seed (same seed, same bytes)");
   std::string* dtype = flags.String("dtype", "bf16", "weight dtype: bf16, f32 or f16", "TYPE");
   std::string* tokenizer = flags.String("tokenizer-from", "", "tokenizer sources (shared/data/tokenizer)", "DIR");
+  double* logit_std = flags.Double("logit-std", 0.0,
+                                   "scale the final norm so logits have about this std: peaked next-token "
+                                   "distributions like a trained model's (e.g. 6; 0: off)",
+                                   "S");
   int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (flags.positional().size() != 1) {
@@ -68,6 +72,11 @@ int RunMakeModel(int argc, char** argv) {
   }
   SyntheticOptions options;
   options.seed = static_cast<uint64_t>(*seed);
+  if (*logit_std < 0 || *logit_std > 100) {
+    std::fprintf(stderr, "error: --logit-std must be in [0, 100], got %g\n", *logit_std);
+    return 2;
+  }
+  options.logit_std = static_cast<float>(*logit_std);
   options.tokenizer_source = tokenizer->empty() ? DefaultTokenizerSource() : *tokenizer;
   if (*dtype == "bf16") {
     options.dtype = DType::kBF16;

@@ -6,6 +6,7 @@ namespace corgi::cli {
 
 int RunMakeModel(int argc, char** argv);   // cmd_make_model.cc
 int RunInspect(int argc, char** argv);     // cmd_inspect.cc
+int RunQuantize(int argc, char** argv);    // cmd_quantize.cc
 int RunTokenize(int argc, char** argv);    // cmd_tokenize.cc
 int RunPreprocess(int argc, char** argv);  // cmd_preprocess.cc
 int RunBench(int argc, char** argv);       // cmd_bench.cc

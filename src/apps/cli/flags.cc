@@ -220,4 +220,11 @@ int64_t* AddThreadsFlag(FlagParser* flags, const std::string& help) {
   return threads;
 }
 
+std::string* AddWeightsFlag(FlagParser* flags) {
+  return flags->String("weights", "none",
+                       "quantize a float checkpoint's weights at load: none, q8 or q4 "
+                       "(config: engine.weights; `corgi quantize` writes them once)",
+                       "FORMAT");
+}
+
 }  // namespace corgi::cli

@@ -86,4 +86,8 @@ class FlagParser {
 // typo or a denial of service, and the system may refuse to start that many threads.
 int64_t* AddThreadsFlag(FlagParser* flags, const std::string& help);
 
+// Registers --weights none|q8|q4: quantize a float checkpoint's weights at load
+// (config: engine.weights; docs/QUANTIZATION.md). Checked where it is used.
+std::string* AddWeightsFlag(FlagParser* flags);
+
 }  // namespace corgi::cli

@@ -24,6 +24,7 @@ const Command kCommands[] = {
     {"batch", corgi::cli::RunBatch, "run CoRGI over a file of (image, question) items; resumable"},
     {"serve", corgi::cli::RunServe, "HTTP server: CoRGI API with live events, OpenAI-compatible chat, web page"},
     {"make-model", corgi::cli::RunMakeModel, "write a synthetic checkpoint of a model family (random weights)"},
+    {"quantize", corgi::cli::RunQuantize, "write a float checkpoint's weights in 8 or 4 bits (q8, q4)"},
     {"inspect", corgi::cli::RunInspect, "describe a checkpoint: architecture, parameters, memory"},
     {"tokenize", corgi::cli::RunTokenize, "text on stdin -> token ids as JSON (--decode: the reverse)"},
     {"preprocess", corgi::cli::RunPreprocess, "decode, resize and patchify an image as the model sees it"},

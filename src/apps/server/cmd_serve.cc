@@ -42,6 +42,7 @@ int RunServe(int argc, char** argv) {
   int64_t* runs_mb = flags.Int("runs-max-mb", 1024, "most megabytes of kept runs", "N");
   std::string* runs_dir = flags.String("runs-dir", "", "folder for kept runs (default: a temporary one)", "DIR");
   int64_t* threads = AddThreadsFlag(&flags, "engine threads, 0: all cores (config: engine.threads)");
+  std::string* weights = AddWeightsFlag(&flags);
   double* grace = flags.Double("grace-s", 10, "on SIGINT/SIGTERM, seconds running requests may finish", "S");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   auto usage_error = [&](const std::string& message) {
@@ -69,6 +70,7 @@ int RunServe(int argc, char** argv) {
     o.service.config = *c;
   }
   if (flags.WasSet("threads")) o.service.config.engine.threads = *threads;
+  if (flags.WasSet("weights")) o.service.config.engine.weights = *weights;
   o.service.model_dir = *model;
   o.model_id = server::ModelId(model_given, *model);
   o.host = *host;

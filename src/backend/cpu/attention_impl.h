@@ -148,10 +148,25 @@ void Attention(const internal::AttentionArgs& a, int64_t kv_head, int64_t q_begi
   if (prm.causal && prm.past + q_end < key_end) key_end = prm.past + q_end;
   for (int64_t j0 = 0; j0 < key_end; j0 += kBlock) {
     const int64_t count = key_end - j0 < kBlock ? key_end - j0 : kBlock;
-    for (int64_t j = 0; j < count; ++j) {
+    // Keys transposed 16 × 16 through registers where the path has it (with one query row
+    // per head, in decode, this copy is most of the work); the same values either way.
+    int64_t done = 0;
+    if constexpr (requires(const float* const* r, float* o) { S::Transpose16(r, o, kBlock); }) {
+      for (; done + 16 <= count && hd % 16 == 0; done += 16) {
+        const float* rows[16];
+        for (int64_t j = 0; j < 16; ++j) rows[j] = a.KeyRow(j0 + done + j) + kv_head * hd;
+        for (int64_t d0 = 0; d0 < hd; d0 += 16) {
+          for (int64_t j = 0; j < 16; ++j) rows[j] = a.KeyRow(j0 + done + j) + kv_head * hd + d0;
+          S::Transpose16(rows, kt + d0 * kBlock + done, kBlock);
+        }
+      }
+    }
+    for (int64_t j = done; j < count; ++j) {
       const float* key = a.KeyRow(j0 + j) + kv_head * hd;
-      const float* value = a.ValueRow(j0 + j) + kv_head * hd;
       for (int64_t d = 0; d < hd; ++d) kt[d * kBlock + j] = key[d];
+    }
+    for (int64_t j = 0; j < count; ++j) {
+      const float* value = a.ValueRow(j0 + j) + kv_head * hd;
       for (int64_t d = 0; d < hd; ++d) vb[j * hd + d] = value[d];
     }
     for (int64_t d = 0; d < hd; ++d) {

@@ -4,12 +4,14 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
 #include "corgi/backend/ops.h"
 #include "corgi/core/aligned_buffer.h"
 #include "corgi/core/half.h"
+#include "corgi/core/quant_format.h"
 #include "corgi/core/thread_pool.h"
 
 namespace corgi::ops::bench {
@@ -69,6 +71,60 @@ BENCHMARK(BM_MatMul)
     ->Args({512, 1, 1})
     ->Args({512, 1, 2})
     ->Args({512, 2, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// A packed kQ8/kQ4 weight with random quants and scales: the bytes, not their values,
+// decide the speed, and packing 300M weights with QuantizeWeights would take minutes.
+struct PackedWeights {
+  AlignedBuffer buffer;
+  TensorView view;
+  PackedWeights(DType format, int64_t n, int64_t k)
+      : buffer(static_cast<size_t>(quant::PackedBytes(format, n, k))) {
+    std::mt19937 rng(3);
+    auto* p = buffer.as<uint8_t>();
+    const int64_t block_bytes = quant::BlockBytes(format);
+    const int64_t blocks = quant::Panels(n) * quant::Blocks(k);
+    const uint16_t scale = F32ToF16(0.01f);
+    for (int64_t b = 0; b < blocks; ++b) {
+      uint8_t* block = p + b * block_bytes;
+      for (int c = 0; c < quant::kPanelRows; ++c) std::memcpy(block + 2 * c, &scale, 2);
+      for (int64_t i = quant::kScaleBytes; i < block_bytes; ++i) {
+        block[i] = static_cast<uint8_t>(rng() | (format == DType::kQ8 ? 1u : 0u));  // q8: no -128
+      }
+    }
+    view = TensorView(buffer.data(), format, Shape{n, k});
+  }
+};
+
+// Quantized (and bf16, for comparison) matmul at Qwen3-VL-2B's shapes.
+// range(0): M; range(1): weight (0 q8, 1 q4, 2 bf16); range(2): shape (0 [6144, 2048] up/gate,
+// 1 [2048, 6144] down, 2 [151936, 2048] lm_head); range(3): threads.
+void BM_QMatMul(benchmark::State& state) {
+  static constexpr int64_t kShapes[3][2] = {{6144, 2048}, {2048, 6144}, {151936, 2048}};
+  const int64_t m = state.range(0), n = kShapes[state.range(2)][0], k = kShapes[state.range(2)][1];
+  const DType dt = state.range(1) == 0 ? DType::kQ8 : state.range(1) == 1 ? DType::kQ4 : DType::kBF16;
+  ThreadPool pool(static_cast<size_t>(state.range(3)));
+  Weights float_w(dt == DType::kBF16 ? dt : DType::kF32, dt == DType::kBF16 ? n : 0, k);
+  PackedWeights packed_w(dt == DType::kBF16 ? DType::kQ8 : dt, dt == DType::kBF16 ? 0 : n, k);
+  const TensorView w = dt == DType::kBF16 ? float_w.view : packed_w.view;
+  std::vector<float> x = Random(m * k, 2), y(static_cast<size_t>(m * n));
+  for (auto _ : state) {
+    MatMul(x.data(), m, w, {}, y.data(), &pool);
+    benchmark::DoNotOptimize(y.data());
+  }
+  const double iters = static_cast<double>(state.iterations());
+  state.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * m * n * k * iters / 1e9, benchmark::Counter::kIsRate);
+  const double bytes = dt == DType::kBF16 ? static_cast<double>(w.bytes())
+                                          : static_cast<double>(quant::PackedBytes(dt, n, k));
+  state.counters["weight_GBs"] = benchmark::Counter(bytes * iters / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(KernelPathName(ActiveKernelPath())) + " " + DTypeName(dt));
+}
+BENCHMARK(BM_QMatMul)
+    ->ArgNames({"M", "w", "shape", "threads"})
+    ->ArgsProduct({{1}, {0, 1, 2}, {0, 1, 2}, {1, 2}})
+    ->ArgsProduct({{512}, {0, 1, 2}, {0, 1}, {1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -27,6 +27,17 @@ struct MatMulArgs {
   int64_t ldy = 0;
 };
 
+// A matmul against a packed kQ8/kQ4 weight, x already quantized (ops.h).
+struct QMatMulArgs {
+  QuantizedActivations x;
+  const uint8_t* w = nullptr;  // packed [N, K] of `format`
+  DType format = DType::kQ8;
+  int64_t n = 0;
+  const float* bias = nullptr;  // [N] or nullptr
+  float* y = nullptr;           // [M, N], row stride ldy
+  int64_t ldy = 0;
+};
+
 struct AttentionArgs {
   const float* q = nullptr;  // [Sq, nh, hd], row stride ldq
   const float* k = nullptr;  // [Skv, nkv, hd], row stride ldk
@@ -61,6 +72,11 @@ struct KernelTable {
   KernelPath path;
   // Columns [n_begin, n_end) of y for all M rows.
   void (*matmul)(const MatMulArgs& a, int64_t n_begin, int64_t n_end);
+  // One activation row of k floats into q [32·blocks], scale [blocks], sum [blocks]
+  // (QuantizedActivations' rule; bitwise the same on every path).
+  void (*quantize_row)(const float* x, int64_t k, int8_t* q, float* scale, int32_t* sum);
+  // Panels [p_begin, p_end) of y (columns 16·p_begin .. min(16·p_end, N)) for all M rows.
+  void (*qmatmul)(const QMatMulArgs& a, int64_t p_begin, int64_t p_end);
   // Query rows [q_begin, q_end) of every query head reading kv head `kv_head`;
   // (q_end - q_begin) · (num_heads / num_kv_heads) <= kAttentionRowsPerItem.
   void (*attention)(const AttentionArgs& a, int64_t kv_head, int64_t q_begin, int64_t q_end);

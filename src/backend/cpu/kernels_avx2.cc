@@ -4,6 +4,7 @@
 #include "backend/cpu/elementwise_impl.h"
 #include "backend/cpu/kernel_table.h"
 #include "backend/cpu/matmul_impl.h"
+#include "backend/cpu/qmatmul_kernels.h"
 #include "backend/cpu/simd_avx2.h"
 
 namespace corgi::ops::internal {
@@ -12,7 +13,7 @@ const KernelTable& Avx2Kernels() {
   using S = avx2::Simd;
   // Matmul: row tiles of up to 4 rows, at most 8 accumulators (of 16 registers).
   static const KernelTable table = {
-      KernelPath::kAvx2,        simd_impl::MatMul<S, 4, 8>, simd_impl::Attention<S>,
+      KernelPath::kAvx2,        simd_impl::MatMul<S, 4, 8>, QuantizeRowAvx2, QMatMulAvx2, simd_impl::Attention<S>,
       simd_impl::RmsNormRow<S>, simd_impl::LayerNormRow<S>,    simd_impl::Silu<S>,
       simd_impl::GeluTanh<S>,   simd_impl::GeluErf<S>,         simd_impl::SwiGlu<S>,
       simd_impl::Add<S>,        simd_impl::AddScaled<S>,       simd_impl::RotaryRow<S>,

@@ -4,15 +4,26 @@
 #include "backend/cpu/elementwise_impl.h"
 #include "backend/cpu/kernel_table.h"
 #include "backend/cpu/matmul_impl.h"
+#include "backend/cpu/qmatmul_kernels.h"
 #include "backend/cpu/simd_avx512.h"
 
 namespace corgi::ops::internal {
+namespace {
+
+// The VNNI kernel only where the CPU has AVX512_VNNI; otherwise the AVX2 one (both exact:
+// the same bits either way).
+auto QMatMulAvx512() {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512vnni") ? QMatMulVnni : QMatMulAvx2;
+}
+
+}  // namespace
 
 const KernelTable& Avx512Kernels() {
   using S = avx512::Simd;
   // Matmul: row tiles of up to 6 rows, at most 24 accumulators (of 32 registers).
   static const KernelTable table = {
-      KernelPath::kAvx512,      simd_impl::MatMul<S, 6, 24>, simd_impl::Attention<S>,
+      KernelPath::kAvx512,      simd_impl::MatMul<S, 6, 24>, QuantizeRowAvx2, QMatMulAvx512(), simd_impl::Attention<S>,
       simd_impl::RmsNormRow<S>, simd_impl::LayerNormRow<S>,    simd_impl::Silu<S>,
       simd_impl::GeluTanh<S>,   simd_impl::GeluErf<S>,         simd_impl::SwiGlu<S>,
       simd_impl::Add<S>,        simd_impl::AddScaled<S>,       simd_impl::RotaryRow<S>,

@@ -6,10 +6,12 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "backend/cpu/kernel_table.h"
 #include "corgi/core/check.h"
 #include "corgi/core/half.h"
+#include "corgi/core/quant_format.h"
 
 namespace corgi::ops {
 
@@ -72,8 +74,67 @@ float LoadScalar(const void* data, DType dtype, int64_t i) {
 
 }  // namespace internal
 
+namespace {
+
+// The quantized-activation buffers of the calling thread, grown as needed: one MatMul call
+// at a time per thread uses them (pool threads only read them during that call).
+struct ActivationScratch {
+  std::vector<int8_t> q;
+  std::vector<float> scale;
+  std::vector<int32_t> sum;
+};
+
+void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w,
+                     const TensorView& bias, float* y, int64_t ldy, ThreadPool* pool) {
+  const int64_t n = w.shape[0], k = w.shape[1];
+  CORGI_CHECK(w.is_contiguous()) << "a " << DTypeName(w.dtype) << " weight cannot be a slice";
+  CORGI_CHECK(m >= 0 && ldx >= k && ldy >= n) << "MatMul: m " << m << " ldx " << ldx << " ldy "
+                                              << ldy << " for weight " << w.shape.ToString();
+  if (bias.data != nullptr) CheckVector(bias, n, "MatMul bias");
+  if (m == 0 || n == 0) return;
+  const KernelTable& t = ActiveKernels();
+  const int64_t blocks = quant::Blocks(k), kp = blocks * quant::kBlockK;
+  thread_local ActivationScratch scratch;
+  if (scratch.q.size() < static_cast<size_t>(m * kp)) scratch.q.resize(static_cast<size_t>(m * kp));
+  if (scratch.scale.size() < static_cast<size_t>(m * blocks)) {
+    scratch.scale.resize(static_cast<size_t>(m * blocks));
+    scratch.sum.resize(static_cast<size_t>(m * blocks));
+  }
+  int8_t* q = scratch.q.data();
+  float* scale = scratch.scale.data();
+  int32_t* sum = scratch.sum.data();
+  ParallelRange(pool, m, m * k, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      t.quantize_row(x + r * ldx, k, q + r * kp, scale + r * blocks, sum + r * blocks);
+    }
+  });
+  internal::QMatMulArgs args;
+  args.x = {m, k, blocks, q, scale, sum};
+  args.w = static_cast<const uint8_t*>(w.data);
+  args.format = w.dtype;
+  args.n = n;
+  args.bias = static_cast<const float*>(bias.data);
+  if (bias.data != nullptr && bias.dtype != DType::kF32) {  // the kernels add float32 biases
+    thread_local std::vector<float> bias32;
+    bias32.resize(static_cast<size_t>(n));
+    ConvertToF32(bias.data, bias.dtype, n, bias32.data());
+    args.bias = bias32.data();
+  }
+  args.y = y;
+  args.ldy = ldy;
+  // Split N in whole panels; never split K.
+  ParallelRange(pool, quant::Panels(n), m * n * k / 4,
+                [&](int64_t b, int64_t e) { t.qmatmul(args, b, e); });
+}
+
+}  // namespace
+
 void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
             float* y, int64_t ldy, ThreadPool* pool) {
+  if (IsBlockQuantized(w.dtype) && w.shape.rank() == 2) {
+    QuantizedMatMul(x, ldx, m, w, bias, y, ldy, pool);
+    return;
+  }
   CORGI_CHECK(w.shape.rank() == 2 && IsFloatType(w.dtype) && w.strides[1] == 1 &&
               w.strides[0] >= w.shape[1])
       << "MatMul weight must be [N, K] F32/BF16/F16 with unit column stride, got "
@@ -83,7 +144,8 @@ void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const T
                                               << ldy << " for weight " << w.shape.ToString();
   if (bias.data != nullptr) {
     CheckVector(bias, n, "MatMul bias");
-    CORGI_CHECK(bias.dtype == DType::kF32 || bias.dtype == w.dtype) << "MatMul bias dtype";
+    // Any float dtype: the kernels read biases with LoadScalar (e.g. bf16 biases beside FP8
+    // weights dequantized to f32).
   }
   if (m == 0 || n == 0) return;
   internal::MatMulArgs args;
@@ -196,7 +258,8 @@ void ApplyRotary(float* x, int64_t s, int64_t heads, int64_t head_dim, int64_t l
 
 Status EmbeddingLookup(const TensorView& table, const int32_t* ids, int64_t n, float* out,
                        ThreadPool* pool) {
-  CORGI_CHECK(table.shape.rank() == 2 && IsFloatType(table.dtype) && table.strides[1] == 1)
+  CORGI_CHECK(table.shape.rank() == 2 &&
+              (IsFloatType(table.dtype) || IsBlockQuantized(table.dtype)) && table.strides[1] == 1)
       << "EmbeddingLookup table must be [V, D] F32/BF16/F16, got " << table.shape.ToString();
   const int64_t vocab = table.shape[0], d = table.shape[1];
   for (int64_t i = 0; i < n; ++i) {
@@ -205,6 +268,12 @@ Status EmbeddingLookup(const TensorView& table, const int32_t* ids, int64_t n, f
                                   std::to_string(i) + " is outside the embedding table [0, " +
                                   std::to_string(vocab) + ")");
     }
+  }
+  if (IsBlockQuantized(table.dtype)) {
+    ParallelRange(pool, n, n * d, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) DequantizeRow(table, ids[i], out + i * d);
+    });
+    return Status::Ok();
   }
   const size_t elem = DTypeSize(table.dtype);
   const auto* base = static_cast<const uint8_t*>(table.data);

@@ -90,6 +90,35 @@ struct Simd {
     return _mm512_castsi512_ps(_mm512_and_si512(bits, _mm512_set1_epi32(~0xffff)));
   }
 
+  // dst[i·ldd + j] = rows[j][i] for i, j < 16: a 16×16 transpose through registers
+  // (pairs unpacked, then 4-float quads shuffled, then 128-bit lanes twice).
+  static void Transpose16(const float* const* rows, float* dst, int64_t ldd) {
+    __m512 r[16], t[16];
+    for (int j = 0; j < 16; ++j) r[j] = _mm512_loadu_ps(rows[j]);
+    for (int j = 0; j < 16; j += 2) {
+      t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);      // per lane: a0 b0 a1 b1
+      t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);  // a2 b2 a3 b3
+    }
+    __m512 u[16];  // u[4g + k]: rows 4g..4g+3, element k of each 4-float quad
+    for (int g = 0; g < 4; ++g) {
+      const __m512 lo0 = t[4 * g], hi0 = t[4 * g + 1], lo1 = t[4 * g + 2], hi1 = t[4 * g + 3];
+      u[4 * g + 0] = _mm512_shuffle_ps(lo0, lo1, 0x44);
+      u[4 * g + 1] = _mm512_shuffle_ps(lo0, lo1, 0xEE);
+      u[4 * g + 2] = _mm512_shuffle_ps(hi0, hi1, 0x44);
+      u[4 * g + 3] = _mm512_shuffle_ps(hi0, hi1, 0xEE);
+    }
+    for (int k = 0; k < 4; ++k) {
+      const __m512 v0 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0x88);
+      const __m512 v1 = _mm512_shuffle_f32x4(u[k], u[4 + k], 0xDD);
+      const __m512 v2 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0x88);
+      const __m512 v3 = _mm512_shuffle_f32x4(u[8 + k], u[12 + k], 0xDD);
+      _mm512_storeu_ps(dst + (k + 0) * ldd, _mm512_shuffle_f32x4(v0, v2, 0x88));
+      _mm512_storeu_ps(dst + (k + 8) * ldd, _mm512_shuffle_f32x4(v0, v2, 0xDD));
+      _mm512_storeu_ps(dst + (k + 4) * ldd, _mm512_shuffle_f32x4(v1, v3, 0x88));
+      _mm512_storeu_ps(dst + (k + 12) * ldd, _mm512_shuffle_f32x4(v1, v3, 0xDD));
+    }
+  }
+
   // exp(x): Cody–Waite range reduction x = n·ln2 + r, a degree-6 polynomial for e^r
   // (Cephes expf coefficients), then scalef for 2^n, which also gives exact 0 for very
   // negative x and +inf for large x. About 1-2 ulp.

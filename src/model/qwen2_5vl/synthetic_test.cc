@@ -146,7 +146,7 @@ TEST(Qwen25Family, RegistersAndLoadsThroughTheSeam) {
   EXPECT_EQ(
       f.write_synthetic("huge", test_models::Options(2, DType::kBF16), dir.path(), nullptr).code(),
       StatusCode::kNotFound);
-  StatusOr<std::unique_ptr<LoadedModel>> loaded = f.load(dir.path());
+  StatusOr<std::unique_ptr<LoadedModel>> loaded = f.load(dir.path(), {});
   ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
   EXPECT_EQ((*loaded)->model_type(), "qwen2_5_vl");
   ASSERT_TRUE(f.summarize(dir.path()).ok());

@@ -125,15 +125,16 @@ Status ValidateCheckpoint(const TensorStore& store, const ModelConfig& config,
   return ValidateWeights(store, WeightTable(config), FindWeight, unknown);
 }
 
-StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config) {
+StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config, WeightBinder* binder) {
   CORGI_RETURN_IF_ERROR(ValidateCheckpoint(store, config, nullptr));
   Weights w;
   const bool tied = config.tie_word_embeddings;
   VisitWeights(config, &w, [&](const WeightSpec& spec, TensorView* target) {
-    // A tied checkpoint uses the embedding even if it stores lm_head, as HF ties the two.
-    if (tied && spec.part == WeightPart::kLmHead) return;
-    if (const TensorInfo* info = FindWeight(store, spec.name)) *target = store.View(*info);
+    // A tied checkpoint uses the embedding even if it stores lm_head, as HF ties the two:
+    // do not bind (or quantize) the stored one for nothing.
+    if (!(tied && spec.part == WeightPart::kLmHead)) binder->BindInto(spec, target);
   });
+  CORGI_RETURN_IF_ERROR(binder->status());
   if (w.text.lm_head.data == nullptr) w.text.lm_head = w.text.embed_tokens;
   // The Conv3d kernel [Hv, C, T, P, P] read as a matrix [Hv, C*T*P*P].
   const VisionConfig& v = config.vision;

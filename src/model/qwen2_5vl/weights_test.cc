@@ -109,7 +109,8 @@ TEST(Qwen25Weights, BindsBothNameLayouts) {
     Status s = ValidateCheckpoint(*store, c, &unknown);
     ASSERT_TRUE(s.ok()) << s.ToString();
     EXPECT_TRUE(unknown.empty());
-    StatusOr<Weights> w = BindWeights(*store, c);
+    WeightBinder binder(*store, FindWeight, WeightsMode::kAsStored, nullptr);
+    StatusOr<Weights> w = BindWeights(*store, c, &binder);
     ASSERT_TRUE(w.ok()) << w.status().ToString();
     EXPECT_EQ(w->vision.patch_embed.shape, (Shape{32, 1176}));
     ASSERT_EQ(w->vision.blocks.size(), 4u);
@@ -130,7 +131,8 @@ TEST(Qwen25Weights, TiedCheckpointUsesTheEmbedding) {
   ASSERT_TRUE(WriteCheckpoint(c, dir.path(), &Same).ok());
   StatusOr<TensorStore> store = TensorStore::Open(dir.path());
   ASSERT_TRUE(store.ok());
-  StatusOr<Weights> w = BindWeights(*store, c);
+  WeightBinder binder(*store, FindWeight, WeightsMode::kAsStored, nullptr);
+  StatusOr<Weights> w = BindWeights(*store, c, &binder);
   ASSERT_TRUE(w.ok()) << w.status().ToString();
   EXPECT_EQ(w->text.lm_head.data, w->text.embed_tokens.data);
 }
@@ -164,7 +166,8 @@ TEST(Qwen25Weights, ErrorsNameTheTensor) {
                 "visual.blocks.0.mlp.gate_proj.weight: shape [64, 32] in checkpoint, [80, 32]"),
             std::string::npos)
       << shape.ToString();
-  EXPECT_FALSE(BindWeights(*store, c).ok());
+  WeightBinder binder(*store, FindWeight, WeightsMode::kAsStored, nullptr);
+  EXPECT_FALSE(BindWeights(*store, c, &binder).ok());
 }
 
 TEST(Qwen25Weights, RejectsIntegerTensors) {

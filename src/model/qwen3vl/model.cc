@@ -5,10 +5,11 @@
 #include "corgi/model/qwen3vl/presets.h"
 #include "corgi/model/qwen3vl/text.h"
 #include "corgi/model/qwen3vl/vision.h"
+#include "corgi/model/qwen3vl/weights_table.h"
 
 namespace corgi::qwen3vl {
 
-StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
+StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir, const LoadOptions& options) {
   CORGI_RETURN_IF_ERROR(CheckModelDirectory(dir));
   std::unique_ptr<Model> m(new Model());
   CORGI_ASSIGN_OR_RETURN(m->config_, LoadModelConfig(dir + "/config.json"));
@@ -16,7 +17,11 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& dir) {
   defaults.family = "Qwen3-VL";
   defaults.preprocessor = DefaultPreprocessorConfig();
   CORGI_ASSIGN_OR_RETURN(m->files_, OpenCheckpointFiles(dir, defaults, m->config_.text.vocab_size));
-  CORGI_ASSIGN_OR_RETURN(m->weights_, BindWeights(m->files_.store, m->config_));
+  CORGI_ASSIGN_OR_RETURN(std::unique_ptr<WeightBinder> binder,
+                         WeightBinder::ForCheckpoint(dir, m->files_.store, FindWeight, options,
+                                                     m->config_.text.num_hidden_layers));
+  CORGI_ASSIGN_OR_RETURN(m->weights_, BindWeights(m->files_.store, m->config_, binder.get()));
+  binder->Finish(&m->owned_weights_, &m->weight_formats_, &m->files_.identity);
   const TextConfig& t = m->config_.text;
   m->text_shape_ = {t.hidden_size, t.vocab_size, t.num_hidden_layers, t.num_key_value_heads, t.head_dim,
                     t.max_position_embeddings};

@@ -7,13 +7,16 @@
 
 namespace corgi::qwen3vl {
 
-StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config) {
+StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config, WeightBinder* binder) {
   CORGI_RETURN_IF_ERROR(ValidateCheckpoint(store, config, nullptr));
   Weights w;
-  WalkWeights(config, &w, [&store](const WeightSpec& spec, TensorView* slot) {
-    const TensorInfo* info = FindWeight(store, spec.name);
-    *slot = info != nullptr ? store.View(*info) : TensorView();  // absent: optional (validated above)
+  const bool tied = config.tie_word_embeddings;
+  WalkWeights(config, &w, [&](const WeightSpec& spec, TensorView* slot) {
+    // A tied checkpoint uses the embedding even if it stores lm_head, as HF ties the two:
+    // do not bind (or quantize) the stored one for nothing.
+    if (!(tied && spec.part == WeightPart::kLmHead)) binder->BindInto(spec, slot);
   });
+  CORGI_RETURN_IF_ERROR(binder->status());
   // The Conv3d kernel [Hv, C, T, P, P] read as a matrix [Hv, C*T*P*P] (spec §2.1).
   const VisionConfig& v = config.vision;
   TensorView& patch = w.vision.patch_embed.weight;

@@ -72,6 +72,7 @@ const KeySpec kKeys[] = {
     CORGI_CONFIG_KEY("engine.prefix_cache", kBool, engine.prefix_cache),
     CORGI_CONFIG_KEY("engine.max_batch", kInt, engine.max_batch),
     CORGI_CONFIG_KEY("engine.lookup_draft_tokens", kInt, engine.lookup_draft_tokens),
+    CORGI_CONFIG_KEY("engine.weights", kString, engine.weights),
 };
 
 #undef CORGI_CONFIG_KEY
@@ -395,6 +396,8 @@ std::optional<Issue> FindIssue(const PipelineConfig& c) {
   if ((issue = range("ocr.min_text_height", c.ocr.min_text_height, 1, 1024))) return issue;
   if ((issue = range("ocr.workers", c.ocr.workers, 1, 64))) return issue;
   if ((issue = FindImageIssue(c.image))) return issue;
+  if (c.engine.weights != "none" && c.engine.weights != "q8" && c.engine.weights != "q4")
+    return Issue{"engine.weights", "expected 'none', 'q8' or 'q4', got '" + c.engine.weights + "'"};
   // Bounded by the cores (corgi/core/thread_pool.h): 1024 threads on 2 cores once hung.
   if (std::string problem = ThreadCountProblem(c.engine.threads); !problem.empty())
     return Issue{"engine.threads", problem};

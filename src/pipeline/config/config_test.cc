@@ -111,7 +111,7 @@ ocr:
 image: {max_pixels: 1003520, min_pixels: 3136, max_decode_pixels: 50000000}
 outputs: {crops: false, visualization: no, report: off, trace: False}
 engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, prefix_cache: off, max_batch: 4,
-         lookup_draft_tokens: 0}
+         lookup_draft_tokens: 0, weights: q4}
 )";
   StatusOr<PipelineConfig> parsed = ParseConfigYaml(yaml, "all.yaml");
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
@@ -148,8 +148,9 @@ engine: {threads: 3, max_context: 4096, kv_cache_mb: 512, vision_cache_mb: 64, p
   EXPECT_FALSE(c.engine.prefix_cache);
   EXPECT_EQ(c.engine.max_batch, 4);
   EXPECT_EQ(c.engine.lookup_draft_tokens, 0);
+  EXPECT_EQ(c.engine.weights, "q4");
   // 32 keys in config.h; the test above sets each one, so the table has no extra key.
-  EXPECT_EQ(ConfigKeyPaths().size(), 32u);
+  EXPECT_EQ(ConfigKeyPaths().size(), 33u);
 }
 
 TEST(ConfigTest, PartialFileKeepsOtherDefaults) {
@@ -251,6 +252,7 @@ TEST(ConfigTest, ImageBoundsAreValidatedTogetherWithTheirLine) {
   // A default budget that no longer fits the context set in the file is still named.
   ExpectError("engine: {max_context: 512}\n",
               {"cfg.yaml: budgets.reasoning: must be in [1, 512], got 1024"});
+  ExpectError("engine: {weights: q3}\n", {"engine.weights: expected 'none', 'q8' or 'q4', got 'q3'"});
 }
 
 // Issue 11, defect 5: engine.threads: 1024 was accepted and hung a 2-core machine.

@@ -20,6 +20,7 @@
 #include "corgi/core/status.h"
 #include "corgi/core/tensor.h"
 #include "corgi/io/safetensors.h"
+#include "corgi/model/weight_binding.h"
 #include "corgi/model/decoder_weights.h"
 #include "corgi/model/weight_spec.h"
 #include "corgi/model/qwen2_5vl/config.h"
@@ -83,6 +84,6 @@ Status ValidateCheckpoint(const TensorStore& store, const ModelConfig& config,
 
 // ValidateCheckpoint, then binds every tensor. The views point into `store`, which must
 // outlive them.
-StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config);
+StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config, WeightBinder* binder);
 
 }  // namespace corgi::qwen2_5vl

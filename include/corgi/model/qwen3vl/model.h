@@ -20,6 +20,7 @@
 #include "corgi/io/safetensors.h"
 #include "corgi/model/checkpoint_files.h"
 #include "corgi/model/loaded_model.h"
+#include "corgi/model/weight_binding.h"
 #include "corgi/model/qwen3vl/config.h"
 #include "corgi/model/qwen3vl/weights.h"
 #include "corgi/tokenizer/tokenizer.h"
@@ -32,7 +33,7 @@ class Model final : public LoadedModel {
   // generation_config.json (EOS from config when absent), tokenizer.json and the
   // safetensors; checks every tensor against the weight table. Errors name the file
   // or tensor at fault.
-  static StatusOr<std::unique_ptr<Model>> Load(const std::string& dir);
+  static StatusOr<std::unique_ptr<Model>> Load(const std::string& dir, const LoadOptions& options = {});
 
   const ModelConfig& config() const { return config_; }
   const Weights& weights() const { return weights_; }
@@ -61,6 +62,7 @@ class Model final : public LoadedModel {
   std::unique_ptr<corgi::TextScratch> NewTextScratch() const override;
   Status ForwardText(const TextBatch& batch, KvPagePool* kv, corgi::TextScratch* scratch, float* logits,
                      ThreadPool* pool, const StageObserver* observer) const override;
+  const std::string& weight_formats() const override { return weight_formats_; }
   int64_t DecodeWeightBytes() const override;
 
  private:
@@ -69,6 +71,8 @@ class Model final : public LoadedModel {
   ModelConfig config_;
   Weights weights_;  // views into files_.store
   TextShape text_shape_;
+  std::vector<AlignedBuffer> owned_weights_;  // load-time quantized weights (weights_ points here)
+  std::string weight_formats_;
 };
 
 }  // namespace corgi::qwen3vl

@@ -10,6 +10,7 @@
 #include "corgi/model/decoder_weights.h"
 #include "corgi/model/qwen3vl/config.h"
 #include "corgi/io/safetensors.h"
+#include "corgi/model/weight_binding.h"
 
 namespace corgi::qwen3vl {
 
@@ -57,6 +58,6 @@ struct Weights {
 
 // Checks the checkpoint against the weight table (ValidateCheckpoint) and binds every
 // tensor. The returned views point into `store`, which must outlive them.
-StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config);
+StatusOr<Weights> BindWeights(const TensorStore& store, const ModelConfig& config, WeightBinder* binder);
 
 }  // namespace corgi::qwen3vl

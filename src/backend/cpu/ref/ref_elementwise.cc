@@ -98,7 +98,7 @@ void Softmax(const float* x, float* y, int64_t n) {
 namespace corgi::ops::internal {
 
 const KernelTable& RefKernels() {
-  static const KernelTable table = {KernelPath::kRef,  ref::MatMul, ref::Attention, ref::RmsNormRow,
+  static const KernelTable table = {KernelPath::kRef,  ref::MatMul, ref::QuantizeRow, ref::QMatMul, ref::Attention, ref::RmsNormRow,
                                     ref::LayerNormRow, ref::Silu,   ref::GeluTanh,  ref::GeluErf,
                                     ref::SwiGlu,       ref::Add,    ref::AddScaled, ref::RotaryRow,
                                     ref::Softmax};

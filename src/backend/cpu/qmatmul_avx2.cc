@@ -1,0 +1,210 @@
+// AVX2 kernels of the quantized matmul (no VNNI): activation quantization and the
+// block-scaled int8 dot products of ops.h, bitwise equal to ref/ref_quant.cc.
+// This file alone is compiled with the AVX2 flags (src/backend/CMakeLists.txt).
+//
+// The panel layout (core/quant_format.h) gives, for one k-quad, 64 bytes = 16 output rows ×
+// 4 inputs; a 256-bit register holds half of it: 8 outputs × 4 inputs. Against the 4
+// activation bytes of that quad broadcast to all 8 dwords, pmaddubsw + pmaddwd leave each
+// int32 lane holding one output's 4-input dot product, so the lanes are the outputs and no
+// horizontal reduction is needed (the same idea as vpdpbusd in qmatmul_vnni.cc).
+//   q8: pmaddubsw multiplies unsigned by signed bytes and saturates its pair sums; the
+//       stored q+128 (up to 255) times an activation (up to 127) could overflow, so the
+//       weight is made signed (q = stored ^ 0x80) and the sign moved to the activation side:
+//       maddubs(|x|, sign(q, x)) = Σ x·q, pairs within ±2·127², never saturating.
+//   q4: the nibbles q+8 (0..15) are already small unsigned bytes: maddubs(nibble, x) stays
+//       within ±2·15·127, so the 8 products of a block add up in int16 (±30480) before one
+//       pmaddwd; the zero point comes off as 8·Σx (QuantizedActivations::sum).
+// Tiles: 16 ymm registers hold MR rows × 2 half-panels of int32 dot products and float
+// accumulators plus the shared weight and activation vectors; 2 rows × 1 panel leaves room
+// for them without spills.
+#include <immintrin.h>
+
+#include <algorithm>
+
+#include "backend/cpu/qmatmul_impl.h"
+#include "backend/cpu/qmatmul_kernels.h"
+#include "backend/cpu/ref/ref_kernels.h"
+#include "corgi/core/quant_format.h"
+
+namespace corgi::ops::internal {
+namespace {
+
+using qmatmul_impl::LoadQuad;
+
+// Lanes [0, n) set.
+inline __m256i LaneMask(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// One full block of 32 activations (ref::QuantizeRow's rule, the same float steps).
+inline void QuantizeBlock(const float* x, int8_t* q, float* scale, int32_t* sum) {
+  const __m256 sign = _mm256_set1_ps(-0.0f);
+  __m256 v[4];
+  // max(|x|, m) returns m when x is NaN, as std::fmax(m, |x|) does; lanes never hold NaN.
+  __m256 m = _mm256_setzero_ps();
+  for (int i = 0; i < 4; ++i) {
+    v[i] = _mm256_loadu_ps(x + 8 * i);
+    m = _mm256_max_ps(_mm256_andnot_ps(sign, v[i]), m);
+  }
+  __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+  m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+  m4 = _mm_max_ss(m4, _mm_movehdup_ps(m4));
+  const float amax = _mm_cvtss_f32(m4);
+  const __m256 inv = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+  // cvtps2dq rounds half to even (the default MXCSR mode) and gives INT32_MIN where
+  // x·inv is out of range, exactly as the reference's conversion.
+  __m256i c[4];
+  __m256i s = _mm256_setzero_si256();
+  const __m256i low_byte = _mm256_set1_epi32(0xff);
+  for (int i = 0; i < 4; ++i) {
+    c[i] = _mm256_cvtps_epi32(_mm256_mul_ps(v[i], inv));
+    // Σ of the stored bytes (int8 of each value), as the reference.
+    s = _mm256_add_epi32(s, _mm256_srai_epi32(_mm256_slli_epi32(c[i], 24), 24));
+    c[i] = _mm256_and_si256(c[i], low_byte);  // int8 truncation, then exact packs
+  }
+  const __m256i p01 = _mm256_packus_epi32(c[0], c[1]);
+  const __m256i p23 = _mm256_packus_epi32(c[2], c[3]);
+  const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packus_epi16(p01, p23),
+                                                    _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(q), bytes);
+  __m128i s4 = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0x4e));
+  s4 = _mm_add_epi32(s4, _mm_shuffle_epi32(s4, 0xb1));
+  *scale = amax / 127.0f;
+  *sum = _mm_cvtsi128_si32(s4);
+}
+
+template <bool kQ4>
+struct Avx2Kernel {
+  template <int MR, int NP>
+  static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel) {
+    constexpr int NH = 2 * NP;  // half panels: 8 outputs each, one ymm
+    constexpr int64_t kBlockBytes = kQ4 ? quant::kQ4BlockBytes : quant::kQ8BlockBytes;
+    const int64_t blocks = a.x.blocks;
+    const qmatmul_impl::TileOperands<MR, NP> in(a, kBlockBytes, row, panel);
+    const auto& w = in.w;
+    const auto& xq = in.xq;
+    const auto& xs = in.xs;
+    const auto& xsum = in.xsum;
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256 acc[MR][NH] = {};  // zeros
+    for (int64_t b = 0; b < blocks; ++b) {
+      const int64_t off = b * kBlockBytes;
+      const int64_t xo = b * quant::kBlockK;
+      __m256i dot[MR][NH] = {};  // zeros (q8 accumulates into them)
+      if constexpr (!kQ4) {
+        const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; ++j) {
+          __m256i wv[NH];
+#pragma GCC unroll 8
+          for (int h = 0; h < NH; ++h) {
+            const uint8_t* p = w[h / 2] + off + quant::kScaleBytes + 64 * j + 32 * (h % 2);
+            wv[h] = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), flip);
+          }
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) {
+            const __m256i xb = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 4 * j));
+            const __m256i ax = _mm256_abs_epi8(xb);
+#pragma GCC unroll 8
+            for (int h = 0; h < NH; ++h) {
+              const __m256i prod = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv[h], xb));
+              dot[r][h] = _mm256_add_epi32(dot[r][h], _mm256_madd_epi16(prod, ones));
+            }
+          }
+        }
+      } else {
+        const __m256i nibble = _mm256_set1_epi8(0x0f);
+        __m256i t[MR][NH] = {};  // zeros
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) {
+          __m256i lo[NH], hi[NH];
+#pragma GCC unroll 8
+          for (int h = 0; h < NH; ++h) {
+            const uint8_t* p = w[h / 2] + off + quant::kScaleBytes + 64 * v + 32 * (h % 2);
+            const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+            lo[h] = _mm256_and_si256(raw, nibble);
+            hi[h] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), nibble);
+          }
+#pragma GCC unroll 8
+          for (int r = 0; r < MR; ++r) {
+            const __m256i xl = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v));
+            const __m256i xh = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v + 4));
+#pragma GCC unroll 8
+            for (int h = 0; h < NH; ++h) {
+              t[r][h] = _mm256_add_epi16(t[r][h], _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl),
+                                                                   _mm256_maddubs_epi16(hi[h], xh)));
+            }
+          }
+        }
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+          const __m256i zp = _mm256_set1_epi32(static_cast<int32_t>(
+              static_cast<uint32_t>(quant::kQ4ZeroPoint) * static_cast<uint32_t>(xsum[r][b])));
+#pragma GCC unroll 8
+          for (int h = 0; h < NH; ++h) {
+            dot[r][h] = _mm256_sub_epi32(_mm256_madd_epi16(t[r][h], ones), zp);
+          }
+        }
+      }
+      __m256 sw[NH];
+#pragma GCC unroll 8
+      for (int h = 0; h < NH; ++h) {
+        sw[h] = _mm256_cvtph_ps(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[h / 2] + off + 16 * (h % 2))));
+      }
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; ++r) {
+        const __m256 sx = _mm256_set1_ps(xs[r][b]);
+#pragma GCC unroll 8
+        for (int h = 0; h < NH; ++h) {
+          acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r][h]), _mm256_mul_ps(sw[h], sx),
+                                      acc[r][h]);
+        }
+      }
+    }
+#pragma GCC unroll 8
+    for (int h = 0; h < NH; ++h) {
+      const int64_t col = panel * quant::kPanelRows + 8 * h;
+      const int cnt = static_cast<int>(std::clamp<int64_t>(a.n - col, 0, 8));
+      if (cnt == 0) continue;
+      const __m256i mask = LaneMask(cnt);
+      __m256 bias = _mm256_setzero_ps();
+      if (a.bias != nullptr) bias = _mm256_maskload_ps(a.bias + col, mask);
+#pragma GCC unroll 8
+      for (int r = 0; r < MR; ++r) {
+        __m256 v = acc[r][h];
+        if (a.bias != nullptr) v = _mm256_add_ps(v, bias);
+        float* y = a.y + (row + r) * a.ldy + col;
+        if (cnt == 8) {
+          _mm256_storeu_ps(y, v);
+        } else {
+          _mm256_maskstore_ps(y, mask, v);
+        }
+      }
+    }
+  }
+};
+
+}  // namespace
+
+void QuantizeRowAvx2(const float* x, int64_t k, int8_t* q, float* scale, int32_t* sum) {
+  const int64_t full = k / quant::kBlockK;
+  for (int64_t b = 0; b < full; ++b) {
+    QuantizeBlock(x + b * quant::kBlockK, q + b * quant::kBlockK, scale + b, sum + b);
+  }
+  if (full * quant::kBlockK < k) {  // the zero-padded tail block
+    const int64_t k0 = full * quant::kBlockK;
+    ref::QuantizeRow(x + k0, k - k0, q + k0, scale + full, sum + full);
+  }
+}
+
+void QMatMulAvx2(const QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
+  if (a.format == DType::kQ4) {
+    qmatmul_impl::RunTiles<Avx2Kernel<true>, 2, 1>(a, p_begin, p_end);
+  } else {
+    qmatmul_impl::RunTiles<Avx2Kernel<false>, 2, 1>(a, p_begin, p_end);
+  }
+}
+
+}  // namespace corgi::ops::internal

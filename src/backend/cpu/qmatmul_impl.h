@@ -1,0 +1,73 @@
+// Private: the ISA-independent part of the quantized matmul kernels (qmatmul_avx2.cc,
+// qmatmul_vnni.cc): walking the rows × panels of one qmatmul call in register tiles.
+//
+// A kernel type K provides
+//   template <int MR, int NP> static void Tile(const QMatMulArgs&, int64_t row, int64_t panel)
+// computing rows [row, row+MR) × panels [panel, panel+NP) completely (all blocks, in block
+// order, then the bias). Every output element therefore sees the same sequence of float
+// operations whatever tile it falls in, so the tiling never changes a bit of y (batch
+// invariance: a row's result does not depend on M or on the thread split).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "backend/cpu/kernel_table.h"
+#include "corgi/core/quant_format.h"
+
+namespace corgi::ops::qmatmul_impl {
+
+using TileFn = void (*)(const internal::QMatMulArgs&, int64_t, int64_t);
+
+template <class K, int P, int... I>
+constexpr auto MakeTileTable(std::integer_sequence<int, I...>) {
+  struct Table {
+    TileFn fn[sizeof...(I)];
+  };
+  return Table{{&K::template Tile<I / P + 1, I % P + 1>...}};
+}
+
+// Rows × panels in tiles of at most R × P. Panel groups outside, rows inside: one group's
+// weights (P panels, a few hundred KiB) stay in L2 while every row tile streams past them.
+template <class K, int R, int P>
+void RunTiles(const internal::QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
+  static constexpr auto kTable = MakeTileTable<K, P>(std::make_integer_sequence<int, R * P>());
+  for (int64_t p = p_begin; p < p_end; p += P) {
+    const int np = static_cast<int>(std::min<int64_t>(P, p_end - p));
+    for (int64_t r = 0; r < a.x.m; r += R) {
+      const int mr = static_cast<int>(std::min<int64_t>(R, a.x.m - r));
+      kTable.fn[(mr - 1) * P + (np - 1)](a, r, p);
+    }
+  }
+}
+
+// The operands of an MR-row × NP-panel tile: each panel's first block and each row's
+// quantized activations, scales and sums.
+template <int MR, int NP>
+struct TileOperands {
+  const uint8_t* w[NP];
+  const int8_t* xq[MR];
+  const float* xs[MR];
+  const int32_t* xsum[MR];
+
+  TileOperands(const internal::QMatMulArgs& a, int64_t block_bytes, int64_t row, int64_t panel) {
+    const int64_t blocks = a.x.blocks, kp = blocks * quant::kBlockK;
+    for (int i = 0; i < NP; ++i) w[i] = a.w + (panel + i) * blocks * block_bytes;
+    for (int r = 0; r < MR; ++r) {
+      xq[r] = a.x.q + (row + r) * kp;
+      xs[r] = a.x.scale + (row + r) * blocks;
+      xsum[r] = a.x.sum + (row + r) * blocks;
+    }
+  }
+};
+
+// The 4 activation bytes of one k-quad as an int32 (for a broadcast).
+inline int32_t LoadQuad(const int8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+}  // namespace corgi::ops::qmatmul_impl
