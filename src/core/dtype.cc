@@ -14,11 +14,14 @@ size_t DTypeSize(DType dtype) {
     case DType::kF8E4M3: return 1;
     case DType::kQ8: return 0;
     case DType::kQ4: return 0;
+    case DType::kQ6: return 0;
   }
   return 0;
 }
 
-bool IsBlockQuantized(DType dtype) { return dtype == DType::kQ8 || dtype == DType::kQ4; }
+bool IsBlockQuantized(DType dtype) {
+  return dtype == DType::kQ8 || dtype == DType::kQ6 || dtype == DType::kQ4;
+}
 
 const char* DTypeName(DType dtype) {
   switch (dtype) {
@@ -32,6 +35,7 @@ const char* DTypeName(DType dtype) {
     case DType::kF8E4M3: return "F8_E4M3";
     case DType::kQ8: return "Q8";
     case DType::kQ4: return "Q4";
+    case DType::kQ6: return "Q6";
   }
   return "?";
 }

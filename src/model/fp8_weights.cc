@@ -127,7 +127,7 @@ Status ConvertFp8ToQ8(std::string_view name, const TensorView& weight, const Ten
                       int64_t block_n, int64_t block_k, void* out, ThreadPool* pool) {
   CORGI_ASSIGN_OR_RETURN(const Fp8Matrix m, Prepare(name, weight, scale_inv, block_n, block_k));
   const int64_t panels = quant::Panels(m.n);
-  const int64_t panel_bytes = quant::Blocks(m.k) * quant::kQ8BlockBytes;
+  const int64_t panel_bytes = quant::PanelBytes(DType::kQ8, m.k);
   std::atomic<int64_t> first_nan_row{std::numeric_limits<int64_t>::max()};
   auto convert = [&](int64_t begin, int64_t end) {
     std::vector<float> rows(static_cast<size_t>(quant::kPanelRows * m.k));

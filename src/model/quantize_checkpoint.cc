@@ -35,7 +35,7 @@ StatusOr<std::string> QuantizedConfigJson(const std::string& in_dir, WeightsMode
   }
   nlohmann::ordered_json q;
   q["quant_method"] = "corgi";
-  q["format_version"] = 1;
+  q["format_version"] = kCorgiFormatVersion;
   q["weights"] = WeightsModeName(mode);
   q["panel_rows"] = quant::kPanelRows;
   q["block_k"] = quant::kBlockK;
@@ -83,7 +83,7 @@ StatusOr<QuantizeReport> QuantizeCheckpoint(const std::string& in_dir, const std
     if (format && (info.dtype == DType::kF32 || info.dtype == DType::kBF16 || info.dtype == DType::kF16)) {
       const TensorView matrix = MatrixView(view, *it->second);
       t.dtype = DType::kU8;
-      t.shape = Shape{quant::Panels(matrix.shape[0]) * quant::Blocks(matrix.shape[1]), quant::BlockBytes(*format)};
+      t.shape = Shape{quant::Panels(matrix.shape[0]), quant::PanelBytes(*format, matrix.shape[1])};
       const DType f = *format;
       t.fill = [matrix, f, pool](uint8_t* dst) { ops::QuantizeWeights(matrix, f, dst, pool); };
       formats[DTypeName(f)] += 1;

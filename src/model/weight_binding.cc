@@ -81,11 +81,14 @@ int64_t TextLayerCount(std::span<const WeightSpec> table) {
 
 std::optional<DType> PlannedFormat(WeightsMode mode, const WeightSpec& spec, int64_t text_layers) {
   if (mode == WeightsMode::kAsStored || !IsQuantizable(spec)) return std::nullopt;
+  if (mode == WeightsMode::kQ4 && (spec.part == WeightPart::kEmbedding || spec.part == WeightPart::kLmHead)) {
+    return DType::kQ6;
+  }
   if (mode == WeightsMode::kQ4 && spec.part == WeightPart::kTextDecoder) {
     const bool sensitive = spec.name.find("v_proj.") != std::string::npos ||
                            spec.name.find("down_proj.") != std::string::npos;
     const int64_t layer = LayerIndex(spec.name);
-    return sensitive && layer >= 0 && MoreBitsLayer(layer, text_layers) ? DType::kQ8 : DType::kQ4;
+    return sensitive && layer >= 0 && MoreBitsLayer(layer, text_layers) ? DType::kQ6 : DType::kQ4;
   }
   return DType::kQ8;
 }
@@ -105,14 +108,15 @@ StatusOr<DType> StoredFormat(const TensorStore& store, const TensorInfo& info, c
   }
   const Shape m = MatrixShape(spec);
   if (info.dtype == DType::kU8) {
-    const int64_t rows = quant::Panels(m[0]) * quant::Blocks(m[1]);
-    for (DType format : {DType::kQ8, DType::kQ4}) {
-      if (info.shape == Shape{rows, quant::BlockBytes(format)}) return format;
+    // The packed row length differs between the formats for every K (quant_format.h).
+    std::string expected;
+    for (DType format : {DType::kQ8, DType::kQ6, DType::kQ4}) {
+      const Shape packed{quant::Panels(m[0]), quant::PanelBytes(format, m[1])};
+      if (info.shape == packed) return format;
+      expected += std::string(expected.empty() ? "" : ", ") + DTypeName(format) + " " + packed.ToString();
     }
-    return InvalidArgumentError(info.name + ": packed shape " + info.shape.ToString() + " fits neither Q8 [" +
-                                std::to_string(rows) + ", " + std::to_string(quant::kQ8BlockBytes) + "] nor Q4 [" +
-                                std::to_string(rows) + ", " + std::to_string(quant::kQ4BlockBytes) +
-                                "] for the weight " + spec.shape.ToString() + " expected from config.json");
+    return InvalidArgumentError(info.name + ": packed shape " + info.shape.ToString() + " fits none of " + expected +
+                                " for the weight " + spec.shape.ToString() + " expected from config.json");
   }
   if (info.dtype == DType::kF8E4M3) {
     if (info.shape != spec.shape) {
@@ -142,7 +146,16 @@ StatusOr<std::optional<Fp8Config>> ReadQuantizationConfig(const std::string& dir
     return InvalidArgumentError(path + ": quantization_config.quant_method must be a string");
   }
   const std::string name = method->get<std::string>();
-  if (name == "corgi") return std::optional<Fp8Config>();
+  if (name == "corgi") {
+    auto version = it->find("format_version");
+    if (version == it->end() || !version->is_number_integer() || version->get<int64_t>() != kCorgiFormatVersion) {
+      return FailedPreconditionError(path + ": quantization_config.format_version " +
+                                     (version == it->end() ? std::string("(missing)") : version->dump()) +
+                                     " is not this corgi's packed layout " + std::to_string(kCorgiFormatVersion) +
+                                     "; quantize the float checkpoint again with corgi quantize");
+    }
+    return std::optional<Fp8Config>();
+  }
   if (name == "fp8") {
     CORGI_ASSIGN_OR_RETURN(Fp8Config fp8, ParseFp8QuantizationConfig(*it, path));
     return std::optional<Fp8Config>(fp8);

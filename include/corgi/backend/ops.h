@@ -61,14 +61,15 @@ void SetKernelPath(KernelPath path);
 // y[m, n] = Σ_k x[m, k]·W[n, k] (+ bias[n]), accumulated in float32.
 //   x    [M, K] float32, row stride ldx >= K
 //   w    [N, K] F32/BF16/F16, strides {ldw >= K, 1} (a row slice of a bigger weight is fine),
-//        or a packed kQ8/kQ4 weight (core/quant_format.h; a whole tensor, never a slice)
+//        or a packed kQ8/kQ6/kQ4 weight (core/quant_format.h; a whole tensor, never a slice)
 //   bias [N] F32/BF16/F16, or an empty view (data == nullptr) for none
 //   y    [M, N] float32, row stride ldy >= N; must not overlap x
 // Work is split over N across the pool, never over K: results are batch invariant.
 //
 // Quantized weights: each row of x is first quantized in blocks of 32 inputs
 // (QuantizeActivations), then y[m, n] = Σ_b float(Σ_{k in b} qw·qx)·(sw[n,b]·sx[m,b]),
-// the blocks added in order with one fused multiply-add each, + bias. The integer sums are
+// the blocks added in order with one fused multiply-add each (kQ4, whose w = d·u − m, adds
+// a second one per block: −m[n,b]·(sx[m,b]·Σ_{k in b} qx)), + bias. The integer sums are
 // exact and the float steps fixed, so every kernel path gives bitwise the same y.
 void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
             float* y, int64_t ldy, ThreadPool* pool);
@@ -81,10 +82,13 @@ void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bi
 // ---------------------------------------------------------------------------------------
 
 // Packs rows [0, rows) of a weight panel (rows <= 16, each of k floats, row stride ld) into
-// one panel of `format` (kQ8 or kQ4): quant::Blocks(k) blocks at out. Missing rows and the
-// k tail are zero. kQ8: scale = absmax/127 (rounded to float16), q = round(w/scale).
-// kQ4: the float16 scale among a fixed set of candidates that minimizes the block's
-// squared error, q = clamp(round(w/scale), -8, 7). Deterministic.
+// one panel of `format` (kQ8, kQ6 or kQ4): quant::PanelBytes(format, k) bytes at out.
+// Missing rows and the k tail are zero. kQ8: scale = absmax/127 (rounded to float16),
+// q = round(w/scale). kQ6: the float16 scale among a fixed set of candidates that minimizes
+// the block's squared error, q = clamp(round(w/scale), -32, 31). kQ4: per block the
+// least-squares (d, m) over a fixed set of candidate assignments, then per group of 8
+// blocks the float16 D and M with 6-bit codes, u = clamp(round((w + m)/d), 0, 15) under
+// the stored d and m. Deterministic.
 void QuantizePanel(const float* rows, int64_t num_rows, int64_t k, int64_t ld, DType format,
                    void* out);
 
@@ -93,10 +97,10 @@ void QuantizePanel(const float* rows, int64_t num_rows, int64_t k, int64_t ld, D
 // thread count gives the same bytes.
 void QuantizeWeights(const TensorView& w, DType format, void* out, ThreadPool* pool);
 
-// dst[0, K) = the dequantized row n of a kQ8/kQ4 weight view [N, K] (scale·q, in float32).
+// dst[0, K) = the dequantized row n of a kQ8/kQ6/kQ4 weight view [N, K] (d·q − m, in float32).
 void DequantizeRow(const TensorView& w, int64_t n, float* dst);
 
-// Activations quantized for a kQ8/kQ4 matmul: per row, blocks of 32 inputs with
+// Activations quantized for a kQ8/kQ6/kQ4 matmul: per row, blocks of 32 inputs with
 // scale = absmax/127 and q = round-to-nearest-even(x·(127/absmax)) in [-127, 127]
 // (all-zero blocks: scale 0, q 0); the k tail is zero.
 struct QuantizedActivations {
@@ -218,7 +222,7 @@ void AttentionSegments(RowsView q, RowsView k, RowsView v, const int64_t* cu_seq
 // ---------------------------------------------------------------------------------------
 
 // out[i, :] = float32(table[ids[i], :]).  table [V, D] F32/BF16/F16 (row stride from its
-// strides) or kQ8/kQ4 (dequantized rows); out [n, D] contiguous. InvalidArgument if an id is outside [0, V); out is then
+// strides) or kQ8/kQ6/kQ4 (dequantized rows); out [n, D] contiguous. InvalidArgument if an id is outside [0, V); out is then
 // unspecified.
 Status EmbeddingLookup(const TensorView& table, const int32_t* ids, int64_t n, float* out,
                        ThreadPool* pool);

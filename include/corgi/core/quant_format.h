@@ -1,21 +1,32 @@
 // corgi's block-quantized weight formats: the byte layout of a [N, K] linear weight in
-// 8 or 4 bits, shared by the kernels (backend), the quantizer and the checkpoint writer.
+// 8, 6 or 4 bits, shared by the kernels (backend), the quantizer and the checkpoint writer.
 //
-// Both formats cut the weight into panels of 16 output rows ("columns" of y) and, along
-// K, blocks of 32 inputs. A panel-block holds 16 float16 scales (one per row) followed by
-// the 16×32 quantized values interleaved in k-quads: for quad j (k = 32b + 4j .. +3) the
-// 64 bytes are row 0's four values, row 1's four, … row 15's four. One 64-byte load is
-// thus 16 rows × 4 inputs, exactly the operand of an int8 dot-product instruction
-// (vpdpbusd) against 4 broadcast activation bytes, and a panel streams front to back.
+// All formats cut the weight into panels of 16 output rows ("columns" of y) and, along K,
+// blocks of 32 inputs. A block's quantized values are interleaved in k-quads: for quad j
+// (k = 32b + 4j .. +3) the 64 bytes are row 0's four values, row 1's four, … row 15's four.
+// One 64-byte load is thus 16 rows × 4 inputs, exactly the operand of an int8 dot-product
+// instruction (vpdpbusd) against 4 broadcast activation bytes, and a panel streams front to
+// back. Values are stored unsigned (what vpdpbusd's unsigned operand wants).
 //
-//   kQ8: value = scale · q, q ∈ [-127, 127] stored as the byte q + 128. 544 B / 512 weights
-//        (8.5 bits per weight).
-//   kQ4: value = scale · q, q ∈ [-8, 7] stored as the nibble q + 8; the 4 packed vectors
-//        of a block hold quads (2v, 2v+1) of vector v in the (low, high) nibbles of each
-//        byte. 288 B / 512 weights (4.5 bits per weight).
+//   kQ8: w = scale · (u − 128), u ∈ [1, 255]. Block: 16 float16 scales (one per row), then
+//        8 quad vectors of bytes. 544 B / 512 weights = 8.5 bits per weight.
+//   kQ6: w = scale · (u − 32), u ∈ [0, 63]. Block: 16 float16 scales, 4 nibble vectors with
+//        the low 4 bits (vector v holds quads 2v, 2v+1 in the low, high nibbles of each byte),
+//        then 2 vectors with the high 2 bits (vector h holds quads 4h..4h+3 at bit shifts
+//        0, 2, 4, 6). 416 B / 512 weights = 6.5 bits per weight.
+//   kQ4: asymmetric, w = d · u − m with u ∈ [0, 15], d ≥ 0 and m ≥ 0 per row and block. A
+//        group of up to 8 consecutive blocks shares a header of 16 float16 D then 16 float16
+//        M (one per row); each block then has 6-bit codes, d = D·sc and m = M·mn (products
+//        exact in float32), followed by its 4 nibble vectors as in kQ6. The codes take 24
+//        bytes per block: 16 bytes with row c's (sc & 15) | (mn & 15) << 4, then 8 bytes
+//        where byte c/2 holds row c's (sc >> 4) | (mn >> 4) << 2 in its low (even c) or
+//        high (odd c) nibble. 64 + 8 · 280 B / 4096 weights = 4.5 bits per weight.
+//        The minimum per block is what a symmetric 4-bit scale lacks: 16 levels cover
+//        [min, max] of the block rather than ±max (docs/QUANTIZATION.md has the errors).
 //
 // N is padded to a multiple of 16 and K to a multiple of 32 with zero weights (scale 0).
-// Layout: panel p (rows 16p..16p+15), then block b, at offset (p·blocks + b)·block_bytes.
+// Layout: panel p (rows 16p..16p+15) at p · PanelBytes(format, K); within a panel, block b
+// at BlockOffset(format, b) (for kQ4 its group header precedes the group's first block).
 #pragma once
 
 #include <cstdint>
@@ -27,43 +38,103 @@
 namespace corgi::quant {
 
 constexpr int64_t kPanelRows = 16;  // output rows per panel
-constexpr int64_t kBlockK = 32;     // inputs per block (one scale per row per block)
-constexpr int64_t kScaleBytes = kPanelRows * 2;  // 16 float16 scales
-constexpr int64_t kQ8BlockBytes = kScaleBytes + kPanelRows * kBlockK;      // 544
-constexpr int64_t kQ4BlockBytes = kScaleBytes + kPanelRows * kBlockK / 2;  // 288
+constexpr int64_t kBlockK = 32;     // inputs per block
+constexpr int64_t kScaleBytes = kPanelRows * 2;  // kQ8/kQ6: 16 float16 scales per block
+constexpr int64_t kQuadVectorBytes = kPanelRows * 4;  // 64: one k-quad of 16 rows
+constexpr int64_t kNibbleBytes = kPanelRows * kBlockK / 2;  // 256: 4 nibble vectors
+constexpr int64_t kQ8BlockBytes = kScaleBytes + kPanelRows * kBlockK;          // 544
+constexpr int64_t kQ6BlockBytes = kScaleBytes + kNibbleBytes + kNibbleBytes / 2;  // 416
+constexpr int64_t kQ4GroupBlocks = 8;                     // blocks sharing one D/M header
+constexpr int64_t kQ4HeaderBytes = 2 * kScaleBytes;       // 16 float16 D, 16 float16 M
+constexpr int64_t kQ4CodeBytes = kPanelRows + kPanelRows / 2;  // 24: 6-bit sc and mn
+constexpr int64_t kQ4BlockBytes = kQ4CodeBytes + kNibbleBytes;  // 280
+constexpr int64_t kQ4GroupBytes = kQ4HeaderBytes + kQ4GroupBlocks * kQ4BlockBytes;  // 2304
 constexpr int kQ8ZeroPoint = 128;
-constexpr int kQ4ZeroPoint = 8;
+constexpr int kQ6ZeroPoint = 32;
+constexpr int kQ4CodeMax = 63;  // 6-bit sc and mn
 
 inline int64_t Panels(int64_t n) { return (n + kPanelRows - 1) / kPanelRows; }
 inline int64_t Blocks(int64_t k) { return (k + kBlockK - 1) / kBlockK; }
-// Bytes of one panel-block of `format` (kQ8 or kQ4); 0 for other dtypes.
+
+// Bytes of one block of `format` (kQ4: without its share of the group header); 0 for
+// other dtypes.
 inline int64_t BlockBytes(DType format) {
-  return format == DType::kQ8 ? kQ8BlockBytes : format == DType::kQ4 ? kQ4BlockBytes : 0;
+  switch (format) {
+    case DType::kQ8: return kQ8BlockBytes;
+    case DType::kQ6: return kQ6BlockBytes;
+    case DType::kQ4: return kQ4BlockBytes;
+    default: return 0;
+  }
+}
+// Offset of block b from the start of its panel.
+inline int64_t BlockOffset(DType format, int64_t b) {
+  if (format != DType::kQ4) return b * BlockBytes(format);
+  return (b / kQ4GroupBlocks) * kQ4GroupBytes + kQ4HeaderBytes + (b % kQ4GroupBlocks) * kQ4BlockBytes;
+}
+// Bytes of one panel of a weight with k inputs.
+inline int64_t PanelBytes(DType format, int64_t k) {
+  const int64_t blocks = Blocks(k);
+  const int64_t headers = format == DType::kQ4 ? (blocks + kQ4GroupBlocks - 1) / kQ4GroupBlocks : 0;
+  return headers * kQ4HeaderBytes + blocks * BlockBytes(format);
 }
 // Bytes of a packed [n, k] weight.
-inline int64_t PackedBytes(DType format, int64_t n, int64_t k) {
-  return Panels(n) * Blocks(k) * BlockBytes(format);
-}
-// Stored bits per weight (8.5, 4.5) including scales, before padding.
+inline int64_t PackedBytes(DType format, int64_t n, int64_t k) { return Panels(n) * PanelBytes(format, k); }
+// Stored bits per weight (8.5, 6.5, 4.5) including scales, for whole panels and groups.
 inline double BitsPerWeight(DType format) {
-  return static_cast<double>(BlockBytes(format)) * 8.0 / (kPanelRows * kBlockK);
+  const int64_t k = kQ4GroupBlocks * kBlockK;
+  return static_cast<double>(PanelBytes(format, k)) * 8.0 / static_cast<double>(kPanelRows * k);
+}
+// The value subtracted from each stored u (kQ8, kQ6); kQ4 subtracts m instead.
+inline int ZeroPoint(DType format) {
+  return format == DType::kQ8 ? kQ8ZeroPoint : format == DType::kQ6 ? kQ6ZeroPoint : 0;
 }
 
-// The stored q of row c (0..15), input i (0..31) of one panel-block of `format` — the
-// layout above, read one value at a time (the scalar reference and dequantization).
+// The stored u of row c (0..15), input i (0..31) of the block at `block` (BlockOffset):
+// [1, 255] (kQ8), [0, 63] (kQ6), [0, 15] (kQ4) — the layout above, one value at a time (the
+// scalar reference and dequantization).
 inline int StoredValue(const uint8_t* block, DType format, int c, int i) {
-  const uint8_t* quants = block + kScaleBytes;
   const int quad = i / 4, byte = c * 4 + i % 4;
-  if (format == DType::kQ8) return static_cast<int>(quants[quad * 64 + byte]) - kQ8ZeroPoint;
-  const uint8_t packed = quants[(quad / 2) * 64 + byte];
-  return static_cast<int>(quad % 2 == 0 ? packed & 0x0f : packed >> 4) - kQ4ZeroPoint;
+  if (format == DType::kQ8) return block[kScaleBytes + quad * kQuadVectorBytes + byte];
+  const uint8_t* nibbles = block + (format == DType::kQ4 ? kQ4CodeBytes : kScaleBytes);
+  const uint8_t packed = nibbles[(quad / 2) * kQuadVectorBytes + byte];
+  const int low = quad % 2 == 0 ? packed & 0x0f : packed >> 4;
+  if (format == DType::kQ4) return low;
+  const uint8_t high = nibbles[kNibbleBytes + (quad / 4) * kQuadVectorBytes + byte];
+  return low | ((high >> (2 * (quad % 4))) & 3) << 4;
 }
 
-// The scale of row c (0..15) of one panel-block, as float.
-inline float StoredScale(const uint8_t* block, int c) {
+inline float LoadF16(const uint8_t* p) {
   uint16_t h;
-  std::memcpy(&h, block + 2 * c, 2);
+  std::memcpy(&h, p, 2);
   return F16ToF32(h);
+}
+
+// kQ4: the 6-bit codes (sc, mn) of row c of the block at `block`.
+inline void Q4Codes(const uint8_t* block, int c, int* sc, int* mn) {
+  const int low = block[c];
+  const int high = (block[kPanelRows + c / 2] >> (4 * (c % 2))) & 0x0f;
+  *sc = (low & 0x0f) | (high & 3) << 4;
+  *mn = (low >> 4) | (high >> 2) << 4;
+}
+
+// The scale of row c of block b of the panel at `panel`, as float: the stored float16
+// (kQ8, kQ6) or D·sc (kQ4).
+inline float StoredScale(const uint8_t* panel, DType format, int c, int64_t b) {
+  const uint8_t* block = panel + BlockOffset(format, b);
+  if (format != DType::kQ4) return LoadF16(block + 2 * c);
+  int sc, mn;
+  Q4Codes(block, c, &sc, &mn);
+  const uint8_t* header = panel + (b / kQ4GroupBlocks) * kQ4GroupBytes;
+  return LoadF16(header + 2 * c) * static_cast<float>(sc);
+}
+
+// kQ4: the minimum m = M·mn of row c of block b (0 for the symmetric formats).
+inline float StoredMin(const uint8_t* panel, DType format, int c, int64_t b) {
+  if (format != DType::kQ4) return 0.0f;
+  int sc, mn;
+  Q4Codes(panel + BlockOffset(format, b), c, &sc, &mn);
+  const uint8_t* header = panel + (b / kQ4GroupBlocks) * kQ4GroupBytes;
+  return LoadF16(header + kScaleBytes + 2 * c) * static_cast<float>(mn);
 }
 
 }  // namespace corgi::quant

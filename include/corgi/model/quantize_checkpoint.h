@@ -1,12 +1,12 @@
 // `corgi quantize`: writes a checkpoint directory whose linear weights are stored in corgi's
-// packed Q8/Q4 formats (core/quant_format.h), loadable with mmap and no conversion.
+// packed Q8/Q6/Q4 formats (core/quant_format.h), loadable with mmap and no conversion.
 //
 // The output has the input's tensor names and order; a quantized tensor is stored as U8
-// [Panels(N)·Blocks(K), 544 | 288] (weight_binding.h), every other tensor byte for byte.
+// [Panels(N), PanelBytes(format, K)] (weight_binding.h), every other tensor byte for byte.
 // config.json gains a "quantization_config" of corgi's own (docs/QUANTIZATION.md):
-//   {"quant_method": "corgi", "format_version": 1, "weights": "q4",
+//   {"quant_method": "corgi", "format_version": 2, "weights": "q4",
 //    "panel_rows": 16, "block_k": 32, "scale_dtype": "float16",
-//    "formats": {"Q4": <tensor count>, "Q8": <tensor count>}}
+//    "formats": {"Q4": <tensor count>, "Q6": <tensor count>, "Q8": <tensor count>}}
 // and every other file of the input directory (tokenizer, preprocessor and generation
 // configs, chat template) is copied. Files are written atomically; on error the output
 // directory may hold some complete files but never a torn one.

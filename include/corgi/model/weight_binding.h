@@ -5,9 +5,9 @@
 //   * F32/BF16/F16 of the table's shape: bound zero-copy into the mmap'd file, or — when
 //     the load asks for quantized weights (WeightsMode) and the plan picks a format for
 //     it — packed into owned memory at load time;
-//   * corgi's packed Q8/Q4 (written by `corgi quantize`): a U8 tensor [panels·blocks,
-//     block_bytes] (quant_format.h), bound zero-copy as a kQ8/kQ4 view of the logical
-//     [N, K] shape; the block size (544 or 288) says which format;
+//   * corgi's packed Q8/Q6/Q4 (written by `corgi quantize`): a U8 tensor [panels,
+//     panel_bytes] (quant_format.h), bound zero-copy as a kQ8/kQ6/kQ4 view of the logical
+//     [N, K] shape; the panel bytes (different for every format and K) say which format;
 //   * F8_E4M3 with a "<name>_scale_inv" F32 tensor of block scales (Qwen's FP8 releases):
 //     converted to kQ8 into owned memory at load time.
 //
@@ -61,13 +61,14 @@ TensorView MatrixView(const TensorView& stored, const WeightSpec& spec);
 // True for the tensors that may be stored or run quantized: linear weights, the token
 // embedding and lm_head. Norms, biases and position tables always stay in float.
 bool IsQuantizable(const WeightSpec& spec);
-// The format `mode` gives a float tensor (kQ8/kQ4), or nullopt to keep it as stored.
+// The format `mode` gives a float tensor (kQ8/kQ6/kQ4), or nullopt to keep it as stored.
 //   q8: every quantizable tensor in Q8.
 //   q4: text-decoder linears in Q4, except v_proj and down_proj of the layers
-//       MoreBitsLayer picks (Q8); the vision tower, mergers, embedding and lm_head in Q8
-//       (docs/QUANTIZATION.md says why). `text_layers` is the decoder's layer count.
+//       MoreBitsLayer picks, the token embedding and lm_head (Q6); the vision tower and
+//       mergers in Q8 (docs/QUANTIZATION.md says why). `text_layers` is the decoder's
+//       layer count.
 std::optional<DType> PlannedFormat(WeightsMode mode, const WeightSpec& spec, int64_t text_layers);
-// The decoder layers whose value and down projections q4 keeps in 8 bits: the first and
+// The decoder layers whose value and down projections q4 keeps in 6 bits: the first and
 // last eighth and every third layer between — where 4-bit error costs most (measured in
 // docs/QUANTIZATION.md; the same choice as llama.cpp's Q4_K_M makes for its 6-bit layers).
 bool MoreBitsLayer(int64_t layer, int64_t text_layers);
@@ -75,15 +76,20 @@ bool MoreBitsLayer(int64_t layer, int64_t text_layers);
 int64_t TextLayerCount(std::span<const WeightSpec> table);
 
 // The storage a stored tensor has for `spec`, checked: float of spec's shape; corgi
-// packed (U8 [Panels(N)·Blocks(K), 544 | 288]) → kQ8/kQ4; F8_E4M3 of spec's shape with
+// packed (U8 [Panels(N), PanelBytes(format, K)]) → kQ8/kQ6/kQ4; F8_E4M3 of spec's shape with
 // its scale tensor present. InvalidArgument (shape) or Unimplemented (dtype) naming the
 // tensor otherwise.
 StatusOr<DType> StoredFormat(const TensorStore& store, const TensorInfo& info, const WeightSpec& spec,
                              FindWeightFn find);
 
+// The packed layout corgi quantize writes and the loader accepts (quantization_config's
+// format_version): 2 since q4 became asymmetric with 6-bit block codes and q6 was added.
+constexpr int64_t kCorgiFormatVersion = 2;
+
 // Reads config.json's quantization_config in `dir`: nullopt when absent or corgi's own
-// ("corgi"), the FP8 settings for "fp8"; Unimplemented naming any other quant_method
-// (GPTQ, AWQ, bitsandbytes, ...), errors of ParseFp8QuantizationConfig.
+// ("corgi", FailedPrecondition unless its format_version is kCorgiFormatVersion), the FP8
+// settings for "fp8"; Unimplemented naming any other quant_method (GPTQ, AWQ,
+// bitsandbytes, ...), errors of ParseFp8QuantizationConfig.
 StatusOr<std::optional<Fp8Config>> ReadQuantizationConfig(const std::string& dir);
 
 class WeightBinder {

@@ -59,13 +59,19 @@ TEST_F(QuantizeE2eTest, InspectReportsFormatsPerPart) {
   const Json j = Json::parse(r.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << r.out;
   EXPECT_EQ(j["quantization"], "corgi q4");
-  bool decoder_q4 = false, embedding_q8 = false;
+  bool decoder_q4 = false, decoder_q6 = false, embedding_q6 = false, vision_q8 = false;
   for (const Json& part : j["parts"]) {
-    if (part["part"] == "text decoder") decoder_q4 = part["formats"].contains("Q4");
-    if (part["part"] == "token embedding") embedding_q8 = part["formats"].contains("Q8");
+    if (part["part"] == "text decoder") {
+      decoder_q4 = part["formats"].contains("Q4");
+      decoder_q6 = part["formats"].contains("Q6");  // v_proj/down_proj of MoreBitsLayer layers
+    }
+    if (part["part"] == "token embedding") embedding_q6 = part["formats"].contains("Q6");
+    if (part["part"] == "vision tower") vision_q8 = part["formats"].contains("Q8");
   }
   EXPECT_TRUE(decoder_q4) << j["parts"];
-  EXPECT_TRUE(embedding_q8) << j["parts"];
+  EXPECT_TRUE(decoder_q6) << j["parts"];
+  EXPECT_TRUE(embedding_q6) << j["parts"];
+  EXPECT_TRUE(vision_q8) << j["parts"];
 }
 
 TEST_F(QuantizeE2eTest, QuantizedDirectoryGeneratesAsLoadTimeQuantization) {
@@ -82,21 +88,22 @@ TEST_F(QuantizeE2eTest, QuantizedDirectoryGeneratesAsLoadTimeQuantization) {
   EXPECT_EQ(from_file, tokens({"-m", Float(), "--weights", "q4"}));
 }
 
-// The bounds are the tiny checkpoint's measured values (q8: KL 0.019, top-1 0.93; q4: KL
-// 0.52, top-1 0.54 with 440 positions on this machine's image set) with headroom, so a
-// kernel or format change that loses accuracy fails here.
+// The bounds are the tiny checkpoint's measured values (q8: KL 0.0071, top-1 0.94; q4: KL
+// 0.41, top-1 0.60 with 438 positions; AMD EPYC Zen 4) with headroom, so a kernel or
+// format change that loses accuracy fails here (the symmetric q4 of format_version 1 gave
+// KL 0.52, top-1 0.54 and would fail the q4 bounds).
 TEST_F(QuantizeE2eTest, AccuracyBoundsOnTheTinyCheckpoint) {
   const Json q8 = Accuracy({"--weights", "q8"});
   ASSERT_TRUE(q8.is_object());
   EXPECT_GE(q8["positions"].get<int64_t>(), 300);
   EXPECT_GT(q8["reference_top1_prob_median"].get<double>(), 0.15) << "--logit-std 6 must give peaked logits";
-  EXPECT_LT(q8["kl_mean"].get<double>(), 0.04) << q8;
+  EXPECT_LT(q8["kl_mean"].get<double>(), 0.02) << q8;
   EXPECT_GT(q8["top1_agreement"].get<double>(), 0.85) << q8;
   EXPECT_GT(q8["kl_mean"].get<double>(), 0.0) << q8;
   const Json q4 = Accuracy({"--quantized", Q4()});
   ASSERT_TRUE(q4.is_object());
-  EXPECT_LT(q4["kl_mean"].get<double>(), 0.9) << q4;
-  EXPECT_GT(q4["top1_agreement"].get<double>(), 0.4) << q4;
+  EXPECT_LT(q4["kl_mean"].get<double>(), 0.48) << q4;
+  EXPECT_GT(q4["top1_agreement"].get<double>(), 0.56) << q4;
   EXPECT_GT(q4["kl_mean"].get<double>(), q8["kl_mean"].get<double>()) << "4 bits cannot beat 8";
 }
 

@@ -74,8 +74,9 @@ BENCHMARK(BM_MatMul)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// A packed kQ8/kQ4 weight with random quants and scales: the bytes, not their values,
-// decide the speed, and packing 300M weights with QuantizeWeights would take minutes.
+// A packed kQ8/kQ6/kQ4 weight with random quants and codes and fixed scales: the bytes, not
+// their values, decide the speed, and packing 300M weights with QuantizeWeights would take
+// minutes.
 struct PackedWeights {
   AlignedBuffer buffer;
   TensorView view;
@@ -83,14 +84,19 @@ struct PackedWeights {
       : buffer(static_cast<size_t>(quant::PackedBytes(format, n, k))) {
     std::mt19937 rng(3);
     auto* p = buffer.as<uint8_t>();
-    const int64_t block_bytes = quant::BlockBytes(format);
-    const int64_t blocks = quant::Panels(n) * quant::Blocks(k);
+    for (size_t i = 0; i < buffer.size(); ++i) {
+      p[i] = static_cast<uint8_t>(rng() | (format == DType::kQ8 ? 1u : 0u));  // q8: no -128
+    }
     const uint16_t scale = F32ToF16(0.01f);
-    for (int64_t b = 0; b < blocks; ++b) {
-      uint8_t* block = p + b * block_bytes;
-      for (int c = 0; c < quant::kPanelRows; ++c) std::memcpy(block + 2 * c, &scale, 2);
-      for (int64_t i = quant::kScaleBytes; i < block_bytes; ++i) {
-        block[i] = static_cast<uint8_t>(rng() | (format == DType::kQ8 ? 1u : 0u));  // q8: no -128
+    const int64_t panel_bytes = quant::PanelBytes(format, k), blocks = quant::Blocks(k);
+    for (int64_t panel = 0; panel < quant::Panels(n); ++panel) {
+      uint8_t* base = p + panel * panel_bytes;
+      for (int64_t b = 0; b < blocks; ++b) {
+        // kQ4: the group's D and M; kQ8/kQ6: the block's scales (always finite).
+        const bool header = format == DType::kQ4;
+        if (header && b % quant::kQ4GroupBlocks != 0) continue;
+        uint8_t* at = header ? base + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes : base + quant::BlockOffset(format, b);
+        for (int c = 0; c < (header ? 2 : 1) * quant::kPanelRows; ++c) std::memcpy(at + 2 * c, &scale, 2);
       }
     }
     view = TensorView(buffer.data(), format, Shape{n, k});
@@ -98,12 +104,13 @@ struct PackedWeights {
 };
 
 // Quantized (and bf16, for comparison) matmul at Qwen3-VL-2B's shapes.
-// range(0): M; range(1): weight (0 q8, 1 q4, 2 bf16); range(2): shape (0 [6144, 2048] up/gate,
+// range(0): M; range(1): weight (0 q8, 1 q4, 2 bf16, 3 q6); range(2): shape (0 [6144, 2048] up/gate,
 // 1 [2048, 6144] down, 2 [151936, 2048] lm_head); range(3): threads.
 void BM_QMatMul(benchmark::State& state) {
   static constexpr int64_t kShapes[3][2] = {{6144, 2048}, {2048, 6144}, {151936, 2048}};
   const int64_t m = state.range(0), n = kShapes[state.range(2)][0], k = kShapes[state.range(2)][1];
-  const DType dt = state.range(1) == 0 ? DType::kQ8 : state.range(1) == 1 ? DType::kQ4 : DType::kBF16;
+  constexpr DType kWeights[] = {DType::kQ8, DType::kQ4, DType::kBF16, DType::kQ6};
+  const DType dt = kWeights[state.range(1)];
   ThreadPool pool(static_cast<size_t>(state.range(3)));
   Weights float_w(dt == DType::kBF16 ? dt : DType::kF32, dt == DType::kBF16 ? n : 0, k);
   PackedWeights packed_w(dt == DType::kBF16 ? DType::kQ8 : dt, dt == DType::kBF16 ? 0 : n, k);
@@ -123,8 +130,8 @@ void BM_QMatMul(benchmark::State& state) {
 }
 BENCHMARK(BM_QMatMul)
     ->ArgNames({"M", "w", "shape", "threads"})
-    ->ArgsProduct({{1}, {0, 1, 2}, {0, 1, 2}, {1, 2}})
-    ->ArgsProduct({{512}, {0, 1, 2}, {0, 1}, {1, 2}})
+    ->ArgsProduct({{1}, {0, 1, 2, 3}, {0, 1, 2}, {1, 2}})
+    ->ArgsProduct({{512}, {0, 1, 2, 3}, {0, 1}, {1, 2}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -27,7 +27,7 @@ struct MatMulArgs {
   int64_t ldy = 0;
 };
 
-// A matmul against a packed kQ8/kQ4 weight, x already quantized (ops.h).
+// A matmul against a packed kQ8/kQ6/kQ4 weight, x already quantized (ops.h).
 struct QMatMulArgs {
   QuantizedActivations x;
   const uint8_t* w = nullptr;  // packed [N, K] of `format`

@@ -11,9 +11,10 @@
 //       stored q+128 (up to 255) times an activation (up to 127) could overflow, so the
 //       weight is made signed (q = stored ^ 0x80) and the sign moved to the activation side:
 //       maddubs(|x|, sign(q, x)) = Σ x·q, pairs within ±2·127², never saturating.
-//   q4: the nibbles q+8 (0..15) are already small unsigned bytes: maddubs(nibble, x) stays
-//       within ±2·15·127, so the 8 products of a block add up in int16 (±30480) before one
-//       pmaddwd; the zero point comes off as 8·Σx (QuantizedActivations::sum).
+//   q6, q4: the stored u (0..63, 0..15) are already small unsigned bytes: maddubs(u, x)
+//       stays within ±2·63·127 (±2·15·127), so sums go through int16 before a pmaddwd; q6's
+//       zero point comes off as 32·Σx (QuantizedActivations::sum), q4's minimum as the
+//       reference's second FMA, -m·(sx·Σx).
 // Tiles: 16 ymm registers hold MR rows × 2 half-panels of int32 dot products and float
 // accumulators plus the shared weight and activation vectors; 2 rows × 1 panel leaves room
 // for them without spills.
@@ -74,14 +75,58 @@ inline void QuantizeBlock(const float* x, int8_t* q, float* scale, int32_t* sum)
   *sum = _mm_cvtsi128_si32(s4);
 }
 
-template <bool kQ4>
+// The stored bytes u of quad vectors 2v (lo) and 2v+1 (hi) for 8 rows (half h of the
+// panel) of a kQ6/kQ4 block whose nibble vectors start at `nibbles` (as qmatmul_vnni.cc).
+template <DType F>
+inline void LoadNibblePair(const uint8_t* nibbles, int v, int h, __m256i* lo, __m256i* hi) {
+  const __m256i nibble = _mm256_set1_epi8(0x0f);
+  const auto* p = reinterpret_cast<const __m256i*>(nibbles + quant::kQuadVectorBytes * v + 32 * h);
+  const __m256i raw = _mm256_loadu_si256(p);
+  *lo = _mm256_and_si256(raw, nibble);
+  *hi = _mm256_and_si256(_mm256_srli_epi16(raw, 4), nibble);
+  if constexpr (F == DType::kQ6) {
+    const __m256i bits45 = _mm256_set1_epi8(0x30);
+    const __m256i high = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+        nibbles + quant::kNibbleBytes + quant::kQuadVectorBytes * (v / 2) + 32 * h));
+    if (v % 2 == 0) {
+      *lo = _mm256_or_si256(*lo, _mm256_and_si256(_mm256_slli_epi16(high, 4), bits45));
+      *hi = _mm256_or_si256(*hi, _mm256_and_si256(_mm256_slli_epi16(high, 2), bits45));
+    } else {
+      *lo = _mm256_or_si256(*lo, _mm256_and_si256(high, bits45));
+      *hi = _mm256_or_si256(*hi, _mm256_and_si256(_mm256_srli_epi16(high, 2), bits45));
+    }
+  }
+}
+
+// kQ4: d = D·sc and m = M·mn of rows 8h..8h+7 of block b of the panel at `panel`.
+inline void Q4Scales(const uint8_t* panel, int64_t b, int h, __m256* d, __m256* m) {
+  const uint8_t* header = panel + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes;
+  const uint8_t* codes = panel + quant::BlockOffset(DType::kQ4, b);
+  const __m256i low = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + 8 * h)));
+  int32_t four;
+  std::memcpy(&four, codes + quant::kPanelRows + 4 * h, 4);
+  const __m128i pairs = _mm_cvtsi32_si128(four);
+  __m256i high = _mm256_cvtepu8_epi32(_mm_unpacklo_epi8(pairs, pairs));  // lane c: byte c/2
+  high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)),
+                          _mm256_set1_epi32(0x0f));
+  const __m256i three = _mm256_set1_epi32(3), fifteen = _mm256_set1_epi32(0x0f);
+  const __m256i sc = _mm256_or_si256(_mm256_and_si256(low, fifteen), _mm256_slli_epi32(_mm256_and_si256(high, three), 4));
+  const __m256i mn = _mm256_or_si256(_mm256_srli_epi32(low, 4), _mm256_slli_epi32(_mm256_srli_epi32(high, 2), 4));
+  *d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(header + 16 * h))),
+                     _mm256_cvtepi32_ps(sc));
+  *m = _mm256_mul_ps(
+      _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(header + quant::kScaleBytes + 16 * h))),
+      _mm256_cvtepi32_ps(mn));
+}
+
+template <DType F>
 struct Avx2Kernel {
   template <int MR, int NP>
   static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel) {
     constexpr int NH = 2 * NP;  // half panels: 8 outputs each, one ymm
-    constexpr int64_t kBlockBytes = kQ4 ? quant::kQ4BlockBytes : quant::kQ8BlockBytes;
+    constexpr int64_t kValueOffset = F == DType::kQ4 ? quant::kQ4CodeBytes : quant::kScaleBytes;
     const int64_t blocks = a.x.blocks;
-    const qmatmul_impl::TileOperands<MR, NP> in(a, kBlockBytes, row, panel);
+    const qmatmul_impl::TileOperands<MR, NP> in(a, row, panel);
     const auto& w = in.w;
     const auto& xq = in.xq;
     const auto& xs = in.xs;
@@ -89,10 +134,10 @@ struct Avx2Kernel {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[MR][NH] = {};  // zeros
     for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t off = b * kBlockBytes;
+      const int64_t off = quant::BlockOffset(F, b);
       const int64_t xo = b * quant::kBlockK;
       __m256i dot[MR][NH] = {};  // zeros (q8 accumulates into them)
-      if constexpr (!kQ4) {
+      if constexpr (F == DType::kQ8) {
         const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
 #pragma GCC unroll 8
         for (int j = 0; j < 8; ++j) {
@@ -114,44 +159,52 @@ struct Avx2Kernel {
           }
         }
       } else {
-        const __m256i nibble = _mm256_set1_epi8(0x0f);
+        // maddubs(u, x) pairs stay within ±2·63·127 (q6) or ±2·15·127 (q4). q4 adds a block's
+        // 8 products in int16 (±30480) before one pmaddwd; q6 widens each quad pair (±32004).
         __m256i t[MR][NH] = {};  // zeros
 #pragma GCC unroll 4
         for (int v = 0; v < 4; ++v) {
           __m256i lo[NH], hi[NH];
 #pragma GCC unroll 8
-          for (int h = 0; h < NH; ++h) {
-            const uint8_t* p = w[h / 2] + off + quant::kScaleBytes + 64 * v + 32 * (h % 2);
-            const __m256i raw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-            lo[h] = _mm256_and_si256(raw, nibble);
-            hi[h] = _mm256_and_si256(_mm256_srli_epi16(raw, 4), nibble);
-          }
+          for (int h = 0; h < NH; ++h) LoadNibblePair<F>(w[h / 2] + off + kValueOffset, v, h % 2, &lo[h], &hi[h]);
 #pragma GCC unroll 8
           for (int r = 0; r < MR; ++r) {
             const __m256i xl = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v));
             const __m256i xh = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v + 4));
 #pragma GCC unroll 8
             for (int h = 0; h < NH; ++h) {
-              t[r][h] = _mm256_add_epi16(t[r][h], _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl),
-                                                                   _mm256_maddubs_epi16(hi[h], xh)));
+              const __m256i pair =
+                  _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl), _mm256_maddubs_epi16(hi[h], xh));
+              if constexpr (F == DType::kQ6) {
+                dot[r][h] = _mm256_add_epi32(dot[r][h], _mm256_madd_epi16(pair, ones));
+              } else {
+                t[r][h] = _mm256_add_epi16(t[r][h], pair);
+              }
             }
           }
         }
 #pragma GCC unroll 8
         for (int r = 0; r < MR; ++r) {
-          const __m256i zp = _mm256_set1_epi32(static_cast<int32_t>(
-              static_cast<uint32_t>(quant::kQ4ZeroPoint) * static_cast<uint32_t>(xsum[r][b])));
+          if constexpr (F == DType::kQ6) {
+            const __m256i zp = _mm256_set1_epi32(static_cast<int32_t>(
+                static_cast<uint32_t>(quant::kQ6ZeroPoint) * static_cast<uint32_t>(xsum[r][b])));
 #pragma GCC unroll 8
-          for (int h = 0; h < NH; ++h) {
-            dot[r][h] = _mm256_sub_epi32(_mm256_madd_epi16(t[r][h], ones), zp);
+            for (int h = 0; h < NH; ++h) dot[r][h] = _mm256_sub_epi32(dot[r][h], zp);
+          } else {
+#pragma GCC unroll 8
+            for (int h = 0; h < NH; ++h) dot[r][h] = _mm256_madd_epi16(t[r][h], ones);
           }
         }
       }
-      __m256 sw[NH];
+      __m256 sw[NH], mw[NH];
 #pragma GCC unroll 8
       for (int h = 0; h < NH; ++h) {
-        sw[h] = _mm256_cvtph_ps(
-            _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[h / 2] + off + 16 * (h % 2))));
+        if constexpr (F == DType::kQ4) {
+          Q4Scales(w[h / 2], b, h % 2, &sw[h], &mw[h]);
+        } else {
+          sw[h] = _mm256_cvtph_ps(
+              _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[h / 2] + off + 16 * (h % 2))));
+        }
       }
 #pragma GCC unroll 8
       for (int r = 0; r < MR; ++r) {
@@ -160,6 +213,11 @@ struct Avx2Kernel {
         for (int h = 0; h < NH; ++h) {
           acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r][h]), _mm256_mul_ps(sw[h], sx),
                                       acc[r][h]);
+        }
+        if constexpr (F == DType::kQ4) {
+          const __m256 neg_sum = _mm256_set1_ps(-(xs[r][b] * static_cast<float>(xsum[r][b])));
+#pragma GCC unroll 8
+          for (int h = 0; h < NH; ++h) acc[r][h] = _mm256_fmadd_ps(mw[h], neg_sum, acc[r][h]);
         }
       }
     }
@@ -200,10 +258,10 @@ void QuantizeRowAvx2(const float* x, int64_t k, int8_t* q, float* scale, int32_t
 }
 
 void QMatMulAvx2(const QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
-  if (a.format == DType::kQ4) {
-    qmatmul_impl::RunTiles<Avx2Kernel<true>, 2, 1>(a, p_begin, p_end);
-  } else {
-    qmatmul_impl::RunTiles<Avx2Kernel<false>, 2, 1>(a, p_begin, p_end);
+  switch (a.format) {
+    case DType::kQ4: qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ4>, 2, 1>(a, p_begin, p_end); break;
+    case DType::kQ6: qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ6>, 2, 1>(a, p_begin, p_end); break;
+    default: qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ8>, 2, 1>(a, p_begin, p_end); break;
   }
 }
 

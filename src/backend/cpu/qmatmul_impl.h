@@ -43,7 +43,7 @@ void RunTiles(const internal::QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
   }
 }
 
-// The operands of an MR-row × NP-panel tile: each panel's first block and each row's
+// The operands of an MR-row × NP-panel tile: each panel's start and each row's
 // quantized activations, scales and sums.
 template <int MR, int NP>
 struct TileOperands {
@@ -52,9 +52,10 @@ struct TileOperands {
   const float* xs[MR];
   const int32_t* xsum[MR];
 
-  TileOperands(const internal::QMatMulArgs& a, int64_t block_bytes, int64_t row, int64_t panel) {
+  TileOperands(const internal::QMatMulArgs& a, int64_t row, int64_t panel) {
     const int64_t blocks = a.x.blocks, kp = blocks * quant::kBlockK;
-    for (int i = 0; i < NP; ++i) w[i] = a.w + (panel + i) * blocks * block_bytes;
+    const int64_t panel_bytes = quant::PanelBytes(a.format, kp);
+    for (int i = 0; i < NP; ++i) w[i] = a.w + (panel + i) * panel_bytes;
     for (int r = 0; r < MR; ++r) {
       xq[r] = a.x.q + (row + r) * kp;
       xs[r] = a.x.scale + (row + r) * blocks;

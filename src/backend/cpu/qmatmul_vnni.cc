@@ -6,11 +6,14 @@
 // (core/quant_format.h). vpdpbusd multiplies the 64 unsigned weight bytes by the 4 signed
 // activation bytes of that quad broadcast to all 16 dwords and adds each dword's 4
 // products into its int32 lane: the 16 lanes ARE the panel's 16 outputs, so a block is 8
-// vpdpbusd (q8) with no shuffles and no horizontal sums. The weight bytes are stored
-// biased (q+128, or nibbles q+8), which is what vpdpbusd's unsigned operand wants; the bias
-// comes off by starting the block's accumulator at -zp·Σx (QuantizedActivations::sum).
-// Integer sums are exact, so only the float step is ordered: per block, float(dot) times
-// (weight scale · activation scale) with one FMA, blocks in order, as the reference.
+// vpdpbusd (q8) with no shuffles and no horizontal sums (q6, q4: 4 nibble loads, each
+// split into 2 vectors, plus q6's high bits OR-ed in). The weight bytes are stored
+// unsigned, which is what vpdpbusd's unsigned operand wants; q8's and q6's zero point comes
+// off by starting the block's accumulator at -zp·Σx (QuantizedActivations::sum), q4's
+// minimum by a second FMA of -m·(sx·Σx). Integer sums are exact, so only the float steps
+// are ordered: per block, float(dot) times (weight scale · activation scale) with one FMA
+// (then q4's minimum), blocks in order, as the reference. q4's d = D·sc and m = M·mn are
+// decoded per block and panel from the 6-bit codes, amortized over the tile's rows.
 //
 // Tiles: MR rows × NP panels keep MR·NP float accumulators and MR·NP int32 block
 // accumulators in registers (of 32), and each weight vector loaded once serves MR rows.
@@ -38,16 +41,41 @@ namespace {
 
 using qmatmul_impl::LoadQuad;
 
-template <bool kQ4>
-struct VnniKernel {
-  static constexpr int64_t kBlockBytes = kQ4 ? quant::kQ4BlockBytes : quant::kQ8BlockBytes;
-  static constexpr uint32_t kZeroPoint = kQ4 ? quant::kQ4ZeroPoint : quant::kQ8ZeroPoint;
+// The 64 stored bytes u of quad vectors 2v (lo) and 2v+1 (hi) of a kQ6/kQ4 block whose
+// nibble vectors start at `nibbles`: the nibbles, and for kQ6 the two high bits from the
+// vector after the nibbles (quad q's at bit shift 2·(q % 4)), moved to bits 4-5.
+template <DType F>
+inline void LoadNibblePair(const uint8_t* nibbles, int v, __m512i* lo, __m512i* hi) {
+  const __m512i nibble = _mm512_set1_epi8(0x0f);
+  const __m512i raw = _mm512_loadu_si512(nibbles + quant::kQuadVectorBytes * v);
+  *lo = _mm512_and_si512(raw, nibble);
+  *hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nibble);
+  if constexpr (F == DType::kQ6) {
+    const __m512i bits45 = _mm512_set1_epi8(0x30);
+    const __m512i high = _mm512_loadu_si512(nibbles + quant::kNibbleBytes + quant::kQuadVectorBytes * (v / 2));
+    // 16-bit shifts leak bits between the bytes of a word; the 0x30 mask keeps only each
+    // byte's own two bits.
+    if (v % 2 == 0) {  // shifts 0 and 2
+      *lo = _mm512_or_si512(*lo, _mm512_and_si512(_mm512_slli_epi16(high, 4), bits45));
+      *hi = _mm512_or_si512(*hi, _mm512_and_si512(_mm512_slli_epi16(high, 2), bits45));
+    } else {  // shifts 4 and 6
+      *lo = _mm512_or_si512(*lo, _mm512_and_si512(high, bits45));
+      *hi = _mm512_or_si512(*hi, _mm512_and_si512(_mm512_srli_epi16(high, 2), bits45));
+    }
+  }
+}
 
-  // The int32 dot products of block b for MR rows × NP panels (lanes = panel rows).
+template <DType F>
+struct VnniKernel {
+  static constexpr uint32_t kZeroPoint = F == DType::kQ8 ? quant::kQ8ZeroPoint : F == DType::kQ6 ? quant::kQ6ZeroPoint : 0;
+  static constexpr int64_t kValueOffset = F == DType::kQ4 ? quant::kQ4CodeBytes : quant::kScaleBytes;
+
+  // The int32 dot products Σ (u − zero point)·x of block b for MR rows × NP panels
+  // (lanes = panel rows).
   template <int MR, int NP>
   static void Dots(const qmatmul_impl::TileOperands<MR, NP>& in, int64_t b,
                    __m512i (&dot)[MR][NP]) {
-    const int64_t off = b * kBlockBytes + quant::kScaleBytes;
+    const int64_t off = quant::BlockOffset(F, b) + kValueOffset;
     const int64_t xo = b * quant::kBlockK;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
@@ -57,7 +85,7 @@ struct VnniKernel {
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) dot[r][p] = init;
     }
-    if constexpr (!kQ4) {
+    if constexpr (F == DType::kQ8) {
 #pragma GCC unroll 8
       for (int j = 0; j < 8; ++j) {
         __m512i wv[NP];
@@ -71,16 +99,11 @@ struct VnniKernel {
         }
       }
     } else {
-      const __m512i nibble = _mm512_set1_epi8(0x0f);
 #pragma GCC unroll 4
       for (int v = 0; v < 4; ++v) {
         __m512i lo[NP], hi[NP];
 #pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) {
-          const __m512i raw = _mm512_loadu_si512(in.w[p] + off + 64 * v);
-          lo[p] = _mm512_and_si512(raw, nibble);
-          hi[p] = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nibble);
-        }
+        for (int p = 0; p < NP; ++p) LoadNibblePair<F>(in.w[p] + off, v, &lo[p], &hi[p]);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; ++r) {
           const __m512i xl = _mm512_set1_epi32(LoadQuad(in.xq[r] + xo + 8 * v));
@@ -95,15 +118,40 @@ struct VnniKernel {
     }
   }
 
-  // acc += float(dot) · (weight scale · activation scale): the reference's float step.
+  // kQ4: the 16 rows' d = D·sc and m = M·mn of block b of the panel at `panel`.
+  static void Q4Scales(const uint8_t* panel, int64_t b, __m512* d, __m512* m) {
+    const uint8_t* header = panel + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes;
+    const uint8_t* codes = panel + quant::BlockOffset(F, b);
+    const __m512i low = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
+    const __m128i pairs = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + quant::kPanelRows));
+    __m512i high = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(pairs, pairs));  // lane c: byte c/2
+    high = _mm512_and_si512(_mm512_srlv_epi32(high, _mm512_set_epi32(4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0)),
+                            _mm512_set1_epi32(0x0f));
+    const __m512i three = _mm512_set1_epi32(3), fifteen = _mm512_set1_epi32(0x0f);
+    const __m512i sc = _mm512_or_si512(_mm512_and_si512(low, fifteen),
+                                       _mm512_slli_epi32(_mm512_and_si512(high, three), 4));
+    const __m512i mn = _mm512_or_si512(_mm512_srli_epi32(low, 4), _mm512_slli_epi32(_mm512_srli_epi32(high, 2), 4));
+    *d = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(header))),
+                       _mm512_cvtepi32_ps(sc));
+    *m = _mm512_mul_ps(
+        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(header + quant::kScaleBytes))),
+        _mm512_cvtepi32_ps(mn));
+  }
+
+  // acc += float(dot) · (weight scale · activation scale), and for kQ4 then
+  // acc += m · −(activation scale · Σx): the reference's float steps.
   template <int MR, int NP>
   static void Accumulate(const qmatmul_impl::TileOperands<MR, NP>& in, int64_t b,
                          const __m512i (&dot)[MR][NP], __m512 (&acc)[MR][NP]) {
-    __m512 sw[NP];
+    __m512 sw[NP], mw[NP];
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) {
-      sw[p] = _mm512_cvtph_ps(
-          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in.w[p] + b * kBlockBytes)));
+      if constexpr (F == DType::kQ4) {
+        Q4Scales(in.w[p], b, &sw[p], &mw[p]);
+      } else {
+        sw[p] = _mm512_cvtph_ps(_mm256_loadu_si256(
+            reinterpret_cast<const __m256i*>(in.w[p] + quant::BlockOffset(F, b))));
+      }
     }
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
@@ -112,6 +160,11 @@ struct VnniKernel {
       for (int p = 0; p < NP; ++p) {
         acc[r][p] =
             _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot[r][p]), _mm512_mul_ps(sw[p], sx), acc[r][p]);
+      }
+      if constexpr (F == DType::kQ4) {
+        const __m512 neg_sum = _mm512_set1_ps(-(in.xs[r][b] * static_cast<float>(in.xsum[r][b])));
+#pragma GCC unroll 8
+        for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_fmadd_ps(mw[p], neg_sum, acc[r][p]);
       }
     }
   }
@@ -137,7 +190,7 @@ struct VnniKernel {
 
   template <int MR, int NP>
   static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel) {
-    const qmatmul_impl::TileOperands<MR, NP> in(a, kBlockBytes, row, panel);
+    const qmatmul_impl::TileOperands<MR, NP> in(a, row, panel);
     __m512 acc[MR][NP];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r)
@@ -152,22 +205,22 @@ struct VnniKernel {
   }
 };
 
-template <bool kQ4>
+template <DType F>
 void Run(const QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
   if (a.x.m == 1) {
-    qmatmul_impl::RunTiles<VnniKernel<kQ4>, 1, 6>(a, p_begin, p_end);
+    qmatmul_impl::RunTiles<VnniKernel<F>, 1, 6>(a, p_begin, p_end);
   } else {
-    qmatmul_impl::RunTiles<VnniKernel<kQ4>, 4, 3>(a, p_begin, p_end);
+    qmatmul_impl::RunTiles<VnniKernel<F>, 4, 3>(a, p_begin, p_end);
   }
 }
 
 }  // namespace
 
 void QMatMulVnni(const QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
-  if (a.format == DType::kQ4) {
-    Run<true>(a, p_begin, p_end);
-  } else {
-    Run<false>(a, p_begin, p_end);
+  switch (a.format) {
+    case DType::kQ4: Run<DType::kQ4>(a, p_begin, p_end); break;
+    case DType::kQ6: Run<DType::kQ6>(a, p_begin, p_end); break;
+    default: Run<DType::kQ8>(a, p_begin, p_end); break;
   }
 }
 

@@ -21,7 +21,7 @@ using testing::MisalignedFloats;
 using testing::RandomVector;
 using testing::ScopedPath;
 
-constexpr DType kFormats[] = {DType::kQ8, DType::kQ4};
+constexpr DType kFormats[] = {DType::kQ8, DType::kQ6, DType::kQ4};
 
 struct Packed {
   std::vector<uint8_t> bytes;
@@ -48,7 +48,8 @@ double RelativeError(const std::vector<float>& a, const std::vector<float>& b) {
 TEST(QuantTest, DequantizedWeightsAreClose) {
   const int64_t n = 37, k = 77;  // neither a multiple of 16 nor of 32
   const std::vector<float> w = RandomVector(n * k, 1);
-  for (auto [format, bound] : {std::pair{DType::kQ8, 0.006}, std::pair{DType::kQ4, 0.12}}) {
+  for (auto [format, bound] :
+       {std::pair{DType::kQ8, 0.006}, std::pair{DType::kQ6, 0.025}, std::pair{DType::kQ4, 0.1}}) {
     Packed p = Pack(w, n, k, format);
     std::vector<float> back(static_cast<size_t>(n * k));
     for (int64_t r = 0; r < n; ++r) DequantizeRow(p.view, r, back.data() + r * k);
@@ -63,7 +64,8 @@ TEST(QuantTest, ReferenceMatMulIsCloseToFloat) {
   std::vector<float> exact(static_cast<size_t>(m * n));
   MatMul(x.data(), m, TensorView(w.data(), DType::kF32, Shape{n, k}), {}, exact.data(), nullptr);
   testing::ScopedPath scope(KernelPath::kRef);
-  for (auto [format, bound] : {std::pair{DType::kQ8, 0.01}, std::pair{DType::kQ4, 0.15}}) {
+  for (auto [format, bound] :
+       {std::pair{DType::kQ8, 0.01}, std::pair{DType::kQ6, 0.04}, std::pair{DType::kQ4, 0.15}}) {
     Packed p = Pack(w, n, k, format);
     std::vector<float> y(static_cast<size_t>(m * n));
     MatMul(x.data(), m, p.view, {}, y.data(), nullptr);
@@ -71,22 +73,27 @@ TEST(QuantTest, ReferenceMatMulIsCloseToFloat) {
   }
 }
 
-// Per element: |w - dequantized| within one q8 step (absmax/127 of its block), or for q4
-// within 0.2·absmax (the scale search may clip the side opposite the peak by 1.5 steps).
+// Per element: |w - dequantized| within one q8 step (absmax/127 of its block), for q6
+// within 0.05·absmax (the scale search may clip the side opposite the peak by 1.5 steps),
+// for q4 within 0.2·absmax of its group of 8 blocks (d and m are 6-bit codes of the
+// group's largest: a block 1000× smaller than its neighbour loses its own resolution).
 TEST(QuantTest, DequantizationErrorIsBoundedPerBlock) {
   const int64_t n = 21, k = 100;
   std::vector<float> w = RandomVector(n * k, 4, -3.0f, 3.0f);
   for (int64_t i = 0; i < k; ++i) w[5 * k + i] = 0.0f;  // an all-zero row
   for (int64_t i = 0; i < 40; ++i) w[7 * k + i] *= 1000.0f;  // a large block
-  for (auto [format, steps] : {std::pair{DType::kQ8, 1.0f / 127.0f}, std::pair{DType::kQ4, 0.2f}}) {
+  for (auto [format, steps] :
+       {std::pair{DType::kQ8, 1.0f / 127.0f}, std::pair{DType::kQ6, 0.05f}, std::pair{DType::kQ4, 0.2f}}) {
     Packed p = Pack(w, n, k, format);
     std::vector<float> back(static_cast<size_t>(k));
     for (int64_t r = 0; r < n; ++r) {
       DequantizeRow(p.view, r, back.data());
       for (int64_t b = 0; b < quant::Blocks(k); ++b) {
         const int64_t k0 = b * quant::kBlockK, k1 = std::min(k, k0 + quant::kBlockK);
+        const int64_t span = format == DType::kQ4 ? quant::kQ4GroupBlocks * quant::kBlockK : quant::kBlockK;
+        const int64_t g0 = k0 / span * span, g1 = std::min(k, g0 + span);
         float amax = 0.0f;
-        for (int64_t i = k0; i < k1; ++i) amax = std::max(amax, std::fabs(w[r * k + i]));
+        for (int64_t i = g0; i < g1; ++i) amax = std::max(amax, std::fabs(w[r * k + i]));
         for (int64_t i = k0; i < k1; ++i) {
           ASSERT_LE(std::fabs(back[i] - w[r * k + i]), steps * amax)
               << DTypeName(format) << " row " << r << " col " << i;
@@ -183,7 +190,8 @@ TEST(QuantTest, FastPathsMatchReferenceBitwise) {
     int64_t m, n, k;
   };
   const Size sizes[] = {{1, 1, 1},   {2, 15, 31}, {3, 16, 32},  {5, 37, 77},  {13, 50, 100},
-                        {4, 48, 64}, {7, 49, 300}, {1, 100, 33}, {6, 70, 1}, {9, 17, 129}};
+                        {4, 48, 64}, {7, 49, 300}, {1, 100, 33}, {6, 70, 1}, {9, 17, 129},
+                        {2, 33, 600}};
   ThreadPool pool(2);
   uint32_t seed = 10;
   for (DType format : kFormats) {

@@ -31,24 +31,30 @@ void QuantizeRow(const float* x, int64_t k, int8_t* q, float* scale, int32_t* su
 
 void QMatMul(const internal::QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
   const int64_t blocks = a.x.blocks;
-  const int64_t block_bytes = quant::BlockBytes(a.format);
+  const int64_t panel_bytes = quant::PanelBytes(a.format, blocks * quant::kBlockK);
   const int64_t kp = blocks * quant::kBlockK;
+  const int zero = quant::ZeroPoint(a.format);
   for (int64_t row = 0; row < a.x.m; ++row) {
     const int8_t* xq = a.x.q + row * kp;
     const float* xs = a.x.scale + row * blocks;
+    const int32_t* xsum = a.x.sum + row * blocks;
     for (int64_t p = p_begin; p < p_end; ++p) {
-      const uint8_t* panel = a.w + p * blocks * block_bytes;
+      const uint8_t* panel = a.w + p * panel_bytes;
       for (int c = 0; c < quant::kPanelRows; ++c) {
         const int64_t n = p * quant::kPanelRows + c;
         if (n >= a.n) break;
         float acc = 0.0f;
         for (int64_t b = 0; b < blocks; ++b) {
-          const uint8_t* block = panel + b * block_bytes;
+          const uint8_t* block = panel + quant::BlockOffset(a.format, b);
           int32_t dot = 0;
           for (int i = 0; i < quant::kBlockK; ++i) {
-            dot += quant::StoredValue(block, a.format, c, i) * xq[b * quant::kBlockK + i];
+            dot += (quant::StoredValue(block, a.format, c, i) - zero) * xq[b * quant::kBlockK + i];
           }
-          acc = std::fma(static_cast<float>(dot), quant::StoredScale(block, c) * xs[b], acc);
+          acc = std::fma(static_cast<float>(dot), quant::StoredScale(panel, a.format, c, b) * xs[b], acc);
+          if (a.format == DType::kQ4) {
+            // w = d·u − m: the minimum's share, −m·(sx·Σqx), as its own fused step.
+            acc = std::fma(quant::StoredMin(panel, a.format, c, b), -(xs[b] * static_cast<float>(xsum[b])), acc);
+          }
         }
         if (a.bias != nullptr) acc += a.bias[n];
         a.y[row * a.ldy + n] = acc;
