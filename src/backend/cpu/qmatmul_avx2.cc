@@ -103,15 +103,13 @@ inline void Q4Scales(const uint8_t* panel, int64_t b, int h, __m256* d, __m256* 
   const uint8_t* header = panel + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes;
   const uint8_t* codes = panel + quant::BlockOffset(DType::kQ4, b);
   const __m256i low = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + 8 * h)));
-  int32_t four;
-  std::memcpy(&four, codes + quant::kPanelRows + 4 * h, 4);
-  const __m128i pairs = _mm_cvtsi32_si128(four);
-  __m256i high = _mm256_cvtepu8_epi32(_mm_unpacklo_epi8(pairs, pairs));  // lane c: byte c/2
-  high = _mm256_and_si256(_mm256_srlv_epi32(high, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)),
-                          _mm256_set1_epi32(0x0f));
-  const __m256i three = _mm256_set1_epi32(3), fifteen = _mm256_set1_epi32(0x0f);
-  const __m256i sc = _mm256_or_si256(_mm256_and_si256(low, fifteen), _mm256_slli_epi32(_mm256_and_si256(high, three), 4));
-  const __m256i mn = _mm256_or_si256(_mm256_srli_epi32(low, 4), _mm256_slli_epi32(_mm256_srli_epi32(high, 2), 4));
+  // rows 8h..8h+7 take the low (h = 0) or high (h = 1) nibbles of the 8 high-code bytes
+  const __m256i high = _mm256_and_si256(
+      _mm256_srli_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + quant::kPanelRows))),
+                        4 * h),
+      _mm256_set1_epi32(0x0f));
+  const __m256i sc = _mm256_and_si256(low, _mm256_set1_epi32(quant::kQ4CodeMax));
+  const __m256i mn = _mm256_or_si256(_mm256_srli_epi32(low, 6), _mm256_slli_epi32(high, 2));
   *d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(header + 16 * h))),
                      _mm256_cvtepi32_ps(sc));
   *m = _mm256_mul_ps(

@@ -42,25 +42,25 @@ namespace {
 using qmatmul_impl::LoadQuad;
 
 // The 64 stored bytes u of quad vectors 2v (lo) and 2v+1 (hi) of a kQ6/kQ4 block whose
-// nibble vectors start at `nibbles`: the nibbles, and for kQ6 the two high bits from the
-// vector after the nibbles (quad q's at bit shift 2·(q % 4)), moved to bits 4-5.
+// nibble vectors start at `nibbles`: the nibbles, and for kQ6 the two high bits from
+// `high`, the vector after the nibbles that holds quads 4(v/2)..+3 at bit shifts 0, 2, 4,
+// 6, moved to bits 4-5. 16-bit shifts leak bits between the bytes of a word; the 0x30 mask
+// keeps only each byte's own two bits, and one vpternlogd does (shifted & 0x30) | nibble.
 template <DType F>
-inline void LoadNibblePair(const uint8_t* nibbles, int v, __m512i* lo, __m512i* hi) {
+inline void LoadNibblePair(const uint8_t* nibbles, int v, __m512i high, __m512i* lo, __m512i* hi) {
   const __m512i nibble = _mm512_set1_epi8(0x0f);
   const __m512i raw = _mm512_loadu_si512(nibbles + quant::kQuadVectorBytes * v);
   *lo = _mm512_and_si512(raw, nibble);
   *hi = _mm512_and_si512(_mm512_srli_epi16(raw, 4), nibble);
   if constexpr (F == DType::kQ6) {
     const __m512i bits45 = _mm512_set1_epi8(0x30);
-    const __m512i high = _mm512_loadu_si512(nibbles + quant::kNibbleBytes + quant::kQuadVectorBytes * (v / 2));
-    // 16-bit shifts leak bits between the bytes of a word; the 0x30 mask keeps only each
-    // byte's own two bits.
+    // 0xEA: (A & B) | C with A = shifted high bits, B = 0x30, C = nibble.
     if (v % 2 == 0) {  // shifts 0 and 2
-      *lo = _mm512_or_si512(*lo, _mm512_and_si512(_mm512_slli_epi16(high, 4), bits45));
-      *hi = _mm512_or_si512(*hi, _mm512_and_si512(_mm512_slli_epi16(high, 2), bits45));
+      *lo = _mm512_ternarylogic_epi32(_mm512_slli_epi16(high, 4), bits45, *lo, 0xEA);
+      *hi = _mm512_ternarylogic_epi32(_mm512_slli_epi16(high, 2), bits45, *hi, 0xEA);
     } else {  // shifts 4 and 6
-      *lo = _mm512_or_si512(*lo, _mm512_and_si512(high, bits45));
-      *hi = _mm512_or_si512(*hi, _mm512_and_si512(_mm512_srli_epi16(high, 2), bits45));
+      *lo = _mm512_ternarylogic_epi32(high, bits45, *lo, 0xEA);
+      *hi = _mm512_ternarylogic_epi32(_mm512_srli_epi16(high, 2), bits45, *hi, 0xEA);
     }
   }
 }
@@ -69,6 +69,10 @@ template <DType F>
 struct VnniKernel {
   static constexpr uint32_t kZeroPoint = F == DType::kQ8 ? quant::kQ8ZeroPoint : F == DType::kQ6 ? quant::kQ6ZeroPoint : 0;
   static constexpr int64_t kValueOffset = F == DType::kQ4 ? quant::kQ4CodeBytes : quant::kScaleBytes;
+  // Decode (M = 1) prefetch distance per panel stream: q6 and q4 spend more instructions
+  // per byte than q8, and without it stream the 2b lm_head at ~0.75 of q8's bytes per
+  // second; 4 KiB ahead brings them level (512, 1024, 2048 measured less; q8 gains nothing).
+  static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : 4096;
 
   // The int32 dot products Σ (u − zero point)·x of block b for MR rows × NP panels
   // (lanes = panel rows).
@@ -103,7 +107,13 @@ struct VnniKernel {
       for (int v = 0; v < 4; ++v) {
         __m512i lo[NP], hi[NP];
 #pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p) LoadNibblePair<F>(in.w[p] + off, v, &lo[p], &hi[p]);
+        for (int p = 0; p < NP; ++p) {
+          __m512i high = _mm512_setzero_si512();
+          if constexpr (F == DType::kQ6) {
+            high = _mm512_loadu_si512(in.w[p] + off + quant::kNibbleBytes + quant::kQuadVectorBytes * (v / 2));
+          }
+          LoadNibblePair<F>(in.w[p] + off, v, high, &lo[p], &hi[p]);
+        }
 #pragma GCC unroll 8
         for (int r = 0; r < MR; ++r) {
           const __m512i xl = _mm512_set1_epi32(LoadQuad(in.xq[r] + xo + 8 * v));
@@ -123,14 +133,14 @@ struct VnniKernel {
     const uint8_t* header = panel + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes;
     const uint8_t* codes = panel + quant::BlockOffset(F, b);
     const __m512i low = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
-    const __m128i pairs = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + quant::kPanelRows));
-    __m512i high = _mm512_cvtepu8_epi32(_mm_unpacklo_epi8(pairs, pairs));  // lane c: byte c/2
-    high = _mm512_and_si512(_mm512_srlv_epi32(high, _mm512_set_epi32(4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0, 4, 0)),
+    int64_t eight;
+    std::memcpy(&eight, codes + quant::kPanelRows, 8);
+    // lanes 0-7 and 8-15 both read bytes 0-7: rows 0-7 take the low nibbles, 8-15 the high.
+    __m512i high = _mm512_cvtepu8_epi32(_mm_set1_epi64x(eight));
+    high = _mm512_and_si512(_mm512_srlv_epi32(high, _mm512_set_epi32(4, 4, 4, 4, 4, 4, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0)),
                             _mm512_set1_epi32(0x0f));
-    const __m512i three = _mm512_set1_epi32(3), fifteen = _mm512_set1_epi32(0x0f);
-    const __m512i sc = _mm512_or_si512(_mm512_and_si512(low, fifteen),
-                                       _mm512_slli_epi32(_mm512_and_si512(high, three), 4));
-    const __m512i mn = _mm512_or_si512(_mm512_srli_epi32(low, 4), _mm512_slli_epi32(_mm512_srli_epi32(high, 2), 4));
+    const __m512i sc = _mm512_and_si512(low, _mm512_set1_epi32(quant::kQ4CodeMax));
+    const __m512i mn = _mm512_or_si512(_mm512_srli_epi32(low, 6), _mm512_slli_epi32(high, 2));
     *d = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(header))),
                        _mm512_cvtepi32_ps(sc));
     *m = _mm512_mul_ps(
@@ -196,7 +206,18 @@ struct VnniKernel {
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_ps();
+    const int64_t bytes = quant::BlockOffset(F, a.x.blocks);
     for (int64_t b = 0; b < a.x.blocks; ++b) {
+      if constexpr (MR == 1 && kPrefetchBytes > 0) {
+        // Decode streams each panel from memory once: ask for the bytes kPrefetchBytes
+        // ahead of this block, a block's worth per panel (the core's own lookahead covers
+        // fewer lines when a block's unpacking takes many instructions, as q6's and q4's do).
+        const int64_t from = quant::BlockOffset(F, b) + kPrefetchBytes;
+        const int64_t to = std::min(bytes, quant::BlockOffset(F, b + 1) + kPrefetchBytes);
+#pragma GCC unroll 8
+        for (int p = 0; p < NP; ++p)
+          for (int64_t o = from; o < to; o += 64) _mm_prefetch(reinterpret_cast<const char*>(in.w[p] + o), _MM_HINT_T0);
+      }
       __m512i dot[MR][NP];
       Dots(in, b, dot);
       Accumulate(in, b, dot, acc);
@@ -208,7 +229,7 @@ struct VnniKernel {
 template <DType F>
 void Run(const QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
   if (a.x.m == 1) {
-    qmatmul_impl::RunTiles<VnniKernel<F>, 1, 6>(a, p_begin, p_end);
+    qmatmul_impl::RunTiles<VnniKernel<F>, 1, (F == DType::kQ8 ? 6 : 4)>(a, p_begin, p_end);
   } else {
     qmatmul_impl::RunTiles<VnniKernel<F>, 4, 3>(a, p_begin, p_end);
   }

@@ -152,8 +152,8 @@ void QuantizeGroupRowQ4(const float* row, int64_t k, int64_t k0, int nb, int c, 
   std::memcpy(group + quant::kScaleBytes + 2 * c, &hm, 2);
   for (int j = 0; j < nb; ++j) {
     uint8_t* block = group + quant::kQ4HeaderBytes + j * quant::kQ4BlockBytes;
-    block[c] = static_cast<uint8_t>((sc[j] & 15) | (mn[j] & 15) << 4);
-    block[quant::kPanelRows + c / 2] |= static_cast<uint8_t>(((sc[j] >> 4) | (mn[j] >> 4) << 2) << (4 * (c % 2)));
+    block[c] = static_cast<uint8_t>(sc[j] | (mn[j] & 3) << 6);
+    block[quant::kPanelRows + c % 8] |= static_cast<uint8_t>((mn[j] >> 2) << (4 * (c / 8)));
     const float ds = dg * static_cast<float>(sc[j]);
     const float ms = mg * static_cast<float>(mn[j]);
     uint8_t* nibbles = block + quant::kQ4CodeBytes;
