@@ -151,6 +151,23 @@ TEST_P(QuantizedLoadTest, BadQuantizedCheckpointsAreClearErrors) {
     EXPECT_EQ(m.status().code(), StatusCode::kUnimplemented);
     EXPECT_NE(m.status().message().find("gptq"), std::string::npos) << m.status().ToString();
   }
+  // The first version's layout (format_version 1): refused, with the way out.
+  {
+    const std::string v1 = dir_.path() + "/v1";
+    std::filesystem::copy(q8, v1);
+    StatusOr<std::string> config = ReadFileToString(v1 + "/config.json");
+    ASSERT_TRUE(config.ok());
+    std::string text = *config;
+    const std::string key = "\"format_version\": " + std::to_string(kCorgiFormatVersion);
+    const size_t at = text.find(key);
+    ASSERT_NE(at, std::string::npos) << text;
+    text.replace(at, key.size(), "\"format_version\": 1");
+    ASSERT_TRUE(WriteFileAtomically(v1 + "/config.json", text).ok());
+    StatusOr<std::unique_ptr<LoadedModel>> m = LoadModel(v1);
+    ASSERT_FALSE(m.ok());
+    EXPECT_EQ(m.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(m.status().message().find("corgi quantize"), std::string::npos) << m.status().ToString();
+  }
   // A packed tensor one row short: the loader names it.
   {
     StatusOr<TensorStore> store = TensorStore::Open(q8);
