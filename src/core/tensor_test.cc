@@ -53,7 +53,7 @@ TEST(DType, Names) {
   EXPECT_EQ(DTypeSize(DType::kF16), 2u);
   EXPECT_EQ(DTypeSize(DType::kQ8), 0u);
   EXPECT_EQ(TensorBytes(DType::kQ8, Shape{17, 33}), 2u * 2u * 544u);  // 2 panels × 2 blocks
-  EXPECT_EQ(TensorBytes(DType::kQ6, Shape{16, 64}), 2u * 416u);
+  EXPECT_EQ(TensorBytes(DType::kQ6, Shape{16, 64}), 32u + 2u * 416u);  // one group header, two blocks
   EXPECT_EQ(TensorBytes(DType::kQ4, Shape{16, 32}), 64u + 280u);  // one group header, one block
   EXPECT_EQ(TensorBytes(DType::kQ4, Shape{16, 288}), 2u * 64u + 9u * 280u);  // groups of 8 + 1 blocks
   EXPECT_EQ(DTypeName(DType::kQ6), std::string("Q6"));

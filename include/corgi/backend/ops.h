@@ -68,8 +68,9 @@ void SetKernelPath(KernelPath path);
 //
 // Quantized weights: each row of x is first quantized in blocks of 32 inputs
 // (QuantizeActivations), then y[m, n] = Σ_b float(Σ_{k in b} qw·qx)·(sw[n,b]·sx[m,b]),
-// the blocks added in order with one fused multiply-add each (kQ4, whose w = d·u − m, adds
-// a second one per block: −m[n,b]·(sx[m,b]·Σ_{k in b} qx)), + bias. The integer sums are
+// the blocks added in order with one fused multiply-add each (kQ6, with a scale per 16
+// inputs, one per half; kQ4, whose w = d·u − m, a second one per block:
+// −m[n,b]·(sx[m,b]·Σ_{k in b} qx)), + bias. The integer sums are
 // exact and the float steps fixed, so every kernel path gives bitwise the same y.
 void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
             float* y, int64_t ldy, ThreadPool* pool);
@@ -84,8 +85,9 @@ void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bi
 // Packs rows [0, rows) of a weight panel (rows <= 16, each of k floats, row stride ld) into
 // one panel of `format` (kQ8, kQ6 or kQ4): quant::PanelBytes(format, k) bytes at out.
 // Missing rows and the k tail are zero. kQ8: scale = absmax/127 (rounded to float16),
-// q = round(w/scale). kQ6: the float16 scale among a fixed set of candidates that minimizes
-// the block's squared error, q = clamp(round(w/scale), -32, 31). kQ4: per block the
+// q = round(w/scale). kQ6: per 16 inputs the scale among a fixed set of candidates that
+// minimizes the squared error, then per group of 8 blocks a float16 D with signed 8-bit codes
+// (the code near scale/D with the least error), q = clamp(round(w/d), -32, 31). kQ4: per block the
 // least-squares (d, m) over a fixed set of candidate assignments, then per group of 8
 // blocks the float16 D and M with 6-bit codes, u = clamp(round((w + m)/d), 0, 15) under
 // the stored d and m. Deterministic.
@@ -110,6 +112,7 @@ struct QuantizedActivations {
   const int8_t* q = nullptr;      // [m, 32·blocks]
   const float* scale = nullptr;   // [m, blocks]
   const int32_t* sum = nullptr;   // [m, blocks]: Σ q over the block (for zero points)
+  const int32_t* half_sum = nullptr;  // [m, 2·blocks]: Σ q over each 16 (kQ6 only; else null)
 };
 
 // ---------------------------------------------------------------------------------------

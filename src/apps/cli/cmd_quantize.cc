@@ -1,4 +1,4 @@
-// corgi quantize: a float checkpoint -> the same checkpoint with corgi's Q8/Q4 weights,
+// corgi quantize: a float checkpoint -> the same checkpoint with corgi's Q8/Q6/Q4 weights,
 // loadable by every command with mmap (docs/QUANTIZATION.md).
 #include <chrono>
 #include <cstdio>
@@ -17,7 +17,8 @@ int RunQuantize(int argc, char** argv) {
   FlagParser flags("corgi quantize IN_DIR OUT_DIR --type q8|q4|fp8 [-t N]",
                    "Writes OUT_DIR: IN_DIR's checkpoint with its linear weights in corgi's block formats.\n"
                    "q8: every linear weight, the embedding and lm_head in 8 bits (8.5 bits per weight).\n"
-                   "q4: the text decoder's linears in 4 bits (4.5 bits per weight), the rest in 8 bits.\n"
+                   "q4: the text decoder's linears in 4 bits (4.5 bits per weight, asymmetric), the embedding,\n"
+                   "    lm_head and some layers' v/down projections in 6 bits (6.5), the vision tower in 8.\n"
                    "fp8: the layout of Qwen's FP8 releases (text-decoder linears in float8_e4m3 with\n"
                    "     128x128 block scales), which corgi runs as q8 and vLLM/transformers read too.\n"
                    "Tokenizer and configs are copied; config.json gains a quantization_config.");

@@ -103,7 +103,7 @@ TEST_F(QuantizeE2eTest, AccuracyBoundsOnTheTinyCheckpoint) {
   const Json q4 = Accuracy({"--quantized", Q4()});
   ASSERT_TRUE(q4.is_object());
   EXPECT_LT(q4["kl_mean"].get<double>(), 0.48) << q4;
-  EXPECT_GT(q4["top1_agreement"].get<double>(), 0.56) << q4;
+  EXPECT_GT(q4["top1_agreement"].get<double>(), 0.52) << q4;
   EXPECT_GT(q4["kl_mean"].get<double>(), q8["kl_mean"].get<double>()) << "4 bits cannot beat 8";
 }
 

@@ -92,11 +92,12 @@ struct PackedWeights {
     for (int64_t panel = 0; panel < quant::Panels(n); ++panel) {
       uint8_t* base = p + panel * panel_bytes;
       for (int64_t b = 0; b < blocks; ++b) {
-        // kQ4: the group's D and M; kQ8/kQ6: the block's scales (always finite).
-        const bool header = format == DType::kQ4;
-        if (header && b % quant::kQ4GroupBlocks != 0) continue;
-        uint8_t* at = header ? base + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes : base + quant::BlockOffset(format, b);
-        for (int c = 0; c < (header ? 2 : 1) * quant::kPanelRows; ++c) std::memcpy(at + 2 * c, &scale, 2);
+        // kQ6/kQ4: the group's D (and M); kQ8: the block's scales (always finite).
+        const bool grouped = quant::HeaderBytes(format) > 0;
+        if (grouped && b % quant::kGroupBlocks != 0) continue;
+        uint8_t* at = base + (grouped ? quant::HeaderOffset(format, b) : quant::BlockOffset(format, b));
+        const int64_t count = grouped ? quant::HeaderBytes(format) / 2 : quant::kPanelRows;
+        for (int64_t c = 0; c < count; ++c) std::memcpy(at + 2 * c, &scale, 2);
       }
     }
     view = TensorView(buffer.data(), format, Shape{n, k});

@@ -82,6 +82,7 @@ struct ActivationScratch {
   std::vector<int8_t> q;
   std::vector<float> scale;
   std::vector<int32_t> sum;
+  std::vector<int32_t> half_sum;
 };
 
 void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w,
@@ -108,8 +109,19 @@ void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w
       t.quantize_row(x + r * ldx, k, q + r * kp, scale + r * blocks, sum + r * blocks);
     }
   });
+  const int32_t* half_sum = nullptr;
+  if (w.dtype == DType::kQ6) {  // its zero point comes off per 16 inputs
+    if (scratch.half_sum.size() < static_cast<size_t>(2 * m * blocks)) scratch.half_sum.resize(static_cast<size_t>(2 * m * blocks));
+    int32_t* hs = scratch.half_sum.data();
+    for (int64_t i = 0; i < 2 * m * blocks; ++i) {
+      int32_t total = 0;
+      for (int64_t j = 0; j < quant::kQ6HalfK; ++j) total += q[i * quant::kQ6HalfK + j];
+      hs[i] = total;
+    }
+    half_sum = hs;
+  }
   internal::QMatMulArgs args;
-  args.x = {m, k, blocks, q, scale, sum};
+  args.x = {m, k, blocks, q, scale, sum, half_sum};
   args.w = static_cast<const uint8_t*>(w.data);
   args.format = w.dtype;
   args.n = n;

@@ -100,21 +100,24 @@ inline void LoadNibblePair(const uint8_t* nibbles, int v, int h, __m256i* lo, __
 
 // kQ4: d = D·sc and m = M·mn of rows 8h..8h+7 of block b of the panel at `panel`.
 inline void Q4Scales(const uint8_t* panel, int64_t b, int h, __m256* d, __m256* m) {
-  const uint8_t* header = panel + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes;
+  const uint8_t* header = panel + quant::HeaderOffset(DType::kQ4, b);
   const uint8_t* codes = panel + quant::BlockOffset(DType::kQ4, b);
-  const __m256i low = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + 8 * h)));
+  const __m256i low =
+      _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + 8 * h)));
   // rows 8h..8h+7 take the low (h = 0) or high (h = 1) nibbles of the 8 high-code bytes
   const __m256i high = _mm256_and_si256(
-      _mm256_srli_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(codes + quant::kPanelRows))),
+      _mm256_srli_epi32(_mm256_cvtepu8_epi32(_mm_loadl_epi64(
+                            reinterpret_cast<const __m128i*>(codes + quant::kPanelRows))),
                         4 * h),
       _mm256_set1_epi32(0x0f));
   const __m256i sc = _mm256_and_si256(low, _mm256_set1_epi32(quant::kQ4CodeMax));
   const __m256i mn = _mm256_or_si256(_mm256_srli_epi32(low, 6), _mm256_slli_epi32(high, 2));
-  *d = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(header + 16 * h))),
-                     _mm256_cvtepi32_ps(sc));
-  *m = _mm256_mul_ps(
-      _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(header + quant::kScaleBytes + 16 * h))),
-      _mm256_cvtepi32_ps(mn));
+  *d = _mm256_mul_ps(
+      _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(header + 16 * h))),
+      _mm256_cvtepi32_ps(sc));
+  *m = _mm256_mul_ps(_mm256_cvtph_ps(_mm_loadu_si128(
+                         reinterpret_cast<const __m128i*>(header + quant::kScaleBytes + 16 * h))),
+                     _mm256_cvtepi32_ps(mn));
 }
 
 template <DType F>
@@ -122,7 +125,8 @@ struct Avx2Kernel {
   template <int MR, int NP>
   static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel) {
     constexpr int NH = 2 * NP;  // half panels: 8 outputs each, one ymm
-    constexpr int64_t kValueOffset = F == DType::kQ4 ? quant::kQ4CodeBytes : quant::kScaleBytes;
+    constexpr int64_t kValueOffset = quant::ValueOffset(F);
+    constexpr int kParts = F == DType::kQ6 ? 2 : 1;  // kQ6: a scale per 16 inputs
     const int64_t blocks = a.x.blocks;
     const qmatmul_impl::TileOperands<MR, NP> in(a, row, panel);
     const auto& w = in.w;
@@ -132,90 +136,105 @@ struct Avx2Kernel {
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[MR][NH] = {};  // zeros
     for (int64_t b = 0; b < blocks; ++b) {
-      const int64_t off = quant::BlockOffset(F, b);
-      const int64_t xo = b * quant::kBlockK;
-      __m256i dot[MR][NH] = {};  // zeros (q8 accumulates into them)
-      if constexpr (F == DType::kQ8) {
-        const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
+#pragma GCC unroll 2
+      for (int part = 0; part < kParts; ++part) {
+        const int64_t off = quant::BlockOffset(F, b);
+        const int64_t xo = b * quant::kBlockK;
+        __m256i dot[MR][NH] = {};  // zeros (q8 accumulates into them)
+        if constexpr (F == DType::kQ8) {
+          const __m256i flip = _mm256_set1_epi8(static_cast<char>(0x80));
 #pragma GCC unroll 8
-        for (int j = 0; j < 8; ++j) {
-          __m256i wv[NH];
+          for (int j = 0; j < 8; ++j) {
+            __m256i wv[NH];
 #pragma GCC unroll 8
-          for (int h = 0; h < NH; ++h) {
-            const uint8_t* p = w[h / 2] + off + quant::kScaleBytes + 64 * j + 32 * (h % 2);
-            wv[h] = _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), flip);
+            for (int h = 0; h < NH; ++h) {
+              const uint8_t* p = w[h / 2] + off + quant::kScaleBytes + 64 * j + 32 * (h % 2);
+              wv[h] =
+                  _mm256_xor_si256(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)), flip);
+            }
+#pragma GCC unroll 8
+            for (int r = 0; r < MR; ++r) {
+              const __m256i xb = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 4 * j));
+              const __m256i ax = _mm256_abs_epi8(xb);
+#pragma GCC unroll 8
+              for (int h = 0; h < NH; ++h) {
+                const __m256i prod = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv[h], xb));
+                dot[r][h] = _mm256_add_epi32(dot[r][h], _mm256_madd_epi16(prod, ones));
+              }
+            }
+          }
+        } else {
+          // maddubs(u, x) pairs stay within ±2·63·127 (q6) or ±2·15·127 (q4). q4 adds a block's
+          // 8 products in int16 (±30480) before one pmaddwd; q6 widens each quad pair (±32004).
+          constexpr int kPairs = 4 / kParts;
+          __m256i t[MR][NH] = {};  // zeros
+#pragma GCC unroll 4
+          for (int pv = 0; pv < kPairs; ++pv) {
+            const int v = part * kPairs + pv;
+            __m256i lo[NH], hi[NH];
+#pragma GCC unroll 8
+            for (int h = 0; h < NH; ++h)
+              LoadNibblePair<F>(w[h / 2] + off + kValueOffset, v, h % 2, &lo[h], &hi[h]);
+#pragma GCC unroll 8
+            for (int r = 0; r < MR; ++r) {
+              const __m256i xl = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v));
+              const __m256i xh = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v + 4));
+#pragma GCC unroll 8
+              for (int h = 0; h < NH; ++h) {
+                const __m256i pair = _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl),
+                                                      _mm256_maddubs_epi16(hi[h], xh));
+                if constexpr (F == DType::kQ6) {
+                  dot[r][h] = _mm256_add_epi32(dot[r][h], _mm256_madd_epi16(pair, ones));
+                } else {
+                  t[r][h] = _mm256_add_epi16(t[r][h], pair);
+                }
+              }
+            }
           }
 #pragma GCC unroll 8
           for (int r = 0; r < MR; ++r) {
-            const __m256i xb = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 4 * j));
-            const __m256i ax = _mm256_abs_epi8(xb);
+            if constexpr (F == DType::kQ6) {
+              const __m256i zp = _mm256_set1_epi32(
+                  static_cast<int32_t>(static_cast<uint32_t>(quant::kQ6ZeroPoint) *
+                                       static_cast<uint32_t>(in.xhalf[r][2 * b + part])));
 #pragma GCC unroll 8
-            for (int h = 0; h < NH; ++h) {
-              const __m256i prod = _mm256_maddubs_epi16(ax, _mm256_sign_epi8(wv[h], xb));
-              dot[r][h] = _mm256_add_epi32(dot[r][h], _mm256_madd_epi16(prod, ones));
+              for (int h = 0; h < NH; ++h) dot[r][h] = _mm256_sub_epi32(dot[r][h], zp);
+            } else {
+#pragma GCC unroll 8
+              for (int h = 0; h < NH; ++h) dot[r][h] = _mm256_madd_epi16(t[r][h], ones);
             }
           }
         }
-      } else {
-        // maddubs(u, x) pairs stay within ±2·63·127 (q6) or ±2·15·127 (q4). q4 adds a block's
-        // 8 products in int16 (±30480) before one pmaddwd; q6 widens each quad pair (±32004).
-        __m256i t[MR][NH] = {};  // zeros
-#pragma GCC unroll 4
-        for (int v = 0; v < 4; ++v) {
-          __m256i lo[NH], hi[NH];
+        __m256 sw[NH], mw[NH];
 #pragma GCC unroll 8
-          for (int h = 0; h < NH; ++h) LoadNibblePair<F>(w[h / 2] + off + kValueOffset, v, h % 2, &lo[h], &hi[h]);
-#pragma GCC unroll 8
-          for (int r = 0; r < MR; ++r) {
-            const __m256i xl = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v));
-            const __m256i xh = _mm256_set1_epi32(LoadQuad(xq[r] + xo + 8 * v + 4));
-#pragma GCC unroll 8
-            for (int h = 0; h < NH; ++h) {
-              const __m256i pair =
-                  _mm256_add_epi16(_mm256_maddubs_epi16(lo[h], xl), _mm256_maddubs_epi16(hi[h], xh));
-              if constexpr (F == DType::kQ6) {
-                dot[r][h] = _mm256_add_epi32(dot[r][h], _mm256_madd_epi16(pair, ones));
-              } else {
-                t[r][h] = _mm256_add_epi16(t[r][h], pair);
-              }
-            }
+        for (int h = 0; h < NH; ++h) {
+          if constexpr (F == DType::kQ4) {
+            Q4Scales(w[h / 2], b, h % 2, &sw[h], &mw[h]);
+          } else if constexpr (F == DType::kQ6) {  // D · code of this half (exact in float)
+            const __m256 group = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(
+                w[h / 2] + quant::HeaderOffset(F, b) + 16 * (h % 2))));
+            const __m256i code =
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(
+                    w[h / 2] + off + part * quant::kPanelRows + 8 * (h % 2))));
+            sw[h] = _mm256_mul_ps(group, _mm256_cvtepi32_ps(code));
+          } else {
+            sw[h] = _mm256_cvtph_ps(
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[h / 2] + off + 16 * (h % 2))));
           }
         }
 #pragma GCC unroll 8
         for (int r = 0; r < MR; ++r) {
-          if constexpr (F == DType::kQ6) {
-            const __m256i zp = _mm256_set1_epi32(static_cast<int32_t>(
-                static_cast<uint32_t>(quant::kQ6ZeroPoint) * static_cast<uint32_t>(xsum[r][b])));
+          const __m256 sx = _mm256_set1_ps(xs[r][b]);
 #pragma GCC unroll 8
-            for (int h = 0; h < NH; ++h) dot[r][h] = _mm256_sub_epi32(dot[r][h], zp);
-          } else {
-#pragma GCC unroll 8
-            for (int h = 0; h < NH; ++h) dot[r][h] = _mm256_madd_epi16(t[r][h], ones);
+          for (int h = 0; h < NH; ++h) {
+            acc[r][h] =
+                _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r][h]), _mm256_mul_ps(sw[h], sx), acc[r][h]);
           }
-        }
-      }
-      __m256 sw[NH], mw[NH];
+          if constexpr (F == DType::kQ4) {
+            const __m256 neg_sum = _mm256_set1_ps(-(xs[r][b] * static_cast<float>(xsum[r][b])));
 #pragma GCC unroll 8
-      for (int h = 0; h < NH; ++h) {
-        if constexpr (F == DType::kQ4) {
-          Q4Scales(w[h / 2], b, h % 2, &sw[h], &mw[h]);
-        } else {
-          sw[h] = _mm256_cvtph_ps(
-              _mm_loadu_si128(reinterpret_cast<const __m128i*>(w[h / 2] + off + 16 * (h % 2))));
-        }
-      }
-#pragma GCC unroll 8
-      for (int r = 0; r < MR; ++r) {
-        const __m256 sx = _mm256_set1_ps(xs[r][b]);
-#pragma GCC unroll 8
-        for (int h = 0; h < NH; ++h) {
-          acc[r][h] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot[r][h]), _mm256_mul_ps(sw[h], sx),
-                                      acc[r][h]);
-        }
-        if constexpr (F == DType::kQ4) {
-          const __m256 neg_sum = _mm256_set1_ps(-(xs[r][b] * static_cast<float>(xsum[r][b])));
-#pragma GCC unroll 8
-          for (int h = 0; h < NH; ++h) acc[r][h] = _mm256_fmadd_ps(mw[h], neg_sum, acc[r][h]);
+            for (int h = 0; h < NH; ++h) acc[r][h] = _mm256_fmadd_ps(mw[h], neg_sum, acc[r][h]);
+          }
         }
       }
     }
@@ -257,9 +276,15 @@ void QuantizeRowAvx2(const float* x, int64_t k, int8_t* q, float* scale, int32_t
 
 void QMatMulAvx2(const QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
   switch (a.format) {
-    case DType::kQ4: qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ4>, 2, 1>(a, p_begin, p_end); break;
-    case DType::kQ6: qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ6>, 2, 1>(a, p_begin, p_end); break;
-    default: qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ8>, 2, 1>(a, p_begin, p_end); break;
+    case DType::kQ4:
+      qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ4>, 2, 1>(a, p_begin, p_end);
+      break;
+    case DType::kQ6:
+      qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ6>, 2, 1>(a, p_begin, p_end);
+      break;
+    default:
+      qmatmul_impl::RunTiles<Avx2Kernel<DType::kQ8>, 2, 1>(a, p_begin, p_end);
+      break;
   }
 }
 

@@ -51,6 +51,7 @@ struct TileOperands {
   const int8_t* xq[MR];
   const float* xs[MR];
   const int32_t* xsum[MR];
+  const int32_t* xhalf[MR];  // kQ6: Σx per 16 inputs
 
   TileOperands(const internal::QMatMulArgs& a, int64_t row, int64_t panel) {
     const int64_t blocks = a.x.blocks, kp = blocks * quant::kBlockK;
@@ -60,6 +61,7 @@ struct TileOperands {
       xq[r] = a.x.q + (row + r) * kp;
       xs[r] = a.x.scale + (row + r) * blocks;
       xsum[r] = a.x.sum + (row + r) * blocks;
+      xhalf[r] = a.x.half_sum != nullptr ? a.x.half_sum + (row + r) * 2 * blocks : nullptr;
     }
   }
 };

@@ -68,24 +68,26 @@ inline void LoadNibblePair(const uint8_t* nibbles, int v, __m512i high, __m512i*
 template <DType F>
 struct VnniKernel {
   static constexpr uint32_t kZeroPoint = F == DType::kQ8 ? quant::kQ8ZeroPoint : F == DType::kQ6 ? quant::kQ6ZeroPoint : 0;
-  static constexpr int64_t kValueOffset = F == DType::kQ4 ? quant::kQ4CodeBytes : quant::kScaleBytes;
   // Decode (M = 1) prefetch distance per panel stream: q6 and q4 spend more instructions
   // per byte than q8, and without it stream the 2b lm_head at ~0.75 of q8's bytes per
   // second; 4 KiB ahead brings them level (512, 1024, 2048 measured less; q8 gains nothing).
   static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : 4096;
 
-  // The int32 dot products Σ (u − zero point)·x of block b for MR rows × NP panels
-  // (lanes = panel rows).
+  // Halves per block with their own scale (kQ6), else 1.
+  static constexpr int kParts = F == DType::kQ6 ? 2 : 1;
+
+  // The int32 dot products Σ (u − zero point)·x of part `part` of block b (the whole block,
+  // or kQ6's 16-input half) for MR rows × NP panels (lanes = panel rows).
   template <int MR, int NP>
-  static void Dots(const qmatmul_impl::TileOperands<MR, NP>& in, int64_t b,
+  static void Dots(const qmatmul_impl::TileOperands<MR, NP>& in, int64_t b, int part,
                    __m512i (&dot)[MR][NP]) {
-    const int64_t off = quant::BlockOffset(F, b) + kValueOffset;
+    const int64_t off = quant::BlockOffset(F, b) + quant::ValueOffset(F);
     const int64_t xo = b * quant::kBlockK;
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r) {
       // -zp·Σx in wrapping int32 arithmetic (the sums are small; no UB either way).
-      const __m512i init = _mm512_set1_epi32(
-          static_cast<int32_t>(0u - kZeroPoint * static_cast<uint32_t>(in.xsum[r][b])));
+      const int32_t xsum = F == DType::kQ6 ? in.xhalf[r][2 * b + part] : in.xsum[r][b];
+      const __m512i init = _mm512_set1_epi32(static_cast<int32_t>(0u - kZeroPoint * static_cast<uint32_t>(xsum)));
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) dot[r][p] = init;
     }
@@ -103,8 +105,10 @@ struct VnniKernel {
         }
       }
     } else {
+      constexpr int kPairs = 4 / kParts;  // nibble vectors (quad pairs) per part
 #pragma GCC unroll 4
-      for (int v = 0; v < 4; ++v) {
+      for (int pv = 0; pv < kPairs; ++pv) {
+        const int v = part * kPairs + pv;
         __m512i lo[NP], hi[NP];
 #pragma GCC unroll 8
         for (int p = 0; p < NP; ++p) {
@@ -130,7 +134,7 @@ struct VnniKernel {
 
   // kQ4: the 16 rows' d = D·sc and m = M·mn of block b of the panel at `panel`.
   static void Q4Scales(const uint8_t* panel, int64_t b, __m512* d, __m512* m) {
-    const uint8_t* header = panel + (b / quant::kQ4GroupBlocks) * quant::kQ4GroupBytes;
+    const uint8_t* header = panel + quant::HeaderOffset(F, b);
     const uint8_t* codes = panel + quant::BlockOffset(F, b);
     const __m512i low = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
     int64_t eight;
@@ -149,18 +153,24 @@ struct VnniKernel {
   }
 
   // acc += float(dot) · (weight scale · activation scale), and for kQ4 then
-  // acc += m · −(activation scale · Σx): the reference's float steps.
+  // acc += m · −(activation scale · Σx): the reference's float steps for part `part`.
   template <int MR, int NP>
-  static void Accumulate(const qmatmul_impl::TileOperands<MR, NP>& in, int64_t b,
+  static void Accumulate(const qmatmul_impl::TileOperands<MR, NP>& in, int64_t b, int part,
                          const __m512i (&dot)[MR][NP], __m512 (&acc)[MR][NP]) {
     __m512 sw[NP], mw[NP];
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) {
+      const uint8_t* block = in.w[p] + quant::BlockOffset(F, b);
       if constexpr (F == DType::kQ4) {
         Q4Scales(in.w[p], b, &sw[p], &mw[p]);
+      } else if constexpr (F == DType::kQ6) {  // D · code of this half (exact in float)
+        const __m512 group = _mm512_cvtph_ps(
+            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in.w[p] + quant::HeaderOffset(F, b))));
+        const __m512i code = _mm512_cvtepi8_epi32(
+            _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + part * quant::kPanelRows)));
+        sw[p] = _mm512_mul_ps(group, _mm512_cvtepi32_ps(code));
       } else {
-        sw[p] = _mm512_cvtph_ps(_mm256_loadu_si256(
-            reinterpret_cast<const __m256i*>(in.w[p] + quant::BlockOffset(F, b))));
+        sw[p] = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(block)));
       }
     }
 #pragma GCC unroll 8
@@ -218,9 +228,12 @@ struct VnniKernel {
         for (int p = 0; p < NP; ++p)
           for (int64_t o = from; o < to; o += 64) _mm_prefetch(reinterpret_cast<const char*>(in.w[p] + o), _MM_HINT_T0);
       }
-      __m512i dot[MR][NP];
-      Dots(in, b, dot);
-      Accumulate(in, b, dot, acc);
+#pragma GCC unroll 2
+      for (int part = 0; part < kParts; ++part) {
+        __m512i dot[MR][NP];
+        Dots(in, b, part, dot);
+        Accumulate(in, b, part, dot, acc);
+      }
     }
     Store(a, row, panel, acc);
   }

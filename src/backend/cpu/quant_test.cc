@@ -74,9 +74,9 @@ TEST(QuantTest, ReferenceMatMulIsCloseToFloat) {
 }
 
 // Per element: |w - dequantized| within one q8 step (absmax/127 of its block), for q6
-// within 0.05·absmax (the scale search may clip the side opposite the peak by 1.5 steps),
-// for q4 within 0.2·absmax of its group of 8 blocks (d and m are 6-bit codes of the
-// group's largest: a block 1000× smaller than its neighbour loses its own resolution).
+// within 0.05·absmax and for q4 within 0.2·absmax of its group of 8 blocks (the scale search
+// may clip the side opposite the peak by 2 steps; the scales are codes under the group's
+// largest, so a block 1000× smaller than its neighbour loses its own resolution).
 TEST(QuantTest, DequantizationErrorIsBoundedPerBlock) {
   const int64_t n = 21, k = 100;
   std::vector<float> w = RandomVector(n * k, 4, -3.0f, 3.0f);
@@ -90,7 +90,7 @@ TEST(QuantTest, DequantizationErrorIsBoundedPerBlock) {
       DequantizeRow(p.view, r, back.data());
       for (int64_t b = 0; b < quant::Blocks(k); ++b) {
         const int64_t k0 = b * quant::kBlockK, k1 = std::min(k, k0 + quant::kBlockK);
-        const int64_t span = format == DType::kQ4 ? quant::kQ4GroupBlocks * quant::kBlockK : quant::kBlockK;
+        const int64_t span = format == DType::kQ8 ? quant::kBlockK : quant::kGroupBlocks * quant::kBlockK;
         const int64_t g0 = k0 / span * span, g1 = std::min(k, g0 + span);
         float amax = 0.0f;
         for (int64_t i = g0; i < g1; ++i) amax = std::max(amax, std::fabs(w[r * k + i]));

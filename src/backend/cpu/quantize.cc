@@ -41,30 +41,82 @@ float QuantizeBlockQ8(const float* v, int* q) {
   return d;
 }
 
-// q6: symmetric like q8 over [-32, 31]: d = absmax / divisor, the divisor searched over
-// [31, 32.5] in steps of 1/8 (13 candidates) for the least squared error; ties keep the
-// first candidate.
-float QuantizeBlockQ6(const float* v, int* q) {
+// q6, first pass: the scale of one 16-input half in float: the value of largest magnitude
+// goes to the -32 end, its divisor searched over [30, 34] in steps of 1/8 for the least
+// squared error (ties keep the first).
+float FitHalfQ6(const float* v) {
   float peak = 0.0f;
-  for (int i = 0; i < quant::kBlockK; ++i)
+  for (int i = 0; i < quant::kQ6HalfK; ++i)
     if (std::fabs(v[i]) > std::fabs(peak)) peak = v[i];
-  std::fill(q, q + quant::kBlockK, 0);
   if (peak == 0.0f) return 0.0f;
-  // The peak's sign picks the side with the extra level (-32).
-  int trial[quant::kBlockK];
   float best_d = 0.0f, best_err = INFINITY;
-  for (int step = 0; step <= 12; ++step) {
-    const float divisor = 31.0f + 0.125f * static_cast<float>(step);
-    const float d = RoundedScale(peak / -divisor);
-    if (d == 0.0f) continue;
-    const float err = QuantizeBlockWith(v, d, -32, 31, trial);
+  for (int step = 0; step <= 32; ++step) {
+    const float d = peak / -(30.0f + 0.125f * static_cast<float>(step));
+    float err = 0.0f;
+    for (int i = 0; i < quant::kQ6HalfK; ++i) {
+      const int q = std::clamp(static_cast<int>(std::nearbyint(v[i] / d)), -32, 31);
+      const float e = v[i] - d * static_cast<float>(q);
+      err += e * e;
+    }
     if (err < best_err) {
       best_err = err;
       best_d = d;
-      std::copy(trial, trial + quant::kBlockK, q);
     }
   }
   return best_d;
+}
+
+// Packs one row (c) of a kQ6 group of `nb` blocks: the halves' scales, the row's D (largest
+// |scale| / 127), and per half the code within ±2 of round(scale/D) whose stored d = D·code
+// gives the least squared error, then u = clamp(round(v/d), -32, 31) + 32.
+void QuantizeGroupRowQ6(const float* row, int64_t k, int64_t k0, int nb, int c, uint8_t* group) {
+  constexpr int kHalves = 2 * quant::kGroupBlocks;
+  float v[kHalves][quant::kQ6HalfK] = {};
+  float d[kHalves];
+  float dmax = 0.0f;
+  for (int h = 0; h < 2 * nb; ++h) {
+    const int64_t start = k0 + h * quant::kQ6HalfK;
+    for (int i = 0; i < quant::kQ6HalfK && start + i < k; ++i) v[h][i] = row[start + i];
+    d[h] = FitHalfQ6(v[h]);
+    dmax = std::max(dmax, std::fabs(d[h]));
+  }
+  const float g = RoundedScale(dmax / static_cast<float>(quant::kQ6CodeMax));
+  const uint16_t hg = F32ToF16(g);
+  std::memcpy(group + 2 * c, &hg, 2);
+  for (int h = 0; h < 2 * nb; ++h) {
+    uint8_t* block = group + quant::kQ6HeaderBytes + (h / 2) * quant::kQ6BlockBytes;
+    int best_code = 0;
+    if (g > 0.0f) {
+      const int center = static_cast<int>(std::nearbyint(d[h] / g));
+      float best_err = INFINITY;
+      for (int code = center - 2; code <= center + 2; ++code) {
+        if (code < -quant::kQ6CodeMax || code > quant::kQ6CodeMax) continue;
+        const float ds = g * static_cast<float>(code);
+        float err = 0.0f;
+        for (int i = 0; i < quant::kQ6HalfK; ++i) {
+          const int q = ds != 0.0f ? std::clamp(static_cast<int>(std::nearbyint(v[h][i] / ds)), -32, 31) : 0;
+          const float e = v[h][i] - ds * static_cast<float>(q);
+          err += e * e;
+        }
+        if (err < best_err) {
+          best_err = err;
+          best_code = code;
+        }
+      }
+    }
+    block[(h % 2) * quant::kPanelRows + c] = static_cast<uint8_t>(static_cast<int8_t>(best_code));
+    const float ds = g * static_cast<float>(best_code);
+    uint8_t* values = block + quant::kQ6CodeBytes;
+    for (int j = 0; j < quant::kQ6HalfK; ++j) {
+      const int i = (h % 2) * quant::kQ6HalfK + j;  // input within the block
+      const int q = ds != 0.0f ? std::clamp(static_cast<int>(std::nearbyint(v[h][j] / ds)), -32, 31) : 0;
+      const int u = q + quant::kQ6ZeroPoint;
+      const int quad = i / 4, byte = c * 4 + i % 4;
+      values[(quad / 2) * quant::kQuadVectorBytes + byte] |= static_cast<uint8_t>(quad % 2 == 0 ? u & 15 : (u & 15) << 4);
+      values[quant::kNibbleBytes + (quad / 4) * quant::kQuadVectorBytes + byte] |=
+          static_cast<uint8_t>((u >> 4) << (2 * (quad % 4)));
+    }
+  }
 }
 
 // q4, first pass: the least-squares (d, m) of one block (len real values) for w ≈ d·u − m,
@@ -131,9 +183,9 @@ float GroupScale(const float* values, int count, int* codes) {
 // Packs one row (c) of a kQ4 group of `nb` blocks: the fits per block, the row's D and M
 // with 6-bit codes, then u = clamp(round((v + m)/d)) under the stored d = D·sc, m = M·mn.
 void QuantizeGroupRowQ4(const float* row, int64_t k, int64_t k0, int nb, int c, uint8_t* group) {
-  float d[quant::kQ4GroupBlocks], m[quant::kQ4GroupBlocks];
-  float v[quant::kQ4GroupBlocks][quant::kBlockK] = {};
-  int len[quant::kQ4GroupBlocks];
+  float d[quant::kGroupBlocks], m[quant::kGroupBlocks];
+  float v[quant::kGroupBlocks][quant::kBlockK] = {};
+  int len[quant::kGroupBlocks];
   for (int j = 0; j < nb; ++j) {
     const int64_t start = k0 + j * quant::kBlockK;
     len[j] = static_cast<int>(std::clamp<int64_t>(k - start, 0, quant::kBlockK));
@@ -144,7 +196,7 @@ void QuantizeGroupRowQ4(const float* row, int64_t k, int64_t k0, int nb, int c, 
       d[j] = m[j] = 0.0f;
     }
   }
-  int sc[quant::kQ4GroupBlocks], mn[quant::kQ4GroupBlocks];
+  int sc[quant::kGroupBlocks], mn[quant::kGroupBlocks];
   const float dg = GroupScale(d, nb, sc);
   const float mg = GroupScale(m, nb, mn);
   const uint16_t hd = F32ToF16(dg), hm = F32ToF16(mg);
@@ -168,19 +220,12 @@ void QuantizeGroupRowQ4(const float* row, int64_t k, int64_t k0, int nb, int c, 
   }
 }
 
-// Stores the values q (with the zero point added) of row c in a kQ8/kQ6 block.
-void StoreSymmetric(DType format, const int* q, int c, uint8_t* block) {
+// Stores the values q of row c in a kQ8 block (as the bytes q + 128).
+void StoreQ8(const int* q, int c, uint8_t* block) {
   uint8_t* quants = block + quant::kScaleBytes;
   for (int i = 0; i < quant::kBlockK; ++i) {
-    const int u = q[i] + quant::ZeroPoint(format);
     const int quad = i / 4, byte = c * 4 + i % 4;
-    if (format == DType::kQ8) {
-      quants[quad * quant::kQuadVectorBytes + byte] = static_cast<uint8_t>(u);
-      continue;
-    }
-    quants[(quad / 2) * quant::kQuadVectorBytes + byte] |= static_cast<uint8_t>(quad % 2 == 0 ? u & 15 : (u & 15) << 4);
-    quants[quant::kNibbleBytes + (quad / 4) * quant::kQuadVectorBytes + byte] |=
-        static_cast<uint8_t>((u >> 4) << (2 * (quad % 4)));
+    quants[quad * quant::kQuadVectorBytes + byte] = static_cast<uint8_t>(q[i] + quant::kQ8ZeroPoint);
   }
 }
 
@@ -194,12 +239,17 @@ void QuantizePanel(const float* rows, int64_t num_rows, int64_t k, int64_t ld, D
   const int64_t blocks = quant::Blocks(k);
   auto* dst = static_cast<uint8_t*>(out);
   std::memset(dst, 0, static_cast<size_t>(quant::PanelBytes(format, k)));
-  if (format == DType::kQ4) {
-    for (int64_t g = 0; g * quant::kQ4GroupBlocks < blocks; ++g) {
-      const int nb = static_cast<int>(std::min(quant::kQ4GroupBlocks, blocks - g * quant::kQ4GroupBlocks));
+  if (format != DType::kQ8) {
+    for (int64_t g = 0; g * quant::kGroupBlocks < blocks; ++g) {
+      const int nb = static_cast<int>(std::min(quant::kGroupBlocks, blocks - g * quant::kGroupBlocks));
+      uint8_t* group = dst + g * quant::GroupBytes(format);
+      const int64_t k0 = g * quant::kGroupBlocks * quant::kBlockK;
       for (int c = 0; c < num_rows; ++c) {
-        QuantizeGroupRowQ4(rows + c * ld, k, g * quant::kQ4GroupBlocks * quant::kBlockK, nb, c,
-                           dst + g * quant::kQ4GroupBytes);
+        if (format == DType::kQ4) {
+          QuantizeGroupRowQ4(rows + c * ld, k, k0, nb, c, group);
+        } else {
+          QuantizeGroupRowQ6(rows + c * ld, k, k0, nb, c, group);
+        }
       }
     }
     return;  // missing rows keep zero codes: w = 0
@@ -214,10 +264,10 @@ void QuantizePanel(const float* rows, int64_t num_rows, int64_t k, int64_t ld, D
       if (c < num_rows) {
         for (int64_t i = 0; i < quant::kBlockK && k0 + i < k; ++i) v[i] = rows[c * ld + k0 + i];
       }
-      const float d = format == DType::kQ8 ? QuantizeBlockQ8(v, q) : QuantizeBlockQ6(v, q);
+      const float d = QuantizeBlockQ8(v, q);
       const uint16_t h = F32ToF16(d);
       std::memcpy(block + 2 * c, &h, 2);
-      StoreSymmetric(format, q, c, block);
+      StoreQ8(q, c, block);
     }
   }
 }
@@ -262,11 +312,10 @@ void DequantizeRow(const TensorView& w, int64_t n, float* dst) {
   const int c = static_cast<int>(n % quant::kPanelRows);
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* block = panel + quant::BlockOffset(w.dtype, b);
-    const float d = quant::StoredScale(panel, w.dtype, c, b);
     const float m = quant::StoredMin(panel, w.dtype, c, b);
     for (int i = 0; i < quant::kBlockK && b * quant::kBlockK + i < k; ++i) {
       const int q = quant::StoredValue(block, w.dtype, c, i) - zero;
-      dst[b * quant::kBlockK + i] = d * static_cast<float>(q) - m;
+      dst[b * quant::kBlockK + i] = quant::StoredScale(panel, w.dtype, c, b, i) * static_cast<float>(q) - m;
     }
   }
 }

@@ -46,11 +46,14 @@ void QMatMul(const internal::QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
         float acc = 0.0f;
         for (int64_t b = 0; b < blocks; ++b) {
           const uint8_t* block = panel + quant::BlockOffset(a.format, b);
-          int32_t dot = 0;
-          for (int i = 0; i < quant::kBlockK; ++i) {
-            dot += (quant::StoredValue(block, a.format, c, i) - zero) * xq[b * quant::kBlockK + i];
+          // kQ6 has a scale per 16 inputs: one integer dot and one FMA per half, in order.
+          for (int i0 = 0; i0 < quant::kBlockK; i0 += static_cast<int>(quant::ScaleK(a.format))) {
+            int32_t dot = 0;
+            for (int i = i0; i < i0 + quant::ScaleK(a.format); ++i) {
+              dot += (quant::StoredValue(block, a.format, c, i) - zero) * xq[b * quant::kBlockK + i];
+            }
+            acc = std::fma(static_cast<float>(dot), quant::StoredScale(panel, a.format, c, b, i0) * xs[b], acc);
           }
-          acc = std::fma(static_cast<float>(dot), quant::StoredScale(panel, a.format, c, b) * xs[b], acc);
           if (a.format == DType::kQ4) {
             // w = d·u − m: the minimum's share, −m·(sx·Σqx), as its own fused step.
             acc = std::fma(quant::StoredMin(panel, a.format, c, b), -(xs[b] * static_cast<float>(xsum[b])), acc);
