@@ -18,7 +18,7 @@ int RunQuantize(int argc, char** argv) {
                    "Writes OUT_DIR: IN_DIR's checkpoint with its linear weights in corgi's block formats.\n"
                    "q8: every linear weight, the embedding and lm_head in 8 bits (8.5 bits per weight).\n"
                    "q4: the text decoder's linears in 4 bits (4.5 bits per weight, asymmetric), the embedding,\n"
-                   "    lm_head and some layers' v/down projections in 6 bits (6.5), the vision tower in 8.\n"
+                   "    lm_head and some layers' v/down projections in 6 bits (6.5625), the vision tower in 8.\n"
                    "fp8: the layout of Qwen's FP8 releases (text-decoder linears in float8_e4m3 with\n"
                    "     128x128 block scales), which corgi runs as q8 and vLLM/transformers read too.\n"
                    "Tokenizer and configs are copied; config.json gains a quantization_config.");

@@ -42,8 +42,9 @@ float QuantizeBlockQ8(const float* v, int* q) {
 }
 
 // q6, first pass: the scale of one 16-input half in float: the value of largest magnitude
-// goes to the -32 end, its divisor searched over [30, 34] in steps of 1/8 for the least
-// squared error (ties keep the first).
+// goes to the -32 end under divisors over [30, 34] in steps of 1/8; each divisor's
+// assignment gets its least-squares scale, and the least squared error wins (ties keep
+// the first).
 float FitHalfQ6(const float* v) {
   float peak = 0.0f;
   for (int i = 0; i < quant::kQ6HalfK; ++i)
@@ -52,15 +53,23 @@ float FitHalfQ6(const float* v) {
   float best_d = 0.0f, best_err = INFINITY;
   for (int step = 0; step <= 32; ++step) {
     const float d = peak / -(30.0f + 0.125f * static_cast<float>(step));
+    // The assignment this divisor gives, then the least-squares scale for it.
+    int q[quant::kQ6HalfK];
+    float sqv = 0.0f, sqq = 0.0f;
+    for (int i = 0; i < quant::kQ6HalfK; ++i) {
+      q[i] = std::clamp(static_cast<int>(std::nearbyint(v[i] / d)), -32, 31);
+      sqv += static_cast<float>(q[i]) * v[i];
+      sqq += static_cast<float>(q[i] * q[i]);
+    }
+    const float fit = sqq > 0.0f ? sqv / sqq : d;
     float err = 0.0f;
     for (int i = 0; i < quant::kQ6HalfK; ++i) {
-      const int q = std::clamp(static_cast<int>(std::nearbyint(v[i] / d)), -32, 31);
-      const float e = v[i] - d * static_cast<float>(q);
+      const float e = v[i] - fit * static_cast<float>(q[i]);
       err += e * e;
     }
     if (err < best_err) {
       best_err = err;
-      best_d = d;
+      best_d = fit;
     }
   }
   return best_d;
@@ -181,7 +190,8 @@ float GroupScale(const float* values, int count, int* codes) {
 }
 
 // Packs one row (c) of a kQ4 group of `nb` blocks: the fits per block, the row's D and M
-// with 6-bit codes, then u = clamp(round((v + m)/d)) under the stored d = D·sc, m = M·mn.
+// with 6-bit codes (each within ±1 of the rounded code, the pair with the least error),
+// then u = clamp(round((v + m)/d)) under the stored d = D·sc, m = M·mn.
 void QuantizeGroupRowQ4(const float* row, int64_t k, int64_t k0, int nb, int c, uint8_t* group) {
   float d[quant::kGroupBlocks], m[quant::kGroupBlocks];
   float v[quant::kGroupBlocks][quant::kBlockK] = {};
@@ -204,18 +214,41 @@ void QuantizeGroupRowQ4(const float* row, int64_t k, int64_t k0, int nb, int c, 
   std::memcpy(group + quant::kScaleBytes + 2 * c, &hm, 2);
   for (int j = 0; j < nb; ++j) {
     uint8_t* block = group + quant::kQ4HeaderBytes + j * quant::kQ4BlockBytes;
-    block[c] = static_cast<uint8_t>(sc[j] | (mn[j] & 3) << 6);
-    block[quant::kPanelRows + c % 8] |= static_cast<uint8_t>((mn[j] >> 2) << (4 * (c / 8)));
-    const float ds = dg * static_cast<float>(sc[j]);
-    const float ms = mg * static_cast<float>(mn[j]);
+    // The codes within ±1 of the rounded ones whose stored d and m give the least error.
+    const int len_j = len[j];
+    auto requantize = [&](float ds, float ms, int* u) {
+      float err = 0.0f;
+      for (int i = 0; i < quant::kBlockK; ++i) {
+        u[i] = ds > 0.0f && i < len_j ? std::clamp(static_cast<int>(std::nearbyint((v[j][i] + ms) / ds)), 0, 15) : 0;
+        if (i < len_j) {
+          const float e = v[j][i] - (ds * static_cast<float>(u[i]) - ms);
+          err += e * e;
+        }
+      }
+      return err;
+    };
+    int u[quant::kBlockK], trial[quant::kBlockK];
+    int best_sc = sc[j], best_mn = mn[j];
+    float best_err = requantize(dg * static_cast<float>(sc[j]), mg * static_cast<float>(mn[j]), u);
+    for (int dsc = -1; dsc <= 1; ++dsc) {
+      for (int dmn = -1; dmn <= 1; ++dmn) {
+        const int tsc = sc[j] + dsc, tmn = mn[j] + dmn;
+        if ((dsc == 0 && dmn == 0) || tsc < 0 || tsc > quant::kQ4CodeMax || tmn < 0 || tmn > quant::kQ4CodeMax) continue;
+        const float err = requantize(dg * static_cast<float>(tsc), mg * static_cast<float>(tmn), trial);
+        if (err < best_err) {
+          best_err = err;
+          best_sc = tsc;
+          best_mn = tmn;
+          std::copy(trial, trial + quant::kBlockK, u);
+        }
+      }
+    }
+    block[c] = static_cast<uint8_t>(best_sc | (best_mn & 3) << 6);
+    block[quant::kPanelRows + c % 8] |= static_cast<uint8_t>((best_mn >> 2) << (4 * (c / 8)));
     uint8_t* nibbles = block + quant::kQ4CodeBytes;
     for (int i = 0; i < quant::kBlockK; ++i) {
-      const int u = ds > 0.0f && i < len[j]
-                        ? std::clamp(static_cast<int>(std::nearbyint((v[j][i] + ms) / ds)), 0, 15)
-                        : 0;
       const int quad = i / 4, byte = c * 4 + i % 4;
-      nibbles[(quad / 2) * quant::kQuadVectorBytes + byte] |=
-          static_cast<uint8_t>(quad % 2 == 0 ? u : u << 4);
+      nibbles[(quad / 2) * quant::kQuadVectorBytes + byte] |= static_cast<uint8_t>(quad % 2 == 0 ? u[i] : u[i] << 4);
     }
   }
 }
