@@ -144,8 +144,8 @@ void FitBlockQ4(const float* v, int len, float* d_out, float* m_out) {
   if (!(hi > lo)) return;  // constant block: w = -m
   float best = INFINITY;
   const double n = len;
-  for (int step = -10; step <= 10; ++step) {
-    const double iscale = (15.0 + 0.1 * step) / (static_cast<double>(hi) - lo);
+  for (int step = -20; step <= 20; ++step) {
+    const double iscale = (15.0 + 0.05 * step) / (static_cast<double>(hi) - lo);
     double su = 0, suu = 0, sv = 0, suv = 0;
     int u[quant::kBlockK];
     for (int i = 0; i < len; ++i) {
