@@ -68,10 +68,12 @@ inline void LoadNibblePair(const uint8_t* nibbles, int v, __m512i high, __m512i*
 template <DType F>
 struct VnniKernel {
   static constexpr uint32_t kZeroPoint = F == DType::kQ8 ? quant::kQ8ZeroPoint : F == DType::kQ6 ? quant::kQ6ZeroPoint : 0;
-  // Decode (M = 1) prefetch distance per panel stream: q6 and q4 spend more instructions
-  // per byte than q8, and without it stream the 2b lm_head at ~0.75 of q8's bytes per
-  // second; 4 KiB ahead brings them level (512, 1024, 2048 measured less; q8 gains nothing).
-  static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : 4096;
+  // Decode (M = 1) prefetch distance per panel stream: q6 spends the most instructions per
+  // byte, and without it streamed the 2b lm_head at ~0.75 of q8's bytes per second; 4 KiB
+  // ahead brings it near (512, 1024, 2048 measured less). q8 and q4 (whose codes decode in
+  // a few instructions) were slower with it: the prefetch instructions cost more than they
+  // hide.
+  static constexpr int64_t kPrefetchBytes = F == DType::kQ6 ? 4096 : 0;
 
   // Halves per block with their own scale (kQ6), else 1.
   static constexpr int kParts = F == DType::kQ6 ? 2 : 1;
@@ -242,7 +244,8 @@ struct VnniKernel {
 template <DType F>
 void Run(const QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
   if (a.x.m == 1) {
-    qmatmul_impl::RunTiles<VnniKernel<F>, 1, (F == DType::kQ8 ? 6 : 4)>(a, p_begin, p_end);
+    // q6 keeps two halves' state per panel: 4 panels leave it registers; q8 and q4 take 6.
+    qmatmul_impl::RunTiles<VnniKernel<F>, 1, (F == DType::kQ6 ? 4 : 6)>(a, p_begin, p_end);
   } else {
     qmatmul_impl::RunTiles<VnniKernel<F>, 4, 3>(a, p_begin, p_end);
   }
