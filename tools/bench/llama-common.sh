@@ -138,7 +138,12 @@ prepare_quant() {
 # prepare_corgi_quant q8|q4 -> $PREP/corgi-TYPE/
 prepare_corgi_quant() {
   local out="$PREP/corgi-$1"
-  [[ -f "$out/config.json" ]] && return 0
+  # A cached copy this corgi cannot load (an older packed layout) is rebuilt.
+  if [[ -f "$out/config.json" ]]; then
+    "$CORGI" inspect -m "$out" > /dev/null 2>&1 && return 0
+    log "$out does not load with this corgi (an older format_version?): quantizing again"
+    rm -rf "$out"
+  fi
   "$CORGI" quantize --help > /dev/null 2>&1 || die "this corgi ($CORGI) has no 'quantize' command; use --llama-only or a newer build"
   log "corgi quantize -> $out"
   rm -rf "$out.partial"

@@ -93,11 +93,6 @@ inline int64_t PanelBytes(DType format, int64_t k) {
 }
 // Bytes of a packed [n, k] weight.
 inline int64_t PackedBytes(DType format, int64_t n, int64_t k) { return Panels(n) * PanelBytes(format, k); }
-// Stored bits per weight (8.5, 6.5625, 4.5) including scales, for whole panels and groups.
-inline double BitsPerWeight(DType format) {
-  const int64_t k = kGroupBlocks * kBlockK;
-  return static_cast<double>(PanelBytes(format, k)) * 8.0 / static_cast<double>(kPanelRows * k);
-}
 // The value subtracted from each stored u (kQ8, kQ6); kQ4 subtracts m instead.
 constexpr int ZeroPoint(DType format) {
   return format == DType::kQ8 ? kQ8ZeroPoint : format == DType::kQ6 ? kQ6ZeroPoint : 0;

@@ -101,25 +101,26 @@ void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w
     scratch.scale.resize(static_cast<size_t>(m * blocks));
     scratch.sum.resize(static_cast<size_t>(m * blocks));
   }
+  // kQ6's zero point comes off per 16 inputs: Σq of each half, beside the block sums.
+  const bool halves = w.dtype == DType::kQ6;
+  if (halves && scratch.half_sum.size() < static_cast<size_t>(2 * m * blocks)) {
+    scratch.half_sum.resize(static_cast<size_t>(2 * m * blocks));
+  }
   int8_t* q = scratch.q.data();
   float* scale = scratch.scale.data();
   int32_t* sum = scratch.sum.data();
+  int32_t* half_sum = halves ? scratch.half_sum.data() : nullptr;
   ParallelRange(pool, m, m * k, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
       t.quantize_row(x + r * ldx, k, q + r * kp, scale + r * blocks, sum + r * blocks);
+      if (!halves) continue;
+      for (int64_t h = r * 2 * blocks; h < (r + 1) * 2 * blocks; ++h) {
+        int32_t total = 0;
+        for (int64_t j = 0; j < quant::kQ6HalfK; ++j) total += q[h * quant::kQ6HalfK + j];
+        half_sum[h] = total;
+      }
     }
   });
-  const int32_t* half_sum = nullptr;
-  if (w.dtype == DType::kQ6) {  // its zero point comes off per 16 inputs
-    if (scratch.half_sum.size() < static_cast<size_t>(2 * m * blocks)) scratch.half_sum.resize(static_cast<size_t>(2 * m * blocks));
-    int32_t* hs = scratch.half_sum.data();
-    for (int64_t i = 0; i < 2 * m * blocks; ++i) {
-      int32_t total = 0;
-      for (int64_t j = 0; j < quant::kQ6HalfK; ++j) total += q[i * quant::kQ6HalfK + j];
-      hs[i] = total;
-    }
-    half_sum = hs;
-  }
   internal::QMatMulArgs args;
   args.x = {m, k, blocks, q, scale, sum, half_sum};
   args.w = static_cast<const uint8_t*>(w.data);

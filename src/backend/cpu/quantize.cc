@@ -343,12 +343,15 @@ void DequantizeRow(const TensorView& w, int64_t n, float* dst) {
   const int zero = quant::ZeroPoint(w.dtype);
   const auto* panel = static_cast<const uint8_t*>(w.data) + (n / quant::kPanelRows) * quant::PanelBytes(w.dtype, k);
   const int c = static_cast<int>(n % quant::kPanelRows);
+  const int step = static_cast<int>(quant::ScaleK(w.dtype));  // inputs per scale
   for (int64_t b = 0; b < blocks; ++b) {
     const uint8_t* block = panel + quant::BlockOffset(w.dtype, b);
     const float m = quant::StoredMin(panel, w.dtype, c, b);
-    for (int i = 0; i < quant::kBlockK && b * quant::kBlockK + i < k; ++i) {
-      const int q = quant::StoredValue(block, w.dtype, c, i) - zero;
-      dst[b * quant::kBlockK + i] = quant::StoredScale(panel, w.dtype, c, b, i) * static_cast<float>(q) - m;
+    for (int i0 = 0; i0 < quant::kBlockK; i0 += step) {
+      const float d = quant::StoredScale(panel, w.dtype, c, b, i0);
+      for (int i = i0; i < i0 + step && b * quant::kBlockK + i < k; ++i) {
+        dst[b * quant::kBlockK + i] = d * static_cast<float>(quant::StoredValue(block, w.dtype, c, i) - zero) - m;
+      }
     }
   }
 }
