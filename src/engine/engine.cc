@@ -58,7 +58,7 @@ StatusOr<std::unique_ptr<Engine>> Engine::Create(const LoadedModel* model, const
     return InvalidArgumentError("kv_cache_bytes " + std::to_string(budget) + " holds fewer than 2 pages of " +
                                 std::to_string(page_bytes) + " bytes");
   }
-  st.kv = std::make_unique<KvPagePool>(text.layers, text.kv_row_width(), options.kv_page_tokens, max_pages);
+  st.kv = std::make_unique<KvPagePool>(text.layers, text.kv_heads, text.head_dim, options.kv_page_tokens, max_pages);
   st.scratch = model->NewTextScratch();
   st.prefix = std::make_unique<PrefixCache>(st.kv.get(), options.prefix_cache);
   if (options.vision_cache_bytes > 0) st.vision = std::make_unique<VisionCache>(options.vision_cache_bytes);

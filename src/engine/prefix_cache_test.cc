@@ -16,7 +16,7 @@ constexpr int64_t kLayers = 3, kRowWidth = 64;
 
 struct Fixture {
   explicit Fixture(int64_t max_pages = 16)
-      : pool(kLayers, kRowWidth, kPage, max_pages), cache(&pool, true) {}
+      : pool(kLayers, 1, kRowWidth, kPage, max_pages), cache(&pool, true) {}
   KvPagePool pool;
   PrefixCache cache;
 };
@@ -122,7 +122,7 @@ TEST(PrefixCacheTest, EvictsLeastRecentlyUsedUnreferencedLeavesOnly) {
 }
 
 TEST(PrefixCacheTest, DisabledCacheOnlyCountsReferences) {
-  KvPagePool pool(kLayers, kRowWidth, kPage, 4);
+  KvPagePool pool(kLayers, 1, kRowWidth, kPage, 4);
   PrefixCache cache(&pool, false);
   const auto a = Keys({1, 2, 3, 4, 5});
   const auto pages = Prefill(cache, a, Positions(5));

@@ -48,10 +48,8 @@ void AttentionBlock(const DecoderShape& t, const DecoderLayer& w, int64_t layer,
     for (int64_t i = 0; i < seg.rows; ++i) {
       const int64_t at = past[si] + i;
       const int32_t page = pages[at / page_rows];
-      std::copy_n(x.k.data() + (row + i) * kvw, kvw,
-                  kv->keys(page, layer) + (at % page_rows) * kvw);
-      std::copy_n(x.v.data() + (row + i) * kvw, kvw,
-                  kv->values(page, layer) + (at % page_rows) * kvw);
+      kv->StoreRow(page, layer, at % page_rows, x.k.data() + (row + i) * kvw,
+                   x.v.data() + (row + i) * kvw);
     }
     const int64_t used_pages = (past[si] + seg.rows + page_rows - 1) / page_rows;
     x.key_pages.resize(used_pages);
@@ -61,8 +59,8 @@ void AttentionBlock(const DecoderShape& t, const DecoderLayer& w, int64_t layer,
       x.value_pages[p] = kv->values(pages[p], layer);
     }
     params.past = past[si];
-    ops::AttentionPaged({x.q.data() + row * qw, qw}, {x.key_pages.data(), page_rows, kvw},
-                        {x.value_pages.data(), page_rows, kvw}, seg.rows, past[si] + seg.rows,
+    ops::AttentionPaged({x.q.data() + row * qw, qw}, ops::PagedKeysView{x.key_pages.data(), page_rows, kv->head_stride()},
+                        {x.value_pages.data(), page_rows, hd, kv->head_stride()}, seg.rows, past[si] + seg.rows,
                         params, {x.o.data() + row * qw, qw}, pool);
     row += seg.rows;
   }
@@ -89,11 +87,11 @@ Status CheckStep(const DecoderShape& t, const TextBatch& batch, const KvPagePool
                  const MropeFrequencies& rope, std::vector<int64_t>* past) {
   const int64_t s = batch.length();
   if (s <= 0 || batch.segments.empty()) return InvalidArgumentError("empty batch");
-  if (kv.layers() != t.layers || kv.row_width() != t.kv_heads * t.head_dim) {
+  if (kv.layers() != t.layers || kv.kv_heads() != t.kv_heads || kv.head_dim() != t.head_dim) {
     return InvalidArgumentError("KV pool of " + std::to_string(kv.layers()) + " layers x " +
-                                std::to_string(kv.row_width()) +
-                                " floats does not fit the decoder (" + std::to_string(t.layers) +
-                                " x " + std::to_string(t.kv_heads * t.head_dim) + ")");
+                                std::to_string(kv.kv_heads()) + " heads x " + std::to_string(kv.head_dim()) +
+                                " floats does not fit the decoder (" + std::to_string(t.layers) + " x " +
+                                std::to_string(t.kv_heads) + " x " + std::to_string(t.head_dim) + ")");
   }
   if (static_cast<int64_t>(rope.inv_freq.size()) != t.head_dim / 2)
     return InvalidArgumentError("the rotary table does not fit the decoder's head_dim");

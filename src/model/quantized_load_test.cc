@@ -32,7 +32,7 @@ std::vector<float> LastLogits(const LoadedModel& model) {
   std::vector<int32_t> pos(static_cast<size_t>(3 * n));
   for (int a = 0; a < 3; ++a)
     for (int64_t i = 0; i < n; ++i) pos[a * n + i] = static_cast<int32_t>(i);
-  KvPagePool kv(shape.layers, shape.kv_row_width(), 16, 1);
+  KvPagePool kv(shape.layers, shape.kv_heads, shape.head_dim, 16, 1);
   KvSequence seq;
   seq.pages.push_back(kv.Allocate());
   std::unique_ptr<TextScratch> scratch = model.NewTextScratch();

@@ -198,18 +198,33 @@ struct AttentionParams {
 void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
                const AttentionParams& params, MutableRowsView out, ThreadPool* pool);
 
-// Keys/values stored in fixed-size pages (a paged KV cache): row j of the view is
-// pages[j / page_rows] + (j % page_rows) * ld. Any page size gives results bitwise equal
-// to the same rows stored contiguously (the kernel copies each key block before use).
+// Keys/values stored in fixed-size pages (a paged KV cache): head h of row j of the view
+// is pages[j / page_rows] + (j % page_rows) * ld + h * head_stride. head_stride 0 means
+// head_dim (heads side by side in a row, like RowsView). Any page size and layout gives
+// results bitwise equal to the same rows stored contiguously (the kernel copies each key
+// block before use).
 struct PagedRowsView {
   const float* const* pages = nullptr;
   int64_t page_rows = 0;
   int64_t ld = 0;
+  int64_t head_stride = 0;
 };
 
-// Attention with paged k and v; otherwise exactly Attention. The page arrays must cover
-// skv rows.
+// Keys stored transposed per page and kv head (the KV cache, model/kv_pages.h): key d of row
+// j, kv head h is pages[j / page_rows][h * head_stride + d * page_rows + j % page_rows]. The
+// kernel wants each block of keys as [head_dim, keys]; stored so, a block within one page is
+// read in place instead of being transposed at every decode step.
+struct PagedKeysView {
+  const float* const* pages = nullptr;
+  int64_t page_rows = 0;
+  int64_t head_stride = 0;  // >= head_dim * page_rows
+};
+
+// Attention with paged k and v; otherwise exactly Attention (bitwise). The page arrays must
+// cover skv rows.
 void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, int64_t skv,
+                    const AttentionParams& params, MutableRowsView out, ThreadPool* pool);
+void AttentionPaged(RowsView q, PagedKeysView k, PagedRowsView v, int64_t sq, int64_t skv,
                     const AttentionParams& params, MutableRowsView out, ThreadPool* pool);
 
 // Block-diagonal, non-causal attention over segments (vision: one segment per image frame).

@@ -61,7 +61,7 @@ StatusOr<std::vector<float>> SequenceLogits(const LoadedModel& model, const Sequ
     }
   }
   constexpr int64_t kPageRows = 64, kChunk = 256;
-  KvPagePool kv(shape.layers, shape.kv_row_width(), kPageRows, (s + kPageRows - 1) / kPageRows);
+  KvPagePool kv(shape.layers, shape.kv_heads, shape.head_dim, kPageRows, (s + kPageRows - 1) / kPageRows);
   KvSequence sequence;
   for (int64_t p = 0; p < (s + kPageRows - 1) / kPageRows; ++p) sequence.pages.push_back(kv.Allocate());
   std::unique_ptr<TextScratch> scratch = model.NewTextScratch();

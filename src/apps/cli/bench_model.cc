@@ -106,7 +106,7 @@ StatusOr<TextTiming> RunText(const LoadedModel& model, int64_t n, int64_t decode
   std::vector<float> embeds(std::max(n, batch) * d), logits(batch * v);
   CORGI_RETURN_IF_ERROR(model.Embed(ids, embeds.data(), pool));
   const int64_t pages_per_seq = (n + decode + page_rows) / page_rows;
-  KvPagePool kv(c.layers, c.kv_row_width(), page_rows, pages_per_seq * batch);
+  KvPagePool kv(c.layers, c.kv_heads, c.head_dim, page_rows, pages_per_seq * batch);
   std::vector<KvSequence> seqs(batch);
   for (auto& seq : seqs)
     for (int64_t p = 0; p < pages_per_seq; ++p) seq.pages.push_back(kv.Allocate());

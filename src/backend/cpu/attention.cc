@@ -62,6 +62,8 @@ internal::AttentionArgs CommonArgs(RowsView q, int64_t ldk, int64_t ldv, int64_t
   args.sq = sq;
   args.skv = skv;
   args.p = params;
+  args.k_head_stride = params.head_dim;
+  args.v_head_stride = params.head_dim;
   return args;
 }
 
@@ -85,7 +87,14 @@ void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, in
                     const AttentionParams& params, MutableRowsView out, ThreadPool* pool) {
   CORGI_CHECK(k.pages != nullptr && v.pages != nullptr && k.page_rows > 0 && v.page_rows == k.page_rows)
       << "AttentionPaged: missing pages or mismatched page sizes";
-  CheckParams(params, q, RowsView{nullptr, k.ld}, RowsView{nullptr, v.ld}, out);
+  // A head-major view (head_stride set) has rows of one head: ld >= head_dim suffices there.
+  auto row_view = [&](const PagedRowsView& p) {
+    return RowsView{nullptr, p.head_stride != 0 ? p.ld * params.num_kv_heads : p.ld};
+  };
+  CORGI_CHECK((k.head_stride == 0 || (k.ld >= params.head_dim && k.head_stride >= k.ld * k.page_rows)) &&
+              (v.head_stride == 0 || (v.ld >= params.head_dim && v.head_stride >= v.ld * v.page_rows)))
+      << "AttentionPaged: a head_stride smaller than one head's page of rows";
+  CheckParams(params, q, row_view(k), row_view(v), out);
   CORGI_CHECK(sq >= 0 && skv >= 1) << "AttentionPaged: sq " << sq << ", skv " << skv;
   CORGI_CHECK(!params.causal || skv >= params.past + sq)
       << "AttentionPaged: causal with past " << params.past << " and " << sq
@@ -95,6 +104,32 @@ void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, in
   args.k_pages = k.pages;
   args.v_pages = v.pages;
   args.page_rows = k.page_rows;
+  if (k.head_stride != 0) args.k_head_stride = k.head_stride;
+  if (v.head_stride != 0) args.v_head_stride = v.head_stride;
+  Run(args, pool);
+}
+
+void AttentionPaged(RowsView q, PagedKeysView k, PagedRowsView v, int64_t sq, int64_t skv,
+                    const AttentionParams& params, MutableRowsView out, ThreadPool* pool) {
+  CORGI_CHECK(k.pages != nullptr && v.pages != nullptr && k.page_rows > 0 && v.page_rows == k.page_rows)
+      << "AttentionPaged: missing pages or mismatched page sizes";
+  CORGI_CHECK(k.head_stride >= params.head_dim * k.page_rows &&
+              (v.head_stride == 0 || (v.ld >= params.head_dim && v.head_stride >= v.ld * v.page_rows)))
+      << "AttentionPaged: a head_stride smaller than one head's page of rows";
+  CheckParams(params, q, RowsView{nullptr, params.num_kv_heads * params.head_dim},
+              RowsView{nullptr, v.head_stride != 0 ? v.ld * params.num_kv_heads : v.ld}, out);
+  CORGI_CHECK(sq >= 0 && skv >= 1) << "AttentionPaged: sq " << sq << ", skv " << skv;
+  CORGI_CHECK(!params.causal || skv >= params.past + sq)
+      << "AttentionPaged: causal with past " << params.past << " and " << sq
+      << " queries needs at least " << params.past + sq << " keys, got " << skv;
+  if (sq == 0) return;
+  internal::AttentionArgs args = CommonArgs(q, k.page_rows, v.ld, sq, skv, params, out);
+  args.k_pages = k.pages;
+  args.v_pages = v.pages;
+  args.page_rows = k.page_rows;
+  args.k_transposed = true;
+  args.k_head_stride = k.head_stride;
+  if (v.head_stride != 0) args.v_head_stride = v.head_stride;
   Run(args, pool);
 }
 

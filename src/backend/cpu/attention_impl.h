@@ -9,6 +9,7 @@
 // any length and in a single-token decode step with the same past.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 
@@ -61,12 +62,12 @@ struct RowState {
   float sum;
 };
 
-// R query rows against one key block: kt [hd, kBlock] transposed keys, v points at the
+// R query rows against one key block: kt [hd, kBlock] transposed keys (row stride ldkt), v points at the
 // block's first value row, `visible` keys of the block are unmasked for every row. Rows
 // are independent — row r's result is bitwise what it gets with R = 1 — and share each
 // loaded key and value vector, which halves the loads per FMA at R = 4.
 template <class S, int R>
-inline void AttendBlock(const float* const* q, const float* kt, const float* v, int64_t ldv, int64_t hd,
+inline void AttendBlock(const float* const* q, const float* kt, int64_t ldkt, const float* v, int64_t ldv, int64_t hd,
                         int64_t visible, float scale, RowState* const* st, float* const* acc) {
   using V = typename S::V;
   constexpr int L = S::kLanes;
@@ -79,7 +80,7 @@ inline void AttendBlock(const float* const* q, const float* kt, const float* v, 
 #pragma GCC unroll 16
     for (int c = 0; c < kChunks; ++c) s[r][c] = S::Zero();
   for (int64_t d = 0; d < hd; ++d) {
-    const float* kd = kt + d * kBlock;
+    const float* kd = kt + d * ldkt;
     V k[kChunks];
 #pragma GCC unroll 16
     for (int c = 0; c < kChunks; ++c) k[c] = S::Load(kd + c * L);
@@ -148,33 +149,58 @@ void Attention(const internal::AttentionArgs& a, int64_t kv_head, int64_t q_begi
   if (prm.causal && prm.past + q_end < key_end) key_end = prm.past + q_end;
   for (int64_t j0 = 0; j0 < key_end; j0 += kBlock) {
     const int64_t count = key_end - j0 < kBlock ? key_end - j0 : kBlock;
-    // Keys transposed 16 × 16 through registers where the path has it (with one query row
-    // per head, in decode, this copy is most of the work); the same values either way.
-    int64_t done = 0;
-    if constexpr (requires(const float* const* r, float* o) { S::Transpose16(r, o, kBlock); }) {
-      for (; done + 16 <= count && hd % 16 == 0; done += 16) {
-        const float* rows[16];
-        for (int64_t j = 0; j < 16; ++j) rows[j] = a.KeyRow(j0 + done + j) + kv_head * hd;
-        for (int64_t d0 = 0; d0 < hd; d0 += 16) {
-          for (int64_t j = 0; j < 16; ++j) rows[j] = a.KeyRow(j0 + done + j) + kv_head * hd + d0;
-          S::Transpose16(rows, kt + d0 * kBlock + done, kBlock);
+    // keys: [hd, kBlock] transposed, row stride ldkt. A KV page stores them so (kv_pages.h),
+    // and a whole block inside one page is read in place; otherwise they are copied here.
+    const float* keys = kt;
+    int64_t ldkt = kBlock;
+    if (a.k_transposed && count == kBlock && a.RowsInOnePage(j0, count)) {
+      keys = a.TransposedKeys(j0, kv_head, &ldkt);
+    } else if (a.k_transposed) {
+      for (int64_t j = 0; j < count;) {  // runs of rows within one page
+        int64_t ld;
+        const float* src = a.TransposedKeys(j0 + j, kv_head, &ld);
+        const int64_t run = std::min(count - j, a.page_rows - (j0 + j) % a.page_rows);
+        for (int64_t d = 0; d < hd; ++d) {
+          for (int64_t i = 0; i < run; ++i) kt[d * kBlock + j + i] = src[d * ld + i];
+        }
+        j += run;
+      }
+    } else {
+      // Keys transposed 16 × 16 through registers where the path has it (with one query row
+      // per head, in decode, this copy is most of the work); the same values either way.
+      int64_t done = 0;
+      if constexpr (requires(const float* const* r, float* o) { S::Transpose16(r, o, kBlock); }) {
+        for (; done + 16 <= count && hd % 16 == 0; done += 16) {
+          const float* rows[16];
+          for (int64_t d0 = 0; d0 < hd; d0 += 16) {
+            for (int64_t j = 0; j < 16; ++j) rows[j] = a.Key(j0 + done + j, kv_head) + d0;
+            S::Transpose16(rows, kt + d0 * kBlock + done, kBlock);
+          }
         }
       }
+      for (int64_t j = done; j < count; ++j) {
+        const float* key = a.Key(j0 + j, kv_head);
+        for (int64_t d = 0; d < hd; ++d) kt[d * kBlock + j] = key[d];
+      }
     }
-    for (int64_t j = done; j < count; ++j) {
-      const float* key = a.KeyRow(j0 + j) + kv_head * hd;
-      for (int64_t d = 0; d < hd; ++d) kt[d * kBlock + j] = key[d];
+    if (keys == kt) {
+      for (int64_t d = 0; d < hd; ++d) {
+        for (int64_t j = count; j < kBlock; ++j) kt[d * kBlock + j] = 0.0f;
+      }
     }
-    for (int64_t j = 0; j < count; ++j) {
-      const float* value = a.ValueRow(j0 + j) + kv_head * hd;
-      for (int64_t d = 0; d < hd; ++d) vb[j * hd + d] = value[d];
+    // Values are read in place when the block's rows are back to back (a KV page,
+    // kv_pages.h); otherwise copied, as strided rows would thrash L1.
+    const float* values = a.Value(j0, kv_head);
+    if (!a.ValuesContiguous(j0, count)) {
+      for (int64_t j = 0; j < count; ++j) {
+        const float* value = a.Value(j0 + j, kv_head);
+        for (int64_t d = 0; d < hd; ++d) vb[j * hd + d] = value[d];
+      }
+      values = vb;
     }
-    for (int64_t d = 0; d < hd; ++d) {
-      for (int64_t j = count; j < kBlock; ++j) kt[d * kBlock + j] = 0.0f;
-    }
-    // Rows of the item in groups of kRowGroup while they see the same keys of this block
-    // (always without a causal mask), else one at a time.
-    constexpr int kRowGroup = 4;
+    // Rows of the item in groups of 4 (or 2: a decode step's query heads of one kv head)
+    // while they see the same keys of this block (always without a causal mask), else one
+    // at a time.
     auto visible_keys = [&](int64_t r) {
       const int64_t qi = q_begin + r / group;
       int64_t visible = count;
@@ -184,28 +210,34 @@ void Attention(const internal::AttentionArgs& a, int64_t kv_head, int64_t q_begi
     auto query = [&](int64_t r) {
       return a.q + (q_begin + r / group) * a.ldq + (kv_head * group + r % group) * hd;
     };
+    auto attend = [&]<int R>(int64_t r, int64_t visible) {
+      const float* q[R];
+      RowState* st[R];
+      float* out[R];
+      for (int i = 0; i < R; ++i) {
+        q[i] = query(r + i);
+        st[i] = &state[r + i];
+        out[i] = acc + (r + i) * hd;
+      }
+      AttendBlock<S, R>(q, keys, ldkt, values, hd, hd, visible, prm.scale, st, out);
+    };
+    auto same_keys = [&](int64_t r, int n, int64_t visible) {
+      return r + n <= rows && visible_keys(r + n - 1) == visible;
+    };
     for (int64_t r = 0; r < rows;) {
       const int64_t visible = visible_keys(r);
-      if (r + kRowGroup <= rows && visible_keys(r + kRowGroup - 1) == visible && visible > 0) {
-        const float* q[kRowGroup];
-        RowState* st[kRowGroup];
-        float* out[kRowGroup];
-        for (int i = 0; i < kRowGroup; ++i) {
-          q[i] = query(r + i);
-          st[i] = &state[r + i];
-          out[i] = acc + (r + i) * hd;
-        }
-        AttendBlock<S, kRowGroup>(q, kt, vb, hd, hd, visible, prm.scale, st, out);
-        r += kRowGroup;
-        continue;
+      if (visible <= 0) {
+        ++r;
+      } else if (same_keys(r, 4, visible)) {
+        attend.template operator()<4>(r, visible);
+        r += 4;
+      } else if (same_keys(r, 2, visible)) {
+        attend.template operator()<2>(r, visible);
+        r += 2;
+      } else {
+        attend.template operator()<1>(r, visible);
+        ++r;
       }
-      if (visible > 0) {
-        const float* q[1] = {query(r)};
-        RowState* st[1] = {&state[r]};
-        float* out[1] = {acc + r * hd};
-        AttendBlock<S, 1>(q, kt, vb, hd, hd, visible, prm.scale, st, out);
-      }
-      ++r;
     }
   }
   for (int64_t r = 0; r < rows; ++r) {

@@ -185,16 +185,63 @@ TEST(AttentionTest, PagedEqualsContiguousBitwise) {
       const AttentionParams p{nh, nkv, hd, 0.125f, true, 0};
       std::vector<float> want(s * ld), got(s * ld);
       Attention({q.data(), ld}, {k.data(), ldkv}, {v.data(), ldkv}, s, s, p, {want.data(), ld}, nullptr);
-      AttentionPaged({q.data(), ld}, {kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv}, s, s, p,
+      AttentionPaged({q.data(), ld}, PagedRowsView{kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv}, s, s, p,
                      {got.data(), ld}, &pool2);
       EXPECT_TRUE(testing::BitwiseEqual(got.data(), want.data(), s * ld))
           << KernelPathName(path) << " page_rows " << page_rows;
       AttentionParams pd = p;
       pd.past = s - 1;
       std::vector<float> step(ld);
-      AttentionPaged({q.data() + (s - 1) * ld, ld}, {kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv},
+      AttentionPaged({q.data() + (s - 1) * ld, ld}, PagedRowsView{kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv},
                      1, s, pd, {step.data(), ld}, nullptr);
       EXPECT_TRUE(testing::BitwiseEqual(step.data(), want.data() + (s - 1) * ld, ld));
+    }
+  }
+}
+
+// The KV cache's layout (model/kv_pages.h): per page and kv head, keys as [hd, page_rows]
+// and values as [page_rows, hd], heads head_stride floats apart. Whole 64-key blocks inside
+// one page (page_rows 64 and 128 here) are read in place, others copied; both must equal
+// contiguous rows.
+TEST(AttentionTest, KvCacheLayoutEqualsContiguousBitwise) {
+  const int64_t s = 150, nh = 4, nkv = 2, hd = 64, ld = nh * hd, ldkv = nkv * hd;
+  std::vector<float> q = RandomVector(s * ld, 21, -3, 3);
+  std::vector<float> k = RandomVector(s * ldkv, 22, -3, 3);
+  std::vector<float> v = RandomVector(s * ldkv, 23);
+  ThreadPool pool2(2);
+  for (int64_t page_rows : {int64_t{1}, int64_t{7}, int64_t{64}, int64_t{100}, int64_t{128}}) {
+    const int64_t npages = (s + page_rows - 1) / page_rows, head_stride = page_rows * hd + 5;
+    std::vector<std::vector<float>> kstore(npages), vstore(npages);
+    std::vector<const float*> kp(npages), vp(npages);
+    for (int64_t i = 0; i < npages; ++i) {
+      kstore[i].assign(nkv * head_stride, 99.0f);
+      vstore[i].assign(nkv * head_stride, -99.0f);
+      for (int64_t r = 0; r < page_rows && i * page_rows + r < s; ++r) {
+        for (int64_t h = 0; h < nkv; ++h) {
+          const int64_t from = (i * page_rows + r) * ldkv + h * hd;
+          for (int64_t d = 0; d < hd; ++d) kstore[i][h * head_stride + d * page_rows + r] = k[from + d];
+          std::copy_n(v.data() + from, hd, vstore[i].data() + h * head_stride + r * hd);
+        }
+      }
+      kp[i] = kstore[i].data();
+      vp[i] = vstore[i].data();
+    }
+    const PagedKeysView keys{kp.data(), page_rows, head_stride};
+    const PagedRowsView values{vp.data(), page_rows, hd, head_stride};
+    for (KernelPath path : testing::AllPaths()) {
+      ScopedPath scope(path);
+      const AttentionParams p{nh, nkv, hd, 0.125f, true, 0};
+      std::vector<float> want(s * ld), got(s * ld);
+      Attention({q.data(), ld}, {k.data(), ldkv}, {v.data(), ldkv}, s, s, p, {want.data(), ld}, nullptr);
+      AttentionPaged({q.data(), ld}, keys, values, s, s, p, {got.data(), ld}, &pool2);
+      EXPECT_TRUE(testing::BitwiseEqual(got.data(), want.data(), s * ld))
+          << KernelPathName(path) << " page_rows " << page_rows;
+      AttentionParams pd = p;
+      pd.past = s - 1;
+      std::vector<float> step(ld);
+      AttentionPaged({q.data() + (s - 1) * ld, ld}, keys, values, 1, s, pd, {step.data(), ld}, nullptr);
+      EXPECT_TRUE(testing::BitwiseEqual(step.data(), want.data() + (s - 1) * ld, ld))
+          << KernelPathName(path) << " page_rows " << page_rows;
     }
   }
 }

@@ -177,6 +177,44 @@ BENCHMARK(BM_AttentionDecode)
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 
+// Decode attention as a 2b decode step meets it: 28 layers' KV caches (far beyond L3) in
+// pages of 64 rows laid out like the KV cache's (model/kv_pages.h: per kv head, keys
+// [hd, page_rows], values [page_rows, hd]); one query row of 16 heads per layer against
+// range(0) cached keys.
+void BM_AttentionDecodePaged(benchmark::State& state) {
+  const int64_t past = state.range(0), nh = 16, nkv = 8, hd = 128, layers = 28, page_rows = 64;
+  const int64_t pages = (past + 1 + page_rows - 1) / page_rows, head_stride = page_rows * hd;
+  ThreadPool pool(static_cast<size_t>(state.range(1)));
+  std::vector<float> q = Random(nh * hd, 3), o(nh * hd);
+  std::vector<std::vector<float>> store;
+  std::vector<std::vector<const float*>> kp(layers), vp(layers);
+  for (int64_t l = 0; l < layers; ++l) {
+    for (int64_t p = 0; p < pages; ++p) {
+      store.push_back(Random(nkv * head_stride, static_cast<uint32_t>(7 + 2 * (l * pages + p))));
+      kp[l].push_back(store.back().data());
+      store.push_back(Random(nkv * head_stride, static_cast<uint32_t>(8 + 2 * (l * pages + p))));
+      vp[l].push_back(store.back().data());
+    }
+  }
+  for (auto _ : state) {
+    for (int64_t l = 0; l < layers; ++l) {
+      AttentionPaged({q.data(), nh * hd}, PagedKeysView{kp[l].data(), page_rows, head_stride},
+                     {vp[l].data(), page_rows, hd, head_stride}, 1, past + 1,
+                     {nh, nkv, hd, 0.088f, true, past}, {o.data(), nh * hd}, &pool);
+    }
+    benchmark::DoNotOptimize(o.data());
+  }
+  state.counters["kv_GBs"] = benchmark::Counter(
+      2.0 * layers * (past + 1) * nkv * hd * 4 * state.iterations() / 1e9, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_AttentionDecodePaged)
+    ->ArgNames({"past", "threads"})
+    ->Args({1024, 1})
+    ->Args({1024, 2})
+    ->Args({4096, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
 // Streaming read bandwidth of this machine: integer sums over 512 MiB (beyond any cache),
 // split across range(0) threads like the matmul splits weights.
 void BM_StreamRead(benchmark::State& state) {

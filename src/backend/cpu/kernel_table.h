@@ -51,12 +51,38 @@ struct AttentionArgs {
   const float* const* k_pages = nullptr;
   const float* const* v_pages = nullptr;
   int64_t page_rows = 0;
+  // Floats between kv heads of one row: head_dim, or a paged view's head_stride.
+  int64_t k_head_stride = 0, v_head_stride = 0;
+  // Paged keys stored transposed (PagedKeysView): key d of row j, head h at
+  // k_pages[j / page_rows] + h * k_head_stride + d * page_rows + j % page_rows.
+  bool k_transposed = false;
 
-  const float* KeyRow(int64_t j) const {
-    return k_pages == nullptr ? k + j * ldk : k_pages[j / page_rows] + (j % page_rows) * ldk;
+  // The head_dim keys (values) of kv head `head` in row j; not for transposed keys.
+  const float* Key(int64_t j, int64_t head) const {
+    return (k_pages == nullptr ? k + j * ldk : k_pages[j / page_rows] + (j % page_rows) * ldk) +
+           head * k_head_stride;
   }
-  const float* ValueRow(int64_t j) const {
-    return v_pages == nullptr ? v + j * ldv : v_pages[j / page_rows] + (j % page_rows) * ldv;
+  const float* Value(int64_t j, int64_t head) const {
+    return (v_pages == nullptr ? v + j * ldv : v_pages[j / page_rows] + (j % page_rows) * ldv) +
+           head * v_head_stride;
+  }
+  // Key d of row j, head `head`, in any layout (the scalar reference).
+  float KeyAt(int64_t j, int64_t head, int64_t d) const {
+    if (!k_transposed) return Key(j, head)[d];
+    return k_pages[j / page_rows][head * k_head_stride + d * page_rows + j % page_rows];
+  }
+  // Transposed keys: where key 0 of row j, head `head` is; *ld = the distance to key 1.
+  const float* TransposedKeys(int64_t j, int64_t head, int64_t* ld) const {
+    *ld = page_rows;
+    return k_pages[j / page_rows] + head * k_head_stride + j % page_rows;
+  }
+  // Whether rows [j, j + count) lie in one page (always true when not paged).
+  bool RowsInOnePage(int64_t j, int64_t count) const {
+    return k_pages == nullptr || j / page_rows == (j + count - 1) / page_rows;
+  }
+  // Whether value rows [j, j + count) of a head lie back to back (row stride head_dim).
+  bool ValuesContiguous(int64_t j, int64_t count) const {
+    return ldv == p.head_dim && (v_pages == nullptr || j / page_rows == (j + count - 1) / page_rows);
   }
 };
 

@@ -321,7 +321,7 @@ TEST_F(Qwen25Forward, TextMatchesTheReference) {
   int64_t s = 0;
   const TextPositions pos = PromptPositions(m, &s);
   const std::vector<float> embeds = RandomRows(s, 32, 3);
-  KvPagePool kv(3, 16, 4, 16);
+  KvPagePool kv(3, m.text_shape().kv_heads, m.text_shape().head_dim, 4, 16);
   KvSequence seq;
   auto scratch = m.NewTextScratch();
   const std::vector<float> logits =
@@ -337,7 +337,7 @@ TEST_F(Qwen25Forward, TextIsBatchInvariantAndDecodeContinuesThePrefill) {
   int64_t s = 0;
   const TextPositions pos = PromptPositions(m, &s);
   const std::vector<float> a = RandomRows(s, 32, 4), b = RandomRows(7, 32, 5);
-  KvPagePool kv(3, 16, 4, 64);
+  KvPagePool kv(3, m.text_shape().kv_heads, m.text_shape().head_dim, 4, 64);
   auto scratch = m.NewTextScratch();
 
   KvSequence alone;
@@ -385,7 +385,8 @@ TEST_F(Qwen25Forward, TextRejectsBadBatches) {
   auto scratch = m.NewTextScratch();
   std::vector<float> embeds(2 * 32), logits(m.text_shape().vocab);
   std::vector<int32_t> positions(6, 0);
-  KvPagePool wrong(2, 16, 4, 4), kv(3, 16, 4, 4);
+  const int64_t kvh = m.text_shape().kv_heads, hd = m.text_shape().head_dim;
+  KvPagePool wrong(2, kvh, hd, 4, 4), kv(3, kvh, hd, 4, 4);
   KvSequence seq;
   seq.pages.push_back(kv.Allocate());
   TextBatch batch;

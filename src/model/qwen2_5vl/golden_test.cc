@@ -106,7 +106,7 @@ StatusOr<RunResult> RunCase(const Model& model, const nlohmann::json& c, int64_t
   Keep(&r.stages, "text.positions", positions.data(), Shape{3, s});
 
   const int64_t vocab = model.text_shape().vocab;
-  KvPagePool kv(model.text_shape().layers, model.text_shape().kv_row_width(), 64, 16);
+  KvPagePool kv(model.text_shape().layers, model.text_shape().kv_heads, model.text_shape().head_dim, 64, 16);
   KvSequence seq;
   while (static_cast<int64_t>(seq.pages.size()) * 64 < s + new_tokens)
     seq.pages.push_back(kv.Allocate());

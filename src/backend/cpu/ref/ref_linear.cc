@@ -37,9 +37,8 @@ void AttentionHead(const internal::AttentionArgs& a, int64_t head, int64_t q_beg
     const int64_t visible = p.causal ? p.past + i + 1 : a.skv;
     float max_score = -std::numeric_limits<float>::infinity();
     for (int64_t j = 0; j < visible; ++j) {
-      const float* k = a.KeyRow(j) + kv_head * hd;
       float dot = 0.0f;
-      for (int64_t d = 0; d < hd; ++d) dot += q[d] * k[d];
+      for (int64_t d = 0; d < hd; ++d) dot += q[d] * a.KeyAt(j, kv_head, d);
       scores[j] = dot * p.scale;
       max_score = std::max(max_score, scores[j]);
     }
@@ -50,7 +49,7 @@ void AttentionHead(const internal::AttentionArgs& a, int64_t head, int64_t q_beg
     }
     std::fill(acc.begin(), acc.end(), 0.0f);
     for (int64_t j = 0; j < visible; ++j) {
-      const float* v = a.ValueRow(j) + kv_head * hd;
+      const float* v = a.Value(j, kv_head);
       const float prob = scores[j] / sum;
       for (int64_t d = 0; d < hd; ++d) acc[d] += prob * v[d];
     }
