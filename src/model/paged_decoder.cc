@@ -26,9 +26,10 @@ void AttentionBlock(const DecoderShape& t, const DecoderLayer& w, int64_t layer,
   const int64_t qw = nh * hd, kvw = nkv * hd, page_rows = kv->page_rows();
   const float eps = static_cast<float>(t.rms_norm_eps);
   ops::RmsNorm(x.h.data(), d, s, d, w.input_norm, eps, false, x.norm.data(), d, pool);
-  ops::MatMul(x.norm.data(), s, w.q.weight, w.q.bias, x.q.data(), pool);
-  ops::MatMul(x.norm.data(), s, w.k.weight, w.k.bias, x.k.data(), pool);
-  ops::MatMul(x.norm.data(), s, w.v.weight, w.v.bias, x.v.data(), pool);
+  const ops::MatMulTarget qkv[] = {{w.q.weight, w.q.bias, x.q.data(), qw},
+                                    {w.k.weight, w.k.bias, x.k.data(), kvw},
+                                    {w.v.weight, w.v.bias, x.v.data(), kvw}};
+  ops::MatMulShared(x.norm.data(), d, s, qkv, pool);
   if (w.q_norm.data != nullptr)
     ops::RmsNormHeads(x.q.data(), s, nh, hd, qw, w.q_norm, eps, false, pool);
   if (w.k_norm.data != nullptr)
@@ -74,8 +75,9 @@ void MlpBlock(const DecoderShape& t, const DecoderLayer& w, int64_t s, DecoderSc
   const int64_t d = t.hidden, inter = t.intermediate;
   ops::RmsNorm(x.h.data(), d, s, d, w.post_norm, static_cast<float>(t.rms_norm_eps), false,
                x.norm.data(), d, pool);
-  ops::MatMul(x.norm.data(), s, w.gate.weight, w.gate.bias, x.gate.data(), pool);
-  ops::MatMul(x.norm.data(), s, w.up.weight, w.up.bias, x.up.data(), pool);
+  const ops::MatMulTarget gate_up[] = {{w.gate.weight, w.gate.bias, x.gate.data(), inter},
+                                        {w.up.weight, w.up.bias, x.up.data(), inter}};
+  ops::MatMulShared(x.norm.data(), d, s, gate_up, pool);
   ops::SwiGlu(x.gate.data(), x.up.data(), x.gate.data(), s * inter, pool);
   ops::MatMul(x.gate.data(), s, w.down.weight, w.down.bias, x.norm.data(), pool);
   ops::Add(x.h.data(), x.norm.data(), x.h.data(), s * d, pool);

@@ -29,6 +29,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include "corgi/core/status.h"
 #include "corgi/core/tensor.h"
@@ -74,6 +75,20 @@ void SetKernelPath(KernelPath path);
 // exact and the float steps fixed, so every kernel path gives bitwise the same y.
 void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
             float* y, int64_t ldy, ThreadPool* pool);
+// One weight of a MatMulShared call, with its bias and output (as MatMul's).
+struct MatMulTarget {
+  TensorView w;
+  TensorView bias;
+  float* y = nullptr;
+  int64_t ldy = 0;
+};
+
+// Several weights applied to one x (a layer's q/k/v or gate/up projections): each y is
+// bitwise what MatMul(x, ldx, m, w, bias, y, ldy) gives. Packed weights of one K (up to 4)
+// share one quantization of x and one parallel pass over all their panels, so a decode
+// step waits at one barrier instead of one per weight; other weights run one by one.
+void MatMulShared(const float* x, int64_t ldx, int64_t m, std::span<const MatMulTarget> targets,
+                  ThreadPool* pool);
 // Contiguous x [M, K] and y [M, N].
 void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bias, float* y,
             ThreadPool* pool);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cmath>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -77,28 +78,38 @@ float LoadScalar(const void* data, DType dtype, int64_t i) {
 
 namespace {
 
-// The quantized-activation buffers of the calling thread, grown as needed: one MatMul call
-// at a time per thread uses them (pool threads only read them during that call).
 // Panels per work chunk of a quantized matmul: a multiple of every kernel's panel tile (3, 4,
 // 6), and small enough (12 panels of a [*, 2048] q4 weight: 0.2 MiB) that a 2048-row
 // projection still splits into 11 chunks.
 constexpr int64_t kPanelsPerChunk = 12;
 
+// The quantized-activation buffers of the calling thread, grown as needed: one MatMul call
+// at a time per thread uses them (pool threads only read them during that call).
 struct ActivationScratch {
   std::vector<int8_t> q;
   std::vector<float> scale;
   std::vector<int32_t> sum;
   std::vector<int32_t> half_sum;
+  std::vector<float> bias32;  // non-float32 biases, converted
 };
 
-void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w,
-                     const TensorView& bias, float* y, int64_t ldy, ThreadPool* pool) {
-  const int64_t n = w.shape[0], k = w.shape[1];
-  CORGI_CHECK(w.is_contiguous()) << "a " << DTypeName(w.dtype) << " weight cannot be a slice";
-  CORGI_CHECK(m >= 0 && ldx >= k && ldy >= n) << "MatMul: m " << m << " ldx " << ldx << " ldy "
-                                              << ldy << " for weight " << w.shape.ToString();
-  if (bias.data != nullptr) CheckVector(bias, n, "MatMul bias");
-  if (m == 0 || n == 0) return;
+// y_i = x · w_iᵀ + bias_i for packed weights w_i of one K: x is quantized once, and all
+// targets' panels go out in one parallel pass.
+void QuantizedMatMuls(const float* x, int64_t ldx, int64_t m, std::span<const MatMulTarget> targets,
+                      ThreadPool* pool) {
+  const int64_t k = targets[0].w.shape[1];
+  bool halves = false;  // kQ6's zero point comes off per 16 inputs: Σq of each half too
+  int64_t total_n = 0;
+  for (const MatMulTarget& o : targets) {
+    const int64_t n = o.w.shape[0];
+    CORGI_CHECK(o.w.is_contiguous()) << "a " << DTypeName(o.w.dtype) << " weight cannot be a slice";
+    CORGI_CHECK(m >= 0 && ldx >= k && o.w.shape[1] == k && o.ldy >= n)
+        << "MatMul: m " << m << " ldx " << ldx << " ldy " << o.ldy << " for weight " << o.w.shape.ToString();
+    if (o.bias.data != nullptr) CheckVector(o.bias, n, "MatMul bias");
+    halves = halves || o.w.dtype == DType::kQ6;
+    total_n += n;
+  }
+  if (m == 0 || total_n == 0) return;
   const KernelTable& t = ActiveKernels();
   const int64_t blocks = quant::Blocks(k), kp = blocks * quant::kBlockK;
   thread_local ActivationScratch scratch;
@@ -107,8 +118,6 @@ void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w
     scratch.scale.resize(static_cast<size_t>(m * blocks));
     scratch.sum.resize(static_cast<size_t>(m * blocks));
   }
-  // kQ6's zero point comes off per 16 inputs: Σq of each half, beside the block sums.
-  const bool halves = w.dtype == DType::kQ6;
   if (halves && scratch.half_sum.size() < static_cast<size_t>(2 * m * blocks)) {
     scratch.half_sum.resize(static_cast<size_t>(2 * m * blocks));
   }
@@ -127,33 +136,44 @@ void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w
       }
     }
   });
-  internal::QMatMulArgs args;
-  args.x = {m, k, blocks, q, scale, sum, half_sum};
-  args.w = static_cast<const uint8_t*>(w.data);
-  args.format = w.dtype;
-  args.n = n;
-  args.bias = static_cast<const float*>(bias.data);
-  if (bias.data != nullptr && bias.dtype != DType::kF32) {  // the kernels add float32 biases
-    thread_local std::vector<float> bias32;
-    bias32.resize(static_cast<size_t>(n));
-    ConvertToF32(bias.data, bias.dtype, n, bias32.data());
-    args.bias = bias32.data();
+  constexpr size_t kMaxTargets = 4;
+  CORGI_CHECK(targets.size() <= kMaxTargets) << "MatMulShared: more than " << kMaxTargets << " weights";
+  internal::QMatMulArgs args[kMaxTargets];
+  int64_t first_chunk[kMaxTargets + 1] = {0};
+  if (scratch.bias32.size() < static_cast<size_t>(total_n)) scratch.bias32.resize(static_cast<size_t>(total_n));
+  float* bias32 = scratch.bias32.data();
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const MatMulTarget& o = targets[i];
+    const int64_t n = o.w.shape[0];
+    args[i].x = {m, k, blocks, q, scale, sum, half_sum};
+    args[i].w = static_cast<const uint8_t*>(o.w.data);
+    args[i].format = o.w.dtype;
+    args[i].n = n;
+    args[i].bias = static_cast<const float*>(o.bias.data);
+    if (o.bias.data != nullptr && o.bias.dtype != DType::kF32) {  // the kernels add float32 biases
+      ConvertToF32(o.bias.data, o.bias.dtype, n, bias32);
+      args[i].bias = bias32;
+      bias32 += n;
+    }
+    args[i].y = o.y;
+    args[i].ldy = o.ldy;
+    first_chunk[i + 1] = first_chunk[i] + (quant::Panels(n) + kPanelsPerChunk - 1) / kPanelsPerChunk;
   }
-  args.y = y;
-  args.ldy = ldy;
   // Split N in whole panels, never K. The panels go out in chunks from a shared counter
   // rather than one fixed half per thread: at decode every matmul is a memory stream, and
   // with a fixed split the thread whose stream ran faster waited for the other (~8 % of the
   // 2b q4 decode's thread time under perf). The tiling never changes a bit of y, so neither
   // does which thread takes which chunk.
-  const int64_t panels = quant::Panels(n);
-  const int64_t chunks = (panels + kPanelsPerChunk - 1) / kPanelsPerChunk;
+  const int64_t chunks = first_chunk[targets.size()];
   const int64_t workers = pool == nullptr ? 1 : static_cast<int64_t>(pool->num_threads());
   std::atomic<int64_t> next_chunk{0};
-  ParallelRange(pool, std::min(chunks, workers), m * n * k / 4, [&](int64_t, int64_t) {
+  ParallelRange(pool, std::min(chunks, workers), m * total_n * k / 4, [&](int64_t, int64_t) {
+    size_t i = 0;
     for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks;
          c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
-      t.qmatmul(args, c * kPanelsPerChunk, std::min(panels, (c + 1) * kPanelsPerChunk));
+      while (c >= first_chunk[i + 1]) ++i;  // chunks are taken in increasing order
+      const int64_t p = (c - first_chunk[i]) * kPanelsPerChunk;
+      t.qmatmul(args[i], p, std::min(quant::Panels(args[i].n), p + kPanelsPerChunk));
     }
   });
 }
@@ -163,7 +183,8 @@ void QuantizedMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w
 void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
             float* y, int64_t ldy, ThreadPool* pool) {
   if (IsBlockQuantized(w.dtype) && w.shape.rank() == 2) {
-    QuantizedMatMul(x, ldx, m, w, bias, y, ldy, pool);
+    const MatMulTarget target{w, bias, y, ldy};
+    QuantizedMatMuls(x, ldx, m, {&target, 1}, pool);
     return;
   }
   CORGI_CHECK(w.shape.rank() == 2 && IsFloatType(w.dtype) && w.strides[1] == 1 &&
@@ -203,6 +224,21 @@ void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bi
             ThreadPool* pool) {
   CORGI_CHECK(w.shape.rank() == 2) << "MatMul weight must be [N, K]";
   MatMul(x, w.shape[1], m, w, bias, y, w.shape[0], pool);
+}
+
+void MatMulShared(const float* x, int64_t ldx, int64_t m, std::span<const MatMulTarget> targets,
+                  ThreadPool* pool) {
+  if (targets.empty()) return;
+  bool fused = targets.size() <= 4;
+  for (const MatMulTarget& o : targets) {
+    fused = fused && IsBlockQuantized(o.w.dtype) && o.w.shape.rank() == 2 &&
+            o.w.shape[1] == targets[0].w.shape[1];
+  }
+  if (fused) {
+    QuantizedMatMuls(x, ldx, m, targets, pool);
+    return;
+  }
+  for (const MatMulTarget& o : targets) MatMul(x, ldx, m, o.w, o.bias, o.y, o.ldy, pool);
 }
 
 void RmsNorm(const float* x, int64_t ldx, int64_t m, int64_t d, const TensorView& w, float eps,

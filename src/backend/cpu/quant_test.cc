@@ -259,5 +259,52 @@ TEST(QuantTest, BatchInvariant) {
   }
 }
 
+// MatMulShared (one x, several packed weights of mixed formats, biases of mixed types) gives
+// each output bitwise as its own MatMul, on every path, with 1 and 2 threads, and a set with
+// a float weight falls back to one MatMul each.
+TEST(QuantTest, SharedInputEqualsSeparateMatMuls) {
+  const int64_t k = 700, m_max = 5;
+  const int64_t ns[] = {200, 37, 96};
+  const DType formats[] = {DType::kQ4, DType::kQ6, DType::kQ8};
+  ThreadPool pool2(2);
+  std::vector<Packed> packed;
+  std::vector<std::vector<float>> weights;
+  for (int i = 0; i < 3; ++i) {
+    weights.push_back(RandomVector(ns[i] * k, 30 + i));
+    packed.push_back(Pack(weights.back(), ns[i], k, formats[i]));
+  }
+  const std::vector<float> bias_values = RandomVector(ns[1], 40);
+  std::vector<uint16_t> bias_bf16(bias_values.size());
+  for (size_t i = 0; i < bias_values.size(); ++i) bias_bf16[i] = F32ToBf16(bias_values[i]);
+  const TensorView biases[] = {TensorView(), TensorView(bias_bf16.data(), DType::kBF16, Shape{ns[1]}),
+                               TensorView(bias_values.data(), DType::kF32, Shape{ns[2]})};
+  const std::vector<float> x = AwkwardActivations(m_max, k, 41);
+  const TensorView float_w(weights[2].data(), DType::kF32, Shape{ns[2], k});
+  for (KernelPath path : testing::AllPaths()) {
+    ScopedPath scope(path);
+    for (ThreadPool* pool : {static_cast<ThreadPool*>(nullptr), &pool2}) {
+      for (int64_t m = 1; m <= m_max; m += 2) {
+        for (bool with_float : {false, true}) {
+          std::vector<std::vector<float>> want(3), got(3);
+          std::vector<MatMulTarget> targets;
+          for (int i = 0; i < 3; ++i) {
+            const TensorView w = with_float && i == 2 ? float_w : packed[i].view;
+            want[i].assign(static_cast<size_t>(m * ns[i]), 0.0f);
+            got[i].assign(static_cast<size_t>(m * ns[i]), 7.0f);
+            MatMul(x.data(), m, w, biases[i], want[i].data(), nullptr);
+            targets.push_back({w, biases[i], got[i].data(), ns[i]});
+          }
+          MatMulShared(x.data(), k, m, targets, pool);
+          for (int i = 0; i < 3; ++i) {
+            EXPECT_TRUE(testing::BitwiseEqual(got[i].data(), want[i].data(), m * ns[i]))
+                << KernelPathName(path) << " weight " << i << " m " << m << (pool ? " 2 threads" : "")
+                << (with_float ? " with a float weight" : "");
+          }
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace corgi::ops
