@@ -21,6 +21,35 @@ Status ErrnoStatus(const std::string& what, const std::string& path) {
   return IoError(message);
 }
 
+// Maps `size` bytes of `fd` read-only. A file of 2 MiB or more is placed at a 2 MiB-aligned
+// address with MADV_HUGEPAGE: weights are streamed from the mapping at every decode step,
+// and Linux fills a MADV_HUGEPAGE mapping's page cache with 2 MiB folios, each then mapped
+// with one TLB entry instead of 512. Measured on the 2b q4 checkpoint read afresh (page
+// cache dropped): 1,073 MB of its 1,200 MB mapped so, against 219 MB for a plain mapping;
+// decode speed moved by +3 %, within this VM's noise. Alignment and advice are hints: where
+// they fail the mapping is an ordinary one.
+void* MapForStreaming(int fd, size_t size) {
+  constexpr size_t kHuge = size_t{2} << 20;
+  if (size < kHuge) return ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  // Reserve size + 2 MiB of address space, map the file over its first aligned address, and
+  // give back the unused head and tail of the reservation.
+  void* reserved = ::mmap(nullptr, size + kHuge, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (reserved == MAP_FAILED) return ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  const uintptr_t begin = reinterpret_cast<uintptr_t>(reserved);
+  const uintptr_t aligned = (begin + kHuge - 1) / kHuge * kHuge;
+  void* p = ::mmap(reinterpret_cast<void*>(aligned), size, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0);
+  if (p == MAP_FAILED) {
+    ::munmap(reserved, size + kHuge);
+    return ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+  }
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t end = aligned + (size + page - 1) / page * page;
+  if (aligned > begin) ::munmap(reserved, aligned - begin);
+  if (begin + size + kHuge > end) ::munmap(reinterpret_cast<void*>(end), begin + size + kHuge - end);
+  ::madvise(p, size, MADV_HUGEPAGE);
+  return p;
+}
+
 }  // namespace
 
 StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
@@ -35,7 +64,7 @@ StatusOr<MappedFile> MappedFile::Open(const std::string& path) {
   file.path_ = path;
   file.size_ = static_cast<size_t>(st.st_size);
   if (file.size_ > 0) {
-    void* p = ::mmap(nullptr, file.size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    void* p = MapForStreaming(fd, file.size_);
     if (p == MAP_FAILED) {
       Status s = ErrnoStatus("cannot mmap", path);
       ::close(fd);
