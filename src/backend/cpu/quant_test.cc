@@ -273,11 +273,11 @@ TEST(QuantTest, SharedInputEqualsSeparateMatMuls) {
     weights.push_back(RandomVector(ns[i] * k, 30 + i));
     packed.push_back(Pack(weights.back(), ns[i], k, formats[i]));
   }
-  const std::vector<float> bias_values = RandomVector(ns[1], 40);
-  std::vector<uint16_t> bias_bf16(bias_values.size());
-  for (size_t i = 0; i < bias_values.size(); ++i) bias_bf16[i] = F32ToBf16(bias_values[i]);
-  const TensorView biases[] = {TensorView(), TensorView(bias_bf16.data(), DType::kBF16, Shape{ns[1]}),
-                               TensorView(bias_values.data(), DType::kF32, Shape{ns[2]})};
+  const std::vector<float> bias1 = RandomVector(ns[1], 40), bias2 = RandomVector(ns[2], 42);
+  std::vector<uint16_t> bias1_bf16(bias1.size());
+  for (size_t i = 0; i < bias1.size(); ++i) bias1_bf16[i] = F32ToBf16(bias1[i]);
+  const TensorView biases[] = {TensorView(), TensorView(bias1_bf16.data(), DType::kBF16, Shape{ns[1]}),
+                               TensorView(bias2.data(), DType::kF32, Shape{ns[2]})};
   const std::vector<float> x = AwkwardActivations(m_max, k, 41);
   const TensorView float_w(weights[2].data(), DType::kF32, Shape{ns[2], k});
   for (KernelPath path : testing::AllPaths()) {
