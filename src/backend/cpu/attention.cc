@@ -83,53 +83,59 @@ void Attention(RowsView q, RowsView k, RowsView v, int64_t sq, int64_t skv,
   Run(args, pool);
 }
 
-void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, int64_t skv,
-                    const AttentionParams& params, MutableRowsView out, ThreadPool* pool) {
-  CORGI_CHECK(k.pages != nullptr && v.pages != nullptr && k.page_rows > 0 && v.page_rows == k.page_rows)
-      << "AttentionPaged: missing pages or mismatched page sizes";
-  // A head-major view (head_stride set) has rows of one head: ld >= head_dim suffices there.
-  auto row_view = [&](const PagedRowsView& p) {
-    return RowsView{nullptr, p.head_stride != 0 ? p.ld * params.num_kv_heads : p.ld};
-  };
-  CORGI_CHECK((k.head_stride == 0 || (k.ld >= params.head_dim && k.head_stride >= k.ld * k.page_rows)) &&
-              (v.head_stride == 0 || (v.ld >= params.head_dim && v.head_stride >= v.ld * v.page_rows)))
+namespace {
+
+// The row stride CheckParams sees for a paged view: a head-major one (head_stride set)
+// holds rows of one head, so ld >= head_dim suffices there.
+RowsView PagedRows(const PagedRowsView& p, const AttentionParams& params) {
+  CORGI_CHECK(p.head_stride == 0 || (p.ld >= params.head_dim && p.head_stride >= p.ld * p.page_rows))
       << "AttentionPaged: a head_stride smaller than one head's page of rows";
-  CheckParams(params, q, row_view(k), row_view(v), out);
+  return RowsView{nullptr, p.head_stride != 0 ? p.ld * params.num_kv_heads : p.ld};
+}
+
+// What both AttentionPaged overloads check and fill: everything but the key layout
+// (`ldk` is the keys' row stride, `k_rows` what CheckParams sees of them). Returns false
+// when there is nothing to do.
+bool PagedArgs(RowsView q, const float* const* k_pages, int64_t k_page_rows, int64_t ldk, RowsView k_rows,
+               const PagedRowsView& v, int64_t sq, int64_t skv, const AttentionParams& params,
+               MutableRowsView out, internal::AttentionArgs* args) {
+  CORGI_CHECK(k_pages != nullptr && v.pages != nullptr && k_page_rows > 0 && v.page_rows == k_page_rows)
+      << "AttentionPaged: missing pages or mismatched page sizes";
+  CheckParams(params, q, k_rows, PagedRows(v, params), out);
   CORGI_CHECK(sq >= 0 && skv >= 1) << "AttentionPaged: sq " << sq << ", skv " << skv;
   CORGI_CHECK(!params.causal || skv >= params.past + sq)
       << "AttentionPaged: causal with past " << params.past << " and " << sq
       << " queries needs at least " << params.past + sq << " keys, got " << skv;
-  if (sq == 0) return;
-  internal::AttentionArgs args = CommonArgs(q, k.ld, v.ld, sq, skv, params, out);
-  args.k_pages = k.pages;
-  args.v_pages = v.pages;
-  args.page_rows = k.page_rows;
+  if (sq == 0) return false;
+  *args = CommonArgs(q, ldk, v.ld, sq, skv, params, out);
+  args->k_pages = k_pages;
+  args->v_pages = v.pages;
+  args->page_rows = k_page_rows;
+  if (v.head_stride != 0) args->v_head_stride = v.head_stride;
+  return true;
+}
+
+}  // namespace
+
+void AttentionPaged(RowsView q, PagedRowsView k, PagedRowsView v, int64_t sq, int64_t skv,
+                    const AttentionParams& params, MutableRowsView out, ThreadPool* pool) {
+  internal::AttentionArgs args;
+  if (!PagedArgs(q, k.pages, k.page_rows, k.ld, PagedRows(k, params), v, sq, skv, params, out, &args)) return;
   if (k.head_stride != 0) args.k_head_stride = k.head_stride;
-  if (v.head_stride != 0) args.v_head_stride = v.head_stride;
   Run(args, pool);
 }
 
 void AttentionPaged(RowsView q, PagedKeysView k, PagedRowsView v, int64_t sq, int64_t skv,
                     const AttentionParams& params, MutableRowsView out, ThreadPool* pool) {
-  CORGI_CHECK(k.pages != nullptr && v.pages != nullptr && k.page_rows > 0 && v.page_rows == k.page_rows)
-      << "AttentionPaged: missing pages or mismatched page sizes";
-  CORGI_CHECK(k.head_stride >= params.head_dim * k.page_rows &&
-              (v.head_stride == 0 || (v.ld >= params.head_dim && v.head_stride >= v.ld * v.page_rows)))
-      << "AttentionPaged: a head_stride smaller than one head's page of rows";
-  CheckParams(params, q, RowsView{nullptr, params.num_kv_heads * params.head_dim},
-              RowsView{nullptr, v.head_stride != 0 ? v.ld * params.num_kv_heads : v.ld}, out);
-  CORGI_CHECK(sq >= 0 && skv >= 1) << "AttentionPaged: sq " << sq << ", skv " << skv;
-  CORGI_CHECK(!params.causal || skv >= params.past + sq)
-      << "AttentionPaged: causal with past " << params.past << " and " << sq
-      << " queries needs at least " << params.past + sq << " keys, got " << skv;
-  if (sq == 0) return;
-  internal::AttentionArgs args = CommonArgs(q, k.page_rows, v.ld, sq, skv, params, out);
-  args.k_pages = k.pages;
-  args.v_pages = v.pages;
-  args.page_rows = k.page_rows;
+  CORGI_CHECK(k.head_stride >= params.head_dim * k.page_rows)
+      << "AttentionPaged: a head_stride smaller than one head's page of keys";
+  internal::AttentionArgs args;
+  if (!PagedArgs(q, k.pages, k.page_rows, k.page_rows, RowsView{nullptr, params.num_kv_heads * params.head_dim},
+                 v, sq, skv, params, out, &args)) {
+    return;
+  }
   args.k_transposed = true;
   args.k_head_stride = k.head_stride;
-  if (v.head_stride != 0) args.v_head_stride = v.head_stride;
   Run(args, pool);
 }
 

@@ -154,19 +154,49 @@ TEST(AttentionTest, NonCausalRowsEqualSingleRowsBitwise) {
   }
 }
 
+// Rows that the paged-attention tests store in pages: s queries and keys, 4 heads / 2 kv
+// heads of 64.
+struct PagedCase {
+  static constexpr int64_t s = 150, nh = 4, nkv = 2, hd = 64, ld = nh * hd, ldkv = nkv * hd;
+  std::vector<float> q, k, v;
+  explicit PagedCase(uint32_t seed)
+      : q(RandomVector(s * ld, seed, -3, 3)), k(RandomVector(s * ldkv, seed + 1, -3, 3)),
+        v(RandomVector(s * ldkv, seed + 2)) {}
+
+  // On every path, `paged(q, sq, params, out, pool)` (an AttentionPaged call over the
+  // caller's pages) as a prefill of all rows on 2 threads, and as the last row's decode
+  // step, must equal Attention over the contiguous rows bitwise.
+  template <class Paged>
+  void ExpectEqualsContiguous(const Paged& paged, int64_t page_rows) const {
+    ThreadPool pool2(2);
+    for (KernelPath path : testing::AllPaths()) {
+      ScopedPath scope(path);
+      const AttentionParams p{nh, nkv, hd, 0.125f, true, 0};
+      std::vector<float> want(s * ld), got(s * ld);
+      Attention({q.data(), ld}, {k.data(), ldkv}, {v.data(), ldkv}, s, s, p, {want.data(), ld}, nullptr);
+      paged(RowsView{q.data(), ld}, s, p, MutableRowsView{got.data(), ld}, &pool2);
+      EXPECT_TRUE(testing::BitwiseEqual(got.data(), want.data(), s * ld))
+          << KernelPathName(path) << " page_rows " << page_rows;
+      AttentionParams pd = p;
+      pd.past = s - 1;
+      std::vector<float> step(ld);
+      paged(RowsView{q.data() + (s - 1) * ld, ld}, 1, pd, MutableRowsView{step.data(), ld}, nullptr);
+      EXPECT_TRUE(testing::BitwiseEqual(step.data(), want.data() + (s - 1) * ld, ld))
+          << KernelPathName(path) << " page_rows " << page_rows << " decode";
+    }
+  }
+};
+
 // Keys and values scattered over pages (in shuffled page order, with padding rows) give
 // the same output bitwise as the contiguous rows, for page sizes that do and do not
 // divide the 64-key block, in prefill and decode.
 TEST(AttentionTest, PagedEqualsContiguousBitwise) {
-  const int64_t s = 150, nh = 4, nkv = 2, hd = 64, ld = nh * hd, ldkv = nkv * hd;
-  std::vector<float> q = RandomVector(s * ld, 11, -3, 3);
-  std::vector<float> k = RandomVector(s * ldkv, 12, -3, 3);
-  std::vector<float> v = RandomVector(s * ldkv, 13);
-  ThreadPool pool2(2);
+  const PagedCase c(11);
+  const int64_t s = c.s, ldkv = c.ldkv;
   for (int64_t page_rows : {int64_t{1}, int64_t{7}, int64_t{16}, int64_t{64}, int64_t{100}}) {
     const int64_t npages = (s + page_rows - 1) / page_rows;
-    // Page i holds rows [i*page_rows, ...) and is stored at slot (i * 5) % npages... of a
-    // pool with extra pages, so neighbours in the sequence are not neighbours in memory.
+    // Page i holds rows [i*page_rows, ...) and is stored at slot (i * 7 + 2) % (npages + 3)
+    // of a pool with extra pages, so neighbours in the sequence are not neighbours in memory.
     std::vector<std::vector<float>> kstore(npages + 3), vstore(npages + 3);
     std::vector<const float*> kp(npages), vp(npages);
     for (int64_t i = 0; i < npages; ++i) {
@@ -174,28 +204,18 @@ TEST(AttentionTest, PagedEqualsContiguousBitwise) {
       kstore[slot].assign(page_rows * ldkv, 99.0f);
       vstore[slot].assign(page_rows * ldkv, -99.0f);
       for (int64_t r = 0; r < page_rows && i * page_rows + r < s; ++r) {
-        std::copy_n(k.data() + (i * page_rows + r) * ldkv, ldkv, kstore[slot].data() + r * ldkv);
-        std::copy_n(v.data() + (i * page_rows + r) * ldkv, ldkv, vstore[slot].data() + r * ldkv);
+        std::copy_n(c.k.data() + (i * page_rows + r) * ldkv, ldkv, kstore[slot].data() + r * ldkv);
+        std::copy_n(c.v.data() + (i * page_rows + r) * ldkv, ldkv, vstore[slot].data() + r * ldkv);
       }
       kp[i] = kstore[slot].data();
       vp[i] = vstore[slot].data();
     }
-    for (KernelPath path : testing::AllPaths()) {
-      ScopedPath scope(path);
-      const AttentionParams p{nh, nkv, hd, 0.125f, true, 0};
-      std::vector<float> want(s * ld), got(s * ld);
-      Attention({q.data(), ld}, {k.data(), ldkv}, {v.data(), ldkv}, s, s, p, {want.data(), ld}, nullptr);
-      AttentionPaged({q.data(), ld}, PagedRowsView{kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv}, s, s, p,
-                     {got.data(), ld}, &pool2);
-      EXPECT_TRUE(testing::BitwiseEqual(got.data(), want.data(), s * ld))
-          << KernelPathName(path) << " page_rows " << page_rows;
-      AttentionParams pd = p;
-      pd.past = s - 1;
-      std::vector<float> step(ld);
-      AttentionPaged({q.data() + (s - 1) * ld, ld}, PagedRowsView{kp.data(), page_rows, ldkv}, {vp.data(), page_rows, ldkv},
-                     1, s, pd, {step.data(), ld}, nullptr);
-      EXPECT_TRUE(testing::BitwiseEqual(step.data(), want.data() + (s - 1) * ld, ld));
-    }
+    const PagedRowsView keys{kp.data(), page_rows, ldkv}, values{vp.data(), page_rows, ldkv};
+    c.ExpectEqualsContiguous(
+        [&](RowsView q, int64_t sq, const AttentionParams& p, MutableRowsView out, ThreadPool* pool) {
+          AttentionPaged(q, keys, values, sq, s, p, out, pool);
+        },
+        page_rows);
   }
 }
 
@@ -204,11 +224,8 @@ TEST(AttentionTest, PagedEqualsContiguousBitwise) {
 // one page (page_rows 64 and 128 here) are read in place, others copied; both must equal
 // contiguous rows.
 TEST(AttentionTest, KvCacheLayoutEqualsContiguousBitwise) {
-  const int64_t s = 150, nh = 4, nkv = 2, hd = 64, ld = nh * hd, ldkv = nkv * hd;
-  std::vector<float> q = RandomVector(s * ld, 21, -3, 3);
-  std::vector<float> k = RandomVector(s * ldkv, 22, -3, 3);
-  std::vector<float> v = RandomVector(s * ldkv, 23);
-  ThreadPool pool2(2);
+  const PagedCase c(21);
+  const int64_t s = c.s, nkv = c.nkv, hd = c.hd, ldkv = c.ldkv;
   for (int64_t page_rows : {int64_t{1}, int64_t{7}, int64_t{64}, int64_t{100}, int64_t{128}}) {
     const int64_t npages = (s + page_rows - 1) / page_rows, head_stride = page_rows * hd + 5;
     std::vector<std::vector<float>> kstore(npages), vstore(npages);
@@ -219,8 +236,8 @@ TEST(AttentionTest, KvCacheLayoutEqualsContiguousBitwise) {
       for (int64_t r = 0; r < page_rows && i * page_rows + r < s; ++r) {
         for (int64_t h = 0; h < nkv; ++h) {
           const int64_t from = (i * page_rows + r) * ldkv + h * hd;
-          for (int64_t d = 0; d < hd; ++d) kstore[i][h * head_stride + d * page_rows + r] = k[from + d];
-          std::copy_n(v.data() + from, hd, vstore[i].data() + h * head_stride + r * hd);
+          for (int64_t d = 0; d < hd; ++d) kstore[i][h * head_stride + d * page_rows + r] = c.k[from + d];
+          std::copy_n(c.v.data() + from, hd, vstore[i].data() + h * head_stride + r * hd);
         }
       }
       kp[i] = kstore[i].data();
@@ -228,21 +245,11 @@ TEST(AttentionTest, KvCacheLayoutEqualsContiguousBitwise) {
     }
     const PagedKeysView keys{kp.data(), page_rows, head_stride};
     const PagedRowsView values{vp.data(), page_rows, hd, head_stride};
-    for (KernelPath path : testing::AllPaths()) {
-      ScopedPath scope(path);
-      const AttentionParams p{nh, nkv, hd, 0.125f, true, 0};
-      std::vector<float> want(s * ld), got(s * ld);
-      Attention({q.data(), ld}, {k.data(), ldkv}, {v.data(), ldkv}, s, s, p, {want.data(), ld}, nullptr);
-      AttentionPaged({q.data(), ld}, keys, values, s, s, p, {got.data(), ld}, &pool2);
-      EXPECT_TRUE(testing::BitwiseEqual(got.data(), want.data(), s * ld))
-          << KernelPathName(path) << " page_rows " << page_rows;
-      AttentionParams pd = p;
-      pd.past = s - 1;
-      std::vector<float> step(ld);
-      AttentionPaged({q.data() + (s - 1) * ld, ld}, keys, values, 1, s, pd, {step.data(), ld}, nullptr);
-      EXPECT_TRUE(testing::BitwiseEqual(step.data(), want.data() + (s - 1) * ld, ld))
-          << KernelPathName(path) << " page_rows " << page_rows;
-    }
+    c.ExpectEqualsContiguous(
+        [&](RowsView q, int64_t sq, const AttentionParams& p, MutableRowsView out, ThreadPool* pool) {
+          AttentionPaged(q, keys, values, sq, s, p, out, pool);
+        },
+        page_rows);
   }
 }
 

@@ -83,6 +83,9 @@ namespace {
 // projection still splits into 11 chunks.
 constexpr int64_t kPanelsPerChunk = 12;
 
+// The most weights one MatMulShared call runs together (q/k/v need 3).
+constexpr size_t kMaxSharedTargets = 4;
+
 // The quantized-activation buffers of the calling thread, grown as needed: one MatMul call
 // at a time per thread uses them (pool threads only read them during that call).
 struct ActivationScratch {
@@ -97,6 +100,8 @@ struct ActivationScratch {
 // targets' panels go out in one parallel pass.
 void QuantizedMatMuls(const float* x, int64_t ldx, int64_t m, std::span<const MatMulTarget> targets,
                       ThreadPool* pool) {
+  CORGI_CHECK(!targets.empty() && targets.size() <= kMaxSharedTargets)
+      << "MatMulShared: " << targets.size() << " weights (1 to " << kMaxSharedTargets << ")";
   const int64_t k = targets[0].w.shape[1];
   bool halves = false;  // kQ6's zero point comes off per 16 inputs: Σq of each half too
   int64_t total_n = 0;
@@ -136,10 +141,8 @@ void QuantizedMatMuls(const float* x, int64_t ldx, int64_t m, std::span<const Ma
       }
     }
   });
-  constexpr size_t kMaxTargets = 4;
-  CORGI_CHECK(targets.size() <= kMaxTargets) << "MatMulShared: more than " << kMaxTargets << " weights";
-  internal::QMatMulArgs args[kMaxTargets];
-  int64_t first_chunk[kMaxTargets + 1] = {0};
+  internal::QMatMulArgs args[kMaxSharedTargets];
+  int64_t first_chunk[kMaxSharedTargets + 1] = {0};
   if (scratch.bias32.size() < static_cast<size_t>(total_n)) scratch.bias32.resize(static_cast<size_t>(total_n));
   float* bias32 = scratch.bias32.data();
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -229,7 +232,7 @@ void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bi
 void MatMulShared(const float* x, int64_t ldx, int64_t m, std::span<const MatMulTarget> targets,
                   ThreadPool* pool) {
   if (targets.empty()) return;
-  bool fused = targets.size() <= 4;
+  bool fused = targets.size() <= kMaxSharedTargets;
   for (const MatMulTarget& o : targets) {
     fused = fused && IsBlockQuantized(o.w.dtype) && o.w.shape.rank() == 2 &&
             o.w.shape[1] == targets[0].w.shape[1];
