@@ -125,6 +125,12 @@ struct EngineStats {
   int64_t draft_tokens = 0;           // tokens guessed by prompt lookup and fed to decode steps
   int64_t draft_tokens_accepted = 0;  // of those, the ones that equalled the sampled token
   int64_t longest_accepted_draft = 0; // the most guesses one sequence kept in one step
+  int64_t decode_fed_rows = 0;        // Σ rows per decode step: each sequence's token and its draft
+  // Time the engine's loop spent on each kind of work (wall clock, all threads together):
+  // where a busy engine's time goes, e.g. how much of it decode steps can share.
+  double vision_ms = 0;   // image preprocessing and vision tower passes
+  double prefill_ms = 0;  // prompt prefill (after the cached prefix)
+  double decode_ms = 0;   // decode steps: drafting, the batched forward, sampling
   VisionCacheStats vision_cache;
   PrefixCacheStats prefix_cache;
   KvStats kv;

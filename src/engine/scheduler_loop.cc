@@ -218,6 +218,7 @@ void Scheduler::StepActive() {
     }
   }
   if (!stepping.empty()) {
+    const auto t0 = std::chrono::steady_clock::now();
     if (engine_->options_.lookup_draft_tokens > 0)
       for (Sequence* s : stepping) Draft(*s);
     Status stepped = DecodeStep(stepping);
@@ -229,6 +230,7 @@ void Scheduler::StepActive() {
       }
       if (s->done) Finish(*s);
     }
+    st_.stats.decode_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
   }
   active_.erase(std::remove_if(active_.begin(), active_.end(), [](Sequence* s) { return s->finished; }),
                 active_.end());

@@ -104,7 +104,9 @@ void Scheduler::EncodeImages(const std::vector<Sequence*>& seqs) {
       const auto t0 = Clock::now();
       StatusOr<std::vector<float>> p =
           PreprocessPromptImage(item.owner->prompt, item.image, engine_->preprocess_, pool);
-      item.owner->out.timings.preprocess_ms += MsSince(t0);
+      const double preprocess_ms = MsSince(t0);
+      item.owner->out.timings.preprocess_ms += preprocess_ms;
+      st_.stats.vision_ms += preprocess_ms;
       if (!p.ok()) {
         status = p.status().WithContext("image " + std::to_string(item.image + 1));
         break;
@@ -144,6 +146,7 @@ void Scheduler::EncodeImages(const std::vector<Sequence*>& seqs) {
       }
     }
     const double ms = MsSince(t0);
+    st_.stats.vision_ms += ms;
     for (Sequence* s : pass.waiters) {
       s->out.timings.vision_ms += ms;
       if (!status.ok()) {

@@ -121,6 +121,7 @@ Status Scheduler::Prefill(Sequence& s) {
   s.logits = prefill_logits_.data();
   if (s.request->keep_prefill_logits) s.out.prefill_logits = prefill_logits_;
   s.out.timings.prefill_ms = MsSince(t0);
+  st_.stats.prefill_ms += s.out.timings.prefill_ms;
   return Status::Ok();
 }
 
@@ -245,6 +246,7 @@ Status Scheduler::DecodeStep(const std::vector<Sequence*>& active) {
   const int64_t b = static_cast<int64_t>(active.size());
   st_.stats.decode_steps += 1;
   st_.stats.decode_rows += b;
+  st_.stats.decode_fed_rows += rows;
   st_.stats.max_decode_batch = std::max(st_.stats.max_decode_batch, b);
   return Status::Ok();
 }

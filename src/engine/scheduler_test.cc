@@ -129,6 +129,12 @@ TEST_P(SchedulerTest, RequestsArrivingWhileOthersDecodeJoinTheBatchWithUnchanged
   // Three requests saw the same image: one vision pass for it, then cache hits.
   EXPECT_EQ(stats.images_encoded, 1);
   EXPECT_EQ(stats.vision_cache.hits, 2);
+  // The loop's time by kind of work, and rows fed per step (drafts included).
+  EXPECT_GT(stats.vision_ms, 0);
+  EXPECT_GT(stats.prefill_ms, 0);
+  EXPECT_GT(stats.decode_ms, 0);
+  EXPECT_GE(stats.decode_fed_rows, stats.decode_rows);
+  EXPECT_EQ(stats.decode_fed_rows - stats.decode_rows, stats.draft_tokens);
 }
 
 TEST_P(SchedulerTest, CancelEndsTheRequestAndFreesItsPagesAtOnce) {

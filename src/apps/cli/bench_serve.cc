@@ -64,9 +64,10 @@ struct ModeResult {
 
 StatusOr<ModeResult> RunMode(const LoadedModel& model, const std::string& model_dir,
                              const std::vector<RgbImage>& images, const std::string& question,
-                             int64_t clients, int64_t threads, pipeline::OcrEngine* ocr) {
+                             int64_t clients, int64_t threads, int64_t lookup, pipeline::OcrEngine* ocr) {
   EngineOptions options;
   options.threads = threads;
+  if (lookup >= 0) options.lookup_draft_tokens = lookup;
   CORGI_ASSIGN_OR_RETURN(std::unique_ptr<Engine> engine, Engine::Create(&model, options));
   pipeline::LocalVlm local(engine.get(), pipeline::LocalVlmOptions{model_dir});
   const pipeline::PipelineConfig config = bench::WorkloadConfig();
@@ -122,6 +123,8 @@ StatusOr<ModeResult> RunMode(const LoadedModel& model, const std::string& model_
               {"decode_steps", s.decode_steps},
               {"mean_decode_batch", s.decode_steps > 0 ? double(s.decode_rows) / s.decode_steps : 0.0},
               {"max_decode_batch", s.max_decode_batch},
+              {"mean_decode_rows", s.decode_steps > 0 ? double(s.decode_fed_rows) / s.decode_steps : 0.0},
+              {"engine_ms", {{"vision", s.vision_ms}, {"prefill", s.prefill_ms}, {"decode", s.decode_ms}}},
               {"vision_passes", s.vision_passes},
               {"tokens_generated", s.generated_tokens},
               {"kv_peak_pages", s.kv.peak_pages}};
@@ -141,6 +144,7 @@ int BenchServe(int argc, char** argv) {
                                     "the workload image (resized to 1024x768 when it is another size)", "PATH");
   std::string* question = flags.String("question", "What is shown in this picture?", "the question", "TEXT");
   int64_t* threads = AddThreadsFlag(&flags, "engine threads (0: all cores)");
+  int64_t* lookup = flags.Int("lookup", -1, "prompt-lookup draft tokens per step (-1: the engine's default; 0: off)");
   std::string* weights = AddWeightsFlag(&flags);
   std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)", "FILE");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
@@ -173,6 +177,7 @@ int BenchServe(int argc, char** argv) {
   nlohmann::json out;
   out["model"] = *dir;
   out["threads"] = *threads > 0 ? *threads : static_cast<int64_t>(DefaultThreadCount());
+  out["lookup_draft_tokens"] = *lookup >= 0 ? *lookup : EngineOptions{}.lookup_draft_tokens;
   out["budgets"] = {{"reasoning", bench::kReasoningTokens},
                     {"caption", bench::kCaptionTokens},
                     {"synthesis", bench::kSynthesisTokens}};
@@ -182,7 +187,7 @@ int BenchServe(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) {
     std::fprintf(stderr, "%s: %lld queries, %lld client(s)...\n", names[i], static_cast<long long>(*queries),
                  static_cast<long long>(counts[i]));
-    StatusOr<ModeResult> r = RunMode(**model, *dir, images, *question, counts[i], *threads, ocr->get());
+    StatusOr<ModeResult> r = RunMode(**model, *dir, images, *question, counts[i], *threads, *lookup, ocr->get());
     if (!r.ok()) return fail(r.status());
     std::fprintf(stderr, "%s: %.0f ms, %.2f queries/min\n", names[i], r->json["wall_ms"].get<double>(),
                  r->json["queries_per_minute"].get<double>());

@@ -125,6 +125,14 @@ std::string Metrics::Render(const ServerGauges& g, const EngineStats* e) const {
          static_cast<double>(e->decode_steps));
   Metric(s, "corgi_mean_decode_batch", "gauge", "Sequences per decode step, on average.",
          Ratio(e->decode_rows, e->decode_steps));
+  Metric(s, "corgi_mean_decode_rows", "gauge",
+         "Rows fed per decode step (sequences and their prompt-lookup drafts), on average.",
+         Ratio(e->decode_fed_rows, e->decode_steps));
+  s << "# HELP corgi_engine_seconds_total Time the engine's loop spent on each kind of work.\n"
+       "# TYPE corgi_engine_seconds_total counter\n";
+  const std::pair<const char*, double> kinds[] = {
+      {"vision", e->vision_ms}, {"prefill", e->prefill_ms}, {"decode", e->decode_ms}};
+  for (const auto& [kind, ms] : kinds) s << "corgi_engine_seconds_total{kind=\"" << kind << "\"} " << ms / 1000 << "\n";
   Metric(s, "corgi_images_encoded_total", "counter", "Images run through the vision tower.",
          static_cast<double>(e->images_encoded));
   Metric(s, "corgi_vision_cache_hit_ratio", "gauge", "Vision cache hits / lookups.",

@@ -291,6 +291,13 @@ TEST_F(ServerTest, AskJsonAndStreamEqualQueryServiceDirectly) {
   EXPECT_GT(MetricValue(after->body, "corgi_decode_tokens_per_second"), 0) << after->body;
   EXPECT_GT(MetricValue(after->body, "corgi_prefill_tokens_per_second"), 0) << after->body;
   EXPECT_GE(MetricValue(after->body, "corgi_chat_decode_tokens_per_second"), 0);
+  // The engine's time by kind of work (this test's image may come from the vision cache).
+  for (const char* kind : {"vision", "prefill", "decode"}) {
+    const std::string name = std::string("corgi_engine_seconds_total{kind=\"") + kind + "\"}";
+    EXPECT_GE(MetricValue(after->body, name), MetricValue(before->body, name)) << name;
+    if (kind != std::string("vision")) EXPECT_GT(MetricValue(after->body, name), MetricValue(before->body, name)) << name;
+  }
+  EXPECT_GE(MetricValue(after->body, "corgi_mean_decode_rows"), MetricValue(after->body, "corgi_mean_decode_batch"));
   EXPECT_NE(after->body.find("endpoint=\"/v1/corgi/ask\",status=\"200\""), std::string::npos);
   json result = json::parse(res->body);
   ASSERT_TRUE(result["id"].is_string());
