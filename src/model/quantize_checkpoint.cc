@@ -52,7 +52,7 @@ bool IsTensorFile(const std::string& name) {
 }  // namespace
 
 StatusOr<QuantizeReport> QuantizeCheckpoint(const std::string& in_dir, const std::string& out_dir,
-                                            WeightsMode mode, ThreadPool* pool) {
+                                            WeightsMode mode, ThreadPool* pool, bool decoded) {
   if (mode == WeightsMode::kAsStored) return InvalidArgumentError("quantize: choose q8 or q4");
   std::error_code ec;
   if (fs::exists(out_dir, ec) && fs::equivalent(in_dir, out_dir, ec)) {
@@ -82,10 +82,23 @@ StatusOr<QuantizeReport> QuantizeCheckpoint(const std::string& in_dir, const std
     report.bytes_in += static_cast<int64_t>(info.bytes);
     if (format && (info.dtype == DType::kF32 || info.dtype == DType::kBF16 || info.dtype == DType::kF16)) {
       const TensorView matrix = MatrixView(view, *it->second);
-      t.dtype = DType::kU8;
-      t.shape = Shape{quant::Panels(matrix.shape[0]), quant::PanelBytes(*format, matrix.shape[1])};
       const DType f = *format;
-      t.fill = [matrix, f, pool](uint8_t* dst) { ops::QuantizeWeights(matrix, f, dst, pool); };
+      const Shape packed{quant::Panels(matrix.shape[0]), quant::PanelBytes(f, matrix.shape[1])};
+      if (decoded) {
+        t.dtype = DType::kF32;
+        t.shape = info.shape;
+        t.fill = [matrix, f, packed, pool](uint8_t* dst) {
+          std::vector<uint8_t> bytes(static_cast<size_t>(packed.numel()));
+          ops::QuantizeWeights(matrix, f, bytes.data(), pool);
+          const TensorView q(bytes.data(), f, matrix.shape);
+          float* out = reinterpret_cast<float*>(dst);
+          for (int64_t n = 0; n < matrix.shape[0]; ++n) ops::DequantizeRow(q, n, out + n * matrix.shape[1]);
+        };
+      } else {
+        t.dtype = DType::kU8;
+        t.shape = packed;
+        t.fill = [matrix, f, pool](uint8_t* dst) { ops::QuantizeWeights(matrix, f, dst, pool); };
+      }
       formats[DTypeName(f)] += 1;
       report.tensors_quantized += 1;
     } else {
@@ -102,10 +115,15 @@ StatusOr<QuantizeReport> QuantizeCheckpoint(const std::string& in_dir, const std
     report.bytes_out += static_cast<int64_t>(t.bytes());
     tensors.push_back(std::move(t));
   }
-  CORGI_ASSIGN_OR_RETURN(const std::string config, QuantizedConfigJson(in_dir, mode, formats));
+  std::string config;
+  if (decoded) {
+    CORGI_ASSIGN_OR_RETURN(config, ReadFileToString(in_dir + "/config.json"));
+  } else {
+    CORGI_ASSIGN_OR_RETURN(config, QuantizedConfigJson(in_dir, mode, formats));
+  }
   fs::create_directories(out_dir, ec);
   if (ec) return IoError("cannot create '" + out_dir + "': " + ec.message());
-  CORGI_RETURN_IF_ERROR(WriteCheckpointTensors(out_dir, tensors, 4000000000ull, {{"corgi_weights", WeightsModeName(mode)}}));
+  CORGI_RETURN_IF_ERROR(WriteCheckpointTensors(out_dir, tensors, 4000000000ull, {{decoded ? "corgi_decoded_weights" : "corgi_weights", WeightsModeName(mode)}}));
   for (const fs::directory_entry& entry : fs::directory_iterator(in_dir, ec)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_regular_file() || IsTensorFile(name) || name == "config.json") continue;

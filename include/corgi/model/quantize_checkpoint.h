@@ -31,7 +31,12 @@ struct QuantizeReport {
 // in_dir) as PlannedFormat(mode, ·) says. InvalidArgument for mode kAsStored or
 // out_dir == in_dir; FailedPrecondition when the input is already quantized; errors of
 // loading the input (it is validated like a load) and of writing.
+//
+// `decoded`: write each quantized weight decoded back to float32 in its stored shape, and
+// config.json unchanged — a float checkpoint whose weights are exactly what the format
+// stores. Running it measures the format's weight error alone, without the int8
+// activations of the quantized kernels (docs/QUANTIZATION.md, "Accuracy").
 StatusOr<QuantizeReport> QuantizeCheckpoint(const std::string& in_dir, const std::string& out_dir,
-                                            WeightsMode mode, ThreadPool* pool);
+                                            WeightsMode mode, ThreadPool* pool, bool decoded = false);
 
 }  // namespace corgi

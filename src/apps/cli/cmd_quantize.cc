@@ -23,6 +23,9 @@ int RunQuantize(int argc, char** argv) {
                    "     128x128 block scales), which corgi runs as q8 and vLLM/transformers read too.\n"
                    "Tokenizer and configs are copied; config.json gains a quantization_config.");
   std::string* type = flags.String("type", "", "q8, q4 or fp8", "FORMAT");
+  bool* decoded = flags.Bool("decoded",
+                             "write the quantized weights decoded back to float32 (a float checkpoint with exactly\n"
+                             "the values q8/q4 store: their weight error without int8 activations, for accuracy studies)");
   int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (flags.positional().size() != 2) {
@@ -48,6 +51,10 @@ int RunQuantize(int argc, char** argv) {
     return 1;
   }
   const auto start = std::chrono::steady_clock::now();
+  if (fp8 && *decoded) {
+    std::fprintf(stderr, "error: --decoded is for q8 and q4\n");
+    return 2;
+  }
   if (fp8) {
     Status written = WriteFp8Checkpoint(*in, out);
     StatusOr<CheckpointSummary> summary = written.ok() ? SummarizeCheckpoint(out) : StatusOr<CheckpointSummary>(written);
@@ -60,7 +67,7 @@ int RunQuantize(int argc, char** argv) {
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return 0;
   }
-  StatusOr<QuantizeReport> report = QuantizeCheckpoint(*in, out, *mode, pool->get());
+  StatusOr<QuantizeReport> report = QuantizeCheckpoint(*in, out, *mode, pool->get(), *decoded);
   if (!report.ok()) {
     std::fprintf(stderr, "error: %s\n", report.status().ToString().c_str());
     return 1;
@@ -72,8 +79,8 @@ int RunQuantize(int argc, char** argv) {
     return 1;
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("wrote %s: %s, %lld tensors quantized, %lld copied, %.1f MB -> %.1f MB of tensors (%.2fx), %.1f s\n",
-              out.c_str(), WeightsModeName(*mode), static_cast<long long>(report->tensors_quantized),
+  std::printf("wrote %s: %s%s, %lld tensors quantized, %lld copied, %.1f MB -> %.1f MB of tensors (%.2fx), %.1f s\n",
+              out.c_str(), WeightsModeName(*mode), *decoded ? " decoded to float32" : "", static_cast<long long>(report->tensors_quantized),
               static_cast<long long>(report->tensors_copied), report->bytes_in / 1e6, report->bytes_out / 1e6,
               report->bytes_out > 0 ? static_cast<double>(report->bytes_in) / report->bytes_out : 0.0, seconds);
   return 0;

@@ -108,6 +108,32 @@ TEST_F(QuantizeE2eTest, AccuracyBoundsOnTheTinyCheckpoint) {
   EXPECT_GT(q4["kl_mean"].get<double>(), q8["kl_mean"].get<double>()) << "4 bits cannot beat 8";
 }
 
+// `quantize --decoded` writes the q4 values as a float checkpoint: run in float32, it differs
+// from the q4 run only by the kernels' int8 activations, far less than q4 differs from the
+// float model (a wrong decode — a row, a scale or a block off — would not be).
+TEST_F(QuantizeE2eTest, DecodedQ4IsTheQ4WeightsInFloat) {
+  const std::string decoded = dir_->path() + "/q4-decoded";
+  ProcessResult made = Corgi({"quantize", Float(), decoded, "--type", "q4", "--decoded"}, dir_->path());
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  ProcessResult inspect = Corgi({"inspect", "-m", decoded, "--json"}, dir_->path());
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  const Json j = Json::parse(inspect.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << inspect.out;
+  EXPECT_NE(j["quantization"], "corgi q4");
+  for (const Json& part : j["parts"])
+    if (part["part"] == "text decoder") EXPECT_TRUE(part["formats"].contains("F32")) << part;
+  std::vector<std::string> args = {"bench", "accuracy", "-m", decoded, "--quantized", Q4(), "--images",
+                                   kImage + "," + kImage, "--image-side", "224", "-t", "2"};
+  ProcessResult r = Corgi(args, dir_->path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json activations_only = Json::parse(r.out, nullptr, false);
+  const Json q4 = Accuracy({"--quantized", Q4()});
+  const Json weights_only = Accuracy({"--quantized", decoded});
+  EXPECT_GT(weights_only["kl_mean"].get<double>(), 0.0) << weights_only;
+  EXPECT_LT(activations_only["kl_mean"].get<double>(), 0.2 * q4["kl_mean"].get<double>())
+      << activations_only << " vs " << q4;
+}
+
 TEST_F(QuantizeE2eTest, BadChoicesAreUsageErrors) {
   ProcessResult bad_type = Corgi({"quantize", Float(), dir_->path() + "/x", "--type", "q3"}, dir_->path());
   EXPECT_EQ(bad_type.exit_code, 2);
