@@ -263,6 +263,11 @@ Status EmbeddingLookup(const TensorView& table, const int32_t* ids, int64_t n, f
 // y = softmax(x) over n values (max-subtracted, float32). In place ok. n >= 1.
 void Softmax(const float* x, float* y, int64_t n);
 
+// Σ x[0, n), read at the speed memory allows: each thread reads its part as several streams of
+// whole cache lines, as the decode kernels read weights. For measuring read bandwidth
+// (`corgi bench model`); the summation order depends on the kernel path and the threads.
+float ReadSum(const float* x, int64_t n, ThreadPool* pool);
+
 // Index of the largest value (the first one on ties; NaNs are skipped). -1 if n == 0 or all
 // values are NaN.
 int64_t Argmax(const float* x, int64_t n);

@@ -136,6 +136,38 @@ BENCHMARK(BM_QMatMul)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// One decode step's weight stream at M = 1: the 28 layers of Qwen3-VL-2B in q4, each as the
+// decoder runs it (q/k/v as one pass, o, gate/up as one pass, down), all ~690 MB distinct
+// so nothing stays in cache between steps. Against BM_QMatMul's single large matrix this
+// shows what the many shorter passes (each with its own start, barrier and stream ramp)
+// cost. range(0): threads.
+void BM_QMatMulDecodeLayers(benchmark::State& state) {
+  constexpr int64_t kLayers = 28, kHidden = 2048, kMlp = 6144;
+  ThreadPool pool(static_cast<size_t>(state.range(0)));
+  struct Layer {
+    PackedWeights qkv{DType::kQ4, 4096, kHidden}, o{DType::kQ4, kHidden, kHidden},
+        gate_up{DType::kQ4, 2 * kMlp, kHidden}, down{DType::kQ4, kHidden, kMlp};
+  };
+  std::vector<std::unique_ptr<Layer>> layers;
+  for (int64_t l = 0; l < kLayers; ++l) layers.push_back(std::make_unique<Layer>());
+  std::vector<float> x = Random(kMlp, 2), y(static_cast<size_t>(2 * kMlp));
+  double bytes = 0;
+  for (const auto& l : layers)
+    for (const PackedWeights* w : {&l->qkv, &l->o, &l->gate_up, &l->down})
+      bytes += static_cast<double>(quant::PackedBytes(DType::kQ4, w->view.shape[0], w->view.shape[1]));
+  for (auto _ : state) {
+    for (const auto& l : layers)
+      for (const PackedWeights* w : {&l->qkv, &l->o, &l->gate_up, &l->down}) {
+        MatMul(x.data(), 1, w->view, {}, y.data(), &pool);
+        benchmark::DoNotOptimize(y.data());
+      }
+  }
+  state.counters["weight_GBs"] =
+      benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(KernelPathName(ActiveKernelPath())) + " Q4");
+}
+BENCHMARK(BM_QMatMulDecodeLayers)->ArgNames({"threads"})->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // Vision-style attention: one segment of S patches, 16 heads of 64 (Qwen3-VL-2B tower).
 void BM_AttentionVision(benchmark::State& state) {
   const int64_t s = state.range(0), nh = 16, hd = 64, ld = nh * hd;

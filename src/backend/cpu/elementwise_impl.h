@@ -218,4 +218,26 @@ void Softmax(const float* x, float* y, int64_t n) {
   MapUnary<S>(y, y, n, [inv](V v) { return S::Mul(v, inv); });
 }
 
+// Σ x[0, n) over internal::kReadStreams contiguous parts read side by side, a cache line
+// of each per step, so several streams of lines are in flight as in a decode matmul.
+// Only the probe's speed matters; the sum keeps the loads from being optimized away.
+template <class S>
+float ReadSum(const float* x, int64_t n) {
+  constexpr int kStreams = internal::kReadStreams;
+  constexpr int64_t kLine = 64 / sizeof(float);  // floats per cache line
+  using V = typename S::V;
+  const int64_t part = n / kStreams / kLine * kLine;
+  V acc[kStreams];
+  for (int s = 0; s < kStreams; ++s) acc[s] = S::Zero();
+  for (int64_t i = 0; i < part; i += kLine)
+#pragma GCC unroll 4
+    for (int s = 0; s < kStreams; ++s)
+#pragma GCC unroll 4
+      for (int64_t j = 0; j < kLine; j += S::kLanes) acc[s] = S::Add(acc[s], S::Load(x + s * part + i + j));
+  float total = 0.0f;
+  for (int s = 0; s < kStreams; ++s) total += S::ReduceAdd(acc[s]);
+  for (int64_t i = kStreams * part; i < n; ++i) total += x[i];
+  return total;
+}
+
 }  // namespace corgi::ops::simd_impl

@@ -115,6 +115,25 @@ TEST(ActivationTest, SoftmaxKnownVector) {
   }
 }
 
+// The bandwidth probe's sum: every value counted once, whatever the path, the split into
+// streams and threads, or an n that leaves tails (small integers: the sums are exact).
+TEST(ReadSumTest, SumsEveryValueOnce) {
+  ThreadPool pool(2);
+  for (int64_t n : {int64_t{0}, int64_t{1}, int64_t{63}, int64_t{64 * 4 + 5}, int64_t{100003}}) {
+    std::vector<float> x(static_cast<size_t>(n));
+    double want = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] = static_cast<float>(i % 7);
+      want += x[i];
+    }
+    for (KernelPath path : testing::AllPaths()) {
+      ScopedPath scope(path);
+      EXPECT_EQ(ReadSum(x.data(), n, nullptr), want) << KernelPathName(path) << " n " << n;
+      EXPECT_EQ(ReadSum(x.data(), n, &pool), want) << KernelPathName(path) << " n " << n;
+    }
+  }
+}
+
 TEST(RotaryTest, HandComputed) {
   // head_dim 4: slot 0 rotates by 90°, slot 1 by 0°.
   float x[] = {1, 2, 3, 4};

@@ -120,7 +120,13 @@ struct KernelTable {
   // One token: x [heads, head_dim] contiguous; cos, sin [head_dim/2].
   void (*rotary_row)(float* x, int64_t heads, int64_t head_dim, const float* cos, const float* sin);
   void (*softmax)(const float* x, float* y, int64_t n);
+  // Σ of x[0, n) read as kReadStreams interleaved streams of whole cache lines: the memory
+  // bandwidth probe (ops::ReadSum), reading the way the decode kernels' panel streams do.
+  float (*read_sum)(const float* x, int64_t n);
 };
+
+// Streams of ops::ReadSum per thread (each a contiguous quarter of the thread's range).
+constexpr int kReadStreams = 4;
 
 const KernelTable& RefKernels();
 // Only call these when KernelPathSupported() says so: their code uses the ISA.

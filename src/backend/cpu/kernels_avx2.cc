@@ -17,7 +17,7 @@ const KernelTable& Avx2Kernels() {
       simd_impl::RmsNormRow<S>, simd_impl::LayerNormRow<S>,    simd_impl::Silu<S>,
       simd_impl::GeluTanh<S>,   simd_impl::GeluErf<S>,         simd_impl::SwiGlu<S>,
       simd_impl::Add<S>,        simd_impl::AddScaled<S>,       simd_impl::RotaryRow<S>,
-      simd_impl::Softmax<S>};
+      simd_impl::Softmax<S>,    simd_impl::ReadSum<S>};
   return table;
 }
 

@@ -361,6 +361,22 @@ void Softmax(const float* x, float* y, int64_t n) {
   ActiveKernels().softmax(x, y, n);
 }
 
+float ReadSum(const float* x, int64_t n, ThreadPool* pool) {
+  const int64_t workers = pool == nullptr ? 1 : static_cast<int64_t>(pool->num_threads());
+  std::vector<float> parts(static_cast<size_t>(workers), 0.0f);
+  // One contiguous range per thread (not chunks from a counter): each thread's streams
+  // then run the whole way without restarting.
+  ParallelRange(pool, workers, n, [&](int64_t b, int64_t e) {
+    for (int64_t w = b; w < e; ++w) {
+      const int64_t begin = n * w / workers, end = n * (w + 1) / workers;
+      parts[w] = ActiveKernels().read_sum(x + begin, end - begin);
+    }
+  });
+  float total = 0.0f;
+  for (float p : parts) total += p;
+  return total;
+}
+
 int64_t Argmax(const float* x, int64_t n) {
   int64_t best = -1;
   for (int64_t i = 0; i < n; ++i) {

@@ -93,6 +93,12 @@ void Softmax(const float* x, float* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] *= inv;
 }
 
+float ReadSum(const float* x, int64_t n) {
+  float total = 0.0f;
+  for (int64_t i = 0; i < n; ++i) total += x[i];
+  return total;
+}
+
 }  // namespace corgi::ops::ref
 
 namespace corgi::ops::internal {
@@ -101,7 +107,7 @@ const KernelTable& RefKernels() {
   static const KernelTable table = {KernelPath::kRef,  ref::MatMul, ref::QuantizeRow, ref::QMatMul, ref::Attention, ref::RmsNormRow,
                                     ref::LayerNormRow, ref::Silu,   ref::GeluTanh,  ref::GeluErf,
                                     ref::SwiGlu,       ref::Add,    ref::AddScaled, ref::RotaryRow,
-                                    ref::Softmax};
+                                    ref::Softmax,      ref::ReadSum};
   return table;
 }
 

@@ -24,5 +24,6 @@ void Add(const float* a, const float* b, float* y, int64_t n);
 void AddScaled(const float* x, float alpha, float* y, int64_t n);
 void RotaryRow(float* x, int64_t heads, int64_t head_dim, const float* cos, const float* sin);
 void Softmax(const float* x, float* y, int64_t n);
+float ReadSum(const float* x, int64_t n);
 
 }  // namespace corgi::ops::ref
