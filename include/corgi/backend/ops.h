@@ -263,6 +263,18 @@ Status EmbeddingLookup(const TensorView& table, const int32_t* ids, int64_t n, f
 // y = softmax(x) over n values (max-subtracted, float32). In place ok. n >= 1.
 void Softmax(const float* x, float* y, int64_t n);
 
+// bf16 dot products for matmuls against bf16 weights (AVX512_BF16's vdpbf16ps): the
+// activations are rounded to bf16 and pairs of products accumulate in float32, twice the
+// multiply-adds per instruction of the float32 kernel, for compute-bound matmuls (prefill,
+// the vision tower). Less exact than the float32 path (docs/QUANTIZATION.md, "bf16 dot
+// products"); still batch invariant (every M gives a row the same bits). Off by default,
+// process-wide; CORGI_BF16_DOT=1 turns it on at the first matmul. SetBf16Dot(true) returns
+// false and changes nothing where !Bf16DotSupported(): the CPU lacks AVX512_BF16 or the
+// active kernel path is not avx512.
+bool Bf16DotSupported();
+bool SetBf16Dot(bool on);
+bool Bf16DotEnabled();
+
 // Σ x[0, n), read at the speed memory allows: each thread reads its part as several streams of
 // whole cache lines, as the decode kernels read weights. For measuring read bandwidth
 // (`corgi bench model`); the summation order depends on the kernel path and the threads.

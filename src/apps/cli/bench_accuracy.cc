@@ -232,15 +232,22 @@ int BenchAccuracy(int argc, char** argv) {
   std::string* text = flags.String("text", "", "text mode: score this file in --ctx chunks like llama-perplexity", "FILE");
   int64_t* ctx = flags.Int("ctx", 512, "text mode: chunk length", "N");
   int64_t* chunks = flags.Int("chunks", 8, "text mode: chunks at most", "N");
+  bool* bf16_dot = flags.Bool("bf16-dot",
+                              "run the compared model with bf16 dot products (AVX512_BF16; alone: the float\n"
+                              "checkpoint against itself, i.e. the error of bf16 activations)");
   int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   auto fail = [](const Status& s) {
     std::fprintf(stderr, "error: %s\n", s.ToString().c_str());
     return 1;
   };
-  if (dir->empty() || (*weights == "none" && quantized->empty())) {
-    std::fprintf(stderr, "error: -m/--model and --weights q8|q4 (or --quantized DIR) are required\n");
+  if (dir->empty() || (*weights == "none" && quantized->empty() && !*bf16_dot)) {
+    std::fprintf(stderr, "error: -m/--model and --weights q8|q4 (or --quantized DIR, or --bf16-dot) are required\n");
     return 2;
+  }
+  if (*bf16_dot && !ops::Bf16DotSupported()) {
+    std::fprintf(stderr, "error: --bf16-dot needs a CPU with AVX512_BF16 and the avx512 kernel path\n");
+    return 1;
   }
   if (*ctx < 4 || *ctx > 32768 || *chunks < 1 || *chunks > 10000 || *side < 32 || *side > 4096 || *repeat < 1 ||
       *repeat > 1000) {
@@ -279,8 +286,10 @@ int BenchAccuracy(int argc, char** argv) {
   const int64_t v = (*ref)->sampleable_vocab(), stride = (*ref)->text_shape().vocab;
   PositionStats st;
   for (const Sequence& seq : *seqs) {
+    ops::SetBf16Dot(false);  // the reference is float32 whatever CORGI_BF16_DOT says
     StatusOr<std::vector<float>> a = SequenceLogits(**ref, seq, pool->get());
     if (!a.ok()) return fail(a.status());
+    ops::SetBf16Dot(*bf16_dot);
     StatusOr<std::vector<float>> b = SequenceLogits(**q, seq, pool->get());
     if (!b.ok()) return fail(b.status());
     const int64_t rows = static_cast<int64_t>(a->size()) / stride;
@@ -292,6 +301,7 @@ int BenchAccuracy(int argc, char** argv) {
   out["quantized"] = quantized->empty() ? "load-time --weights " + *weights : *quantized;
   out["reference_formats"] = (*ref)->weight_formats();
   out["quantized_formats"] = (*q)->weight_formats();
+  out["bf16_dot"] = *bf16_dot;
   out["mode"] = text->empty() ? "images" : "text";
   out["sequences"] = seqs->size();
   out["positions"] = st.kl.size();

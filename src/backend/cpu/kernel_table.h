@@ -125,6 +125,21 @@ struct KernelTable {
   float (*read_sum)(const float* x, int64_t n);
 };
 
+// The bf16-dot matmul (ops::SetBf16Dot; matmul_bf16dot.cc, AVX512_BF16 only).
+struct Bf16DotArgs {
+  const uint16_t* xb = nullptr;  // [M, kp] activations rounded to bf16, zero-padded to kp
+  int64_t m = 0, k = 0, kp = 0;  // kp: k rounded up to 32
+  const uint16_t* w = nullptr;   // [N, K] bf16, row stride ldw
+  int64_t ldw = 0;
+  const void* bias = nullptr;  // [N] of bias_dtype, or nullptr
+  DType bias_dtype = DType::kF32;
+  float* y = nullptr;  // [M, N], row stride ldy
+  int64_t ldy = 0;
+};
+// xb[0, kp) = bf16(x[0, k)) rounded to nearest even, then zeros.
+void Bf16DotConvertRow(const float* x, int64_t k, int64_t kp, uint16_t* xb);
+void Bf16DotColumns(const Bf16DotArgs& a, int64_t n_begin, int64_t n_end);
+
 // Streams of ops::ReadSum per thread (each a contiguous quarter of the thread's range).
 constexpr int kReadStreams = 4;
 

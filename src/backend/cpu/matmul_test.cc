@@ -139,6 +139,53 @@ TEST(MatMulTest, BatchInvariant) {
   }
 }
 
+// bf16 dot products (ops::SetBf16Dot): within float32 rounding of Σ bf16(x)·w computed in
+// double, bitwise batch invariant, f32/f16 weights untouched, and off again afterwards.
+TEST(MatMulTest, Bf16DotProducts) {
+  if (!Bf16DotSupported()) GTEST_SKIP() << "no AVX512_BF16 (or the avx512 path is not active)";
+  const bool was = Bf16DotEnabled();
+  const int64_t m = 13, n = 37, k = 611;  // k: 19 steps of 32 and a tail of 3
+  TestWeights w(DType::kBF16, n, k, 11);
+  TestWeights bias(DType::kF32, 0, n, 12);
+  std::vector<float> x = RandomVector(m * k, 13);
+  std::vector<float> plain(m * n), dot(m * n);
+  ASSERT_TRUE(SetBf16Dot(false));
+  MatMul(x.data(), m, w.view(), bias.view(), plain.data(), nullptr);
+  ASSERT_TRUE(SetBf16Dot(true));
+  EXPECT_TRUE(Bf16DotEnabled());
+  MatMul(x.data(), m, w.view(), bias.view(), dot.data(), nullptr);
+  const std::vector<float>& wf = w.values();
+  bool differs = false;
+  for (int64_t r = 0; r < m; ++r) {
+    for (int64_t c = 0; c < n; ++c) {
+      double want = 0, scale = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        const float xr = Bf16ToF32(F32ToBf16(x[r * k + i]));  // round to nearest even
+        want += static_cast<double>(xr) * wf[c * k + i];
+        scale += std::fabs(static_cast<double>(xr) * wf[c * k + i]);
+      }
+      const double got = dot[r * n + c] - static_cast<double>(bias.values()[c]);
+      EXPECT_NEAR(got, want, 1e-6 * scale + 1e-6) << r << "," << c;
+      differs = differs || dot[r * n + c] != plain[r * n + c];
+    }
+  }
+  EXPECT_TRUE(differs) << "bf16 activations must change some results";
+  ThreadPool pool2(2);
+  for (int64_t rows = 1; rows <= m; ++rows) {
+    std::vector<float> prefix(rows * n);
+    MatMul(x.data(), rows, w.view(), bias.view(), prefix.data(), rows % 2 ? &pool2 : nullptr);
+    EXPECT_TRUE(testing::BitwiseEqual(prefix.data(), dot.data(), rows * n)) << "M " << rows;
+  }
+  TestWeights wf32(DType::kF32, n, k, 11);
+  std::vector<float> y1(m * n), y2(m * n);
+  MatMul(x.data(), m, wf32.view(), bias.view(), y1.data(), nullptr);
+  ASSERT_TRUE(SetBf16Dot(false));
+  EXPECT_FALSE(Bf16DotEnabled());
+  MatMul(x.data(), m, wf32.view(), bias.view(), y2.data(), nullptr);
+  EXPECT_TRUE(testing::BitwiseEqual(y1.data(), y2.data(), m * n)) << "f32 weights take the float32 kernel";
+  SetBf16Dot(was);
+}
+
 TEST(MatMulTest, RowSliceOfWeightUsesStride) {
   // A view of rows 1..2 of a [3, 4] weight: strides stay {4, 1}.
   const float w[] = {1, 1, 1, 1, 1, 2, 3, 4, -1, 0, 0, 1};

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <span>
 #include <string>
@@ -183,6 +184,61 @@ void QuantizedMatMuls(const float* x, int64_t ldx, int64_t m, std::span<const Ma
 
 }  // namespace
 
+namespace {
+
+// -1: not decided yet (CORGI_BF16_DOT at the first matmul), else 0 / 1.
+std::atomic<int> g_bf16_dot{-1};
+
+// y = bf16(x)·w with the bf16-dot kernel; w is bf16 [N, K] with unit column stride.
+void Bf16DotMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias, float* y,
+                   int64_t ldy, ThreadPool* pool) {
+  const int64_t n = w.shape[0], k = w.shape[1], kp = (k + 31) / 32 * 32;
+  // Per call: at most a few MB (vision: 3072 × 1024 bf16), small next to the matmul.
+  std::vector<uint16_t> rows(static_cast<size_t>(m * kp));
+  uint16_t* xb = rows.data();
+  ParallelRange(pool, m, m * k, [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) internal::Bf16DotConvertRow(x + r * ldx, k, kp, xb + r * kp);
+  });
+  internal::Bf16DotArgs args;
+  args.xb = xb;
+  args.m = m;
+  args.k = k;
+  args.kp = kp;
+  args.w = static_cast<const uint16_t*>(w.data);
+  args.ldw = w.strides[0];
+  args.bias = bias.data;
+  args.bias_dtype = bias.dtype;
+  args.y = y;
+  args.ldy = ldy;
+  constexpr int64_t kUnit = 16;
+  const int64_t units = (n + kUnit - 1) / kUnit;
+  ParallelRange(pool, units, m * n * k,
+                [&](int64_t b, int64_t e) { internal::Bf16DotColumns(args, b * kUnit, std::min(e * kUnit, n)); });
+}
+
+}  // namespace
+
+bool Bf16DotSupported() {
+  __builtin_cpu_init();
+  return ActiveKernelPath() == KernelPath::kAvx512 && __builtin_cpu_supports("avx512bf16");
+}
+
+bool SetBf16Dot(bool on) {
+  if (on && !Bf16DotSupported()) return false;
+  g_bf16_dot.store(on ? 1 : 0, std::memory_order_relaxed);
+  return true;
+}
+
+bool Bf16DotEnabled() {
+  int v = g_bf16_dot.load(std::memory_order_relaxed);
+  if (v < 0) {
+    const char* env = std::getenv("CORGI_BF16_DOT");
+    v = env != nullptr && std::string(env) == "1" && Bf16DotSupported() ? 1 : 0;
+    g_bf16_dot.store(v, std::memory_order_relaxed);
+  }
+  return v == 1 && ActiveKernelPath() == KernelPath::kAvx512;
+}
+
 void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias,
             float* y, int64_t ldy, ThreadPool* pool) {
   if (IsBlockQuantized(w.dtype) && w.shape.rank() == 2) {
@@ -203,6 +259,10 @@ void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const T
     // weights dequantized to f32).
   }
   if (m == 0 || n == 0) return;
+  if (w.dtype == DType::kBF16 && Bf16DotEnabled()) {
+    Bf16DotMatMul(x, ldx, m, w, bias, y, ldy, pool);
+    return;
+  }
   internal::MatMulArgs args;
   args.x = x;
   args.ldx = ldx;
