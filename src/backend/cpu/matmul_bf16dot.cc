@@ -7,12 +7,7 @@
 // 32 at a time from 0 (lane l takes inputs 2l and 2l+1 of each step), the weight tail is a
 // zero-filled masked load against activations zero-padded to kp, and the lanes are reduced
 // by one fixed tree. Tiles decide only which accumulators sit side by side.
-// GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized (see simd_avx512.h).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "backend/cpu/avx512_intrinsics.h"
 
 #include <algorithm>
 

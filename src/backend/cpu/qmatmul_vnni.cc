@@ -23,12 +23,7 @@
 // dot-product chains and six panel streams in flight. Measured alternatives for decode
 // (one panel × 4 or 8 blocks of independent chains, 2 × 4, 3 × 2, software prefetch 2–8
 // blocks ahead) were no better within the noise of the shared VM; docs/PERFORMANCE.md.
-// GCC 12's AVX-512 intrinsics trip -Wmaybe-uninitialized (see simd_avx512.h).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "backend/cpu/avx512_intrinsics.h"
 
 #include <algorithm>
 

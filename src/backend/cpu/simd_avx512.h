@@ -4,13 +4,7 @@
 // -mfma -mf16c.
 #pragma once
 
-// GCC 12's AVX-512 intrinsics initialise "undefined" operands as `__Y = __Y`, which
-// -Wuninitialized reports at every inlined use; the pragma covers those header lines.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
+#include "backend/cpu/avx512_intrinsics.h"
 
 #include <cstdint>
 
