@@ -199,6 +199,7 @@ int BenchModel(int argc, char** argv) {
   out["weights"] = *weights;
   out["weight_formats"] = (*model)->weight_formats();
   out["kernels"] = ops::KernelPathName(ops::ActiveKernelPath());
+  out["bf16_dot"] = ops::Bf16DotEnabled();  // CORGI_BF16_DOT=1: bf16-weight matmuls use vdpbf16ps
   const double bandwidth = MeasureReadBandwidth(&pool);
   const double gflops = MeasureMatmulGflops(&pool);
   out["machine"] = {{"read_bandwidth_gb_per_s", bandwidth}, {"matmul_f32_gflop_per_s", gflops}};
