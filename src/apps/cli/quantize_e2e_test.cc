@@ -120,8 +120,11 @@ TEST_F(QuantizeE2eTest, DecodedQ4IsTheQ4WeightsInFloat) {
   const Json j = Json::parse(inspect.out, nullptr, false);
   ASSERT_TRUE(j.is_object()) << inspect.out;
   EXPECT_NE(j["quantization"], "corgi q4");
-  for (const Json& part : j["parts"])
-    if (part["part"] == "text decoder") EXPECT_TRUE(part["formats"].contains("F32")) << part;
+  for (const Json& part : j["parts"]) {
+    if (part["part"] == "text decoder") {
+      EXPECT_TRUE(part["formats"].contains("F32")) << part;
+    }
+  }
   std::vector<std::string> args = {"bench", "accuracy", "-m", decoded, "--quantized", Q4(), "--images",
                                    kImage + "," + kImage, "--image-side", "224", "-t", "2"};
   ProcessResult r = Corgi(args, dir_->path());
