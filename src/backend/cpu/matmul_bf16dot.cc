@@ -46,28 +46,26 @@ inline void DotTile(const Bf16DotArgs& a, const uint16_t* xb, const uint16_t* w,
     for (int c = 0; c < NR; ++c) out[r][c] = _mm512_reduce_add_ps(acc[r][c]);
 }
 
+// Rows [m0, m0 + MR) × columns [n0, n1) of y: NR columns at a time, then one at a time.
 template <int MR, int NR>
 void RowTile(const Bf16DotArgs& a, int64_t m0, int64_t n0, int64_t n1) {
   const uint16_t* xb = a.xb + m0 * a.kp;
   float* y = a.y + m0 * a.ldy;
-  auto store = [&](int64_t n, int cols, const float (*out)[NR]) {
+  for (int64_t n = n0; n < n1;) {
+    const int cols = n + NR <= n1 ? NR : 1;
+    float out[MR][NR];
+    if (cols == NR) {
+      DotTile<MR, NR>(a, xb, a.w + n * a.ldw, out);
+    } else {
+      float one[MR][1];
+      DotTile<MR, 1>(a, xb, a.w + n * a.ldw, one);
+      for (int r = 0; r < MR; ++r) out[r][0] = one[r][0];
+    }
     for (int c = 0; c < cols; ++c) {
       const float b = a.bias ? LoadScalar(a.bias, a.bias_dtype, n + c) : 0.0f;
       for (int r = 0; r < MR; ++r) y[r * a.ldy + n + c] = out[r][c] + b;
     }
-  };
-  int64_t n = n0;
-  for (; n + NR <= n1; n += NR) {
-    float out[MR][NR];
-    DotTile<MR, NR>(a, xb, a.w + n * a.ldw, out);
-    store(n, NR, out);
-  }
-  for (; n < n1; ++n) {
-    float one[MR][1];
-    DotTile<MR, 1>(a, xb, a.w + n * a.ldw, one);
-    float out[MR][NR];
-    for (int r = 0; r < MR; ++r) out[r][0] = one[r][0];
-    store(n, 1, out);
+    n += cols;
   }
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <vector>
 
+#include "backend/cpu/ref/ref_kernels.h"
 #include "backend/cpu/test_util.h"
 #include "corgi/backend/ops.h"
 #include "corgi/core/half.h"
@@ -139,8 +140,8 @@ TEST(MatMulTest, BatchInvariant) {
   }
 }
 
-// bf16 dot products (ops::SetBf16Dot): within float32 rounding of Σ bf16(x)·w computed in
-// double, bitwise batch invariant, f32/f16 weights untouched, and off again afterwards.
+// bf16 dot products (ops::SetBf16Dot): within float32 rounding of the scalar reference,
+// bitwise batch invariant, f32/f16 weights untouched, and off again afterwards.
 TEST(MatMulTest, Bf16DotProducts) {
   if (!Bf16DotSupported()) GTEST_SKIP() << "no AVX512_BF16 (or the avx512 path is not active)";
   const bool was = Bf16DotEnabled();
@@ -154,18 +155,34 @@ TEST(MatMulTest, Bf16DotProducts) {
   ASSERT_TRUE(SetBf16Dot(true));
   EXPECT_TRUE(Bf16DotEnabled());
   MatMul(x.data(), m, w.view(), bias.view(), dot.data(), nullptr);
+  // The scalar reference (ref::Bf16DotConvertRow / ref::Bf16DotColumns): the same rounded
+  // activations bit for bit, and the same sums within float32 rounding of their size.
+  const int64_t kp = (k + 31) / 32 * 32;
+  std::vector<uint16_t> xb(m * kp), xb_fast(kp);
+  for (int64_t r = 0; r < m; ++r) {
+    ref::Bf16DotConvertRow(x.data() + r * k, k, kp, xb.data() + r * kp);
+    internal::Bf16DotConvertRow(x.data() + r * k, k, kp, xb_fast.data());
+    EXPECT_EQ(std::vector<uint16_t>(xb.begin() + r * kp, xb.begin() + (r + 1) * kp), xb_fast) << "row " << r;
+  }
+  std::vector<float> want(m * n);
+  internal::Bf16DotArgs ref_args;
+  ref_args.xb = xb.data();
+  ref_args.m = m;
+  ref_args.k = k;
+  ref_args.kp = kp;
+  ref_args.w = static_cast<const uint16_t*>(w.view().data);
+  ref_args.ldw = k;
+  ref_args.bias = bias.view().data;
+  ref_args.y = want.data();
+  ref_args.ldy = n;
+  ref::Bf16DotColumns(ref_args, 0, n);
   const std::vector<float>& wf = w.values();
   bool differs = false;
   for (int64_t r = 0; r < m; ++r) {
     for (int64_t c = 0; c < n; ++c) {
-      double want = 0, scale = 0;
-      for (int64_t i = 0; i < k; ++i) {
-        const float xr = Bf16ToF32(F32ToBf16(x[r * k + i]));  // round to nearest even
-        want += static_cast<double>(xr) * wf[c * k + i];
-        scale += std::fabs(static_cast<double>(xr) * wf[c * k + i]);
-      }
-      const double got = dot[r * n + c] - static_cast<double>(bias.values()[c]);
-      EXPECT_NEAR(got, want, 1e-6 * scale + 1e-6) << r << "," << c;
+      double scale = 0;
+      for (int64_t i = 0; i < k; ++i) scale += std::fabs(static_cast<double>(Bf16ToF32(xb[r * kp + i])) * wf[c * k + i]);
+      EXPECT_NEAR(dot[r * n + c], want[r * n + c], 1e-6 * scale + 1e-6) << r << "," << c;
       differs = differs || dot[r * n + c] != plain[r * n + c];
     }
   }

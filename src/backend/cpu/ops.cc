@@ -189,31 +189,16 @@ namespace {
 // -1: not decided yet (CORGI_BF16_DOT at the first matmul), else 0 / 1.
 std::atomic<int> g_bf16_dot{-1};
 
-// y = bf16(x)·w with the bf16-dot kernel; w is bf16 [N, K] with unit column stride.
-void Bf16DotMatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const TensorView& bias, float* y,
-                   int64_t ldy, ThreadPool* pool) {
-  const int64_t n = w.shape[0], k = w.shape[1], kp = (k + 31) / 32 * 32;
-  // Per call: at most a few MB (vision: 3072 × 1024 bf16), small next to the matmul.
-  std::vector<uint16_t> rows(static_cast<size_t>(m * kp));
-  uint16_t* xb = rows.data();
+// Activations [m, k] rounded to bf16 and zero-padded to kp for the bf16-dot kernel, in the
+// calling thread's buffer (reused across calls: no allocation per decode step).
+const uint16_t* Bf16DotRows(const float* x, int64_t ldx, int64_t m, int64_t k, int64_t kp, ThreadPool* pool) {
+  thread_local std::vector<uint16_t> scratch;
+  if (scratch.size() < static_cast<size_t>(m * kp)) scratch.resize(static_cast<size_t>(m * kp));
+  uint16_t* xb = scratch.data();  // pool threads write through this pointer, not their own scratch
   ParallelRange(pool, m, m * k, [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) internal::Bf16DotConvertRow(x + r * ldx, k, kp, xb + r * kp);
   });
-  internal::Bf16DotArgs args;
-  args.xb = xb;
-  args.m = m;
-  args.k = k;
-  args.kp = kp;
-  args.w = static_cast<const uint16_t*>(w.data);
-  args.ldw = w.strides[0];
-  args.bias = bias.data;
-  args.bias_dtype = bias.dtype;
-  args.y = y;
-  args.ldy = ldy;
-  constexpr int64_t kUnit = 16;
-  const int64_t units = (n + kUnit - 1) / kUnit;
-  ParallelRange(pool, units, m * n * k,
-                [&](int64_t b, int64_t e) { internal::Bf16DotColumns(args, b * kUnit, std::min(e * kUnit, n)); });
+  return xb;
 }
 
 }  // namespace
@@ -259,10 +244,6 @@ void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const T
     // weights dequantized to f32).
   }
   if (m == 0 || n == 0) return;
-  if (w.dtype == DType::kBF16 && Bf16DotEnabled()) {
-    Bf16DotMatMul(x, ldx, m, w, bias, y, ldy, pool);
-    return;
-  }
   internal::MatMulArgs args;
   args.x = x;
   args.ldx = ldx;
@@ -276,11 +257,31 @@ void MatMul(const float* x, int64_t ldx, int64_t m, const TensorView& w, const T
   args.y = y;
   args.ldy = ldy;
   const KernelTable& t = ActiveKernels();
+  internal::Bf16DotArgs dot;  // used when bf16 dot products are on (ops::SetBf16Dot)
+  const bool bf16_dot = w.dtype == DType::kBF16 && Bf16DotEnabled();
+  if (bf16_dot) {
+    dot.kp = (k + 31) / 32 * 32;
+    dot.xb = Bf16DotRows(x, ldx, m, k, dot.kp, pool);
+    dot.m = m;
+    dot.k = k;
+    dot.w = static_cast<const uint16_t*>(w.data);
+    dot.ldw = args.ldw;
+    dot.bias = args.bias;
+    dot.bias_dtype = args.bias_dtype;
+    dot.y = y;
+    dot.ldy = ldy;
+  }
   // Split N in units of 16 columns (whole register tiles); never split K.
   constexpr int64_t kUnit = 16;
   const int64_t units = (n + kUnit - 1) / kUnit;
-  ParallelRange(pool, units, m * n * k,
-                [&](int64_t b, int64_t e) { t.matmul(args, b * kUnit, std::min(e * kUnit, n)); });
+  ParallelRange(pool, units, m * n * k, [&](int64_t b, int64_t e) {
+    const int64_t n0 = b * kUnit, n1 = std::min(e * kUnit, n);
+    if (bf16_dot) {
+      internal::Bf16DotColumns(dot, n0, n1);
+    } else {
+      t.matmul(args, n0, n1);
+    }
+  });
 }
 
 void MatMul(const float* x, int64_t m, const TensorView& w, const TensorView& bias, float* y,

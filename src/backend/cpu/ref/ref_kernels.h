@@ -9,6 +9,8 @@
 namespace corgi::ops::ref {
 
 void MatMul(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end);
+void Bf16DotColumns(const internal::Bf16DotArgs& a, int64_t n_begin, int64_t n_end);
+void Bf16DotConvertRow(const float* x, int64_t k, int64_t kp, uint16_t* xb);
 void QuantizeRow(const float* x, int64_t k, int8_t* q, float* scale, int32_t* sum);
 void QMatMul(const internal::QMatMulArgs& a, int64_t p_begin, int64_t p_end);
 void Attention(const internal::AttentionArgs& a, int64_t head, int64_t q_begin, int64_t q_end);

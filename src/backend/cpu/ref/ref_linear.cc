@@ -5,10 +5,31 @@
 #include <vector>
 
 #include "backend/cpu/ref/ref_kernels.h"
+#include "corgi/core/half.h"
 
 namespace corgi::ops::ref {
 
 using internal::LoadScalar;
+
+// The bf16-dot matmul's math: y[m, n] = Σ_k bf16(x[m, k])·w[n, k] + bias[n] (xb holds the
+// rounded activations), k ascending, one float32 accumulator. The kernel sums pairs in 16
+// lanes and so differs by float32 rounding; tests compare within a tolerance.
+void Bf16DotColumns(const internal::Bf16DotArgs& a, int64_t n_begin, int64_t n_end) {
+  for (int64_t row = 0; row < a.m; ++row) {
+    for (int64_t n = n_begin; n < n_end; ++n) {
+      float acc = 0.0f;
+      for (int64_t k = 0; k < a.k; ++k)
+        acc += LoadScalar(a.xb + row * a.kp, DType::kBF16, k) * LoadScalar(a.w, DType::kBF16, n * a.ldw + k);
+      if (a.bias != nullptr) acc += LoadScalar(a.bias, a.bias_dtype, n);
+      a.y[row * a.ldy + n] = acc;
+    }
+  }
+}
+
+// xb[0, kp) = bf16(x[0, k)) rounded to nearest even, then zeros.
+void Bf16DotConvertRow(const float* x, int64_t k, int64_t kp, uint16_t* xb) {
+  for (int64_t i = 0; i < kp; ++i) xb[i] = i < k ? F32ToBf16(x[i]) : 0;
+}
 
 // y[m, n] = Σ_k x[m, k]·w[n, k] + bias[n], k ascending, one float32 accumulator.
 void MatMul(const internal::MatMulArgs& a, int64_t n_begin, int64_t n_end) {
