@@ -254,6 +254,10 @@ int BenchPipeline(int argc, char** argv) {
     return 2;
   }
   if (!ResolveModelFlag(dir)) return 1;
+  if (*lookup < -1 || *lookup > 64) {
+    std::fprintf(stderr, "error: --lookup must be in [-1, 64] (-1: the engine's default; 0: off)\n");
+    return 2;
+  }
   if (*compare && (*naive || *pairs < 1)) {
     std::fprintf(stderr, "error: --compare runs both modes (no --naive) and needs --pairs >= 1\n");
     return 2;

@@ -148,8 +148,8 @@ int BenchServe(int argc, char** argv) {
   std::string* weights = AddWeightsFlag(&flags);
   std::string* out_file = flags.String("out", "", "also write the JSON here (atomically)", "FILE");
   if (!flags.Parse(argc, argv)) return flags.exit_code();
-  if (dir->empty() || *clients < 1 || *clients > 64 || *queries < 1) {
-    std::fprintf(stderr, "error: -m/--model is required, --clients in [1, 64], --queries >= 1\n");
+  if (dir->empty() || *clients < 1 || *clients > 64 || *queries < 1 || *lookup < -1 || *lookup > 64) {
+    std::fprintf(stderr, "error: -m/--model is required, --clients in [1, 64], --queries >= 1, --lookup in [-1, 64]\n");
     return 2;
   }
   if (!ResolveModelFlag(dir)) return 1;

@@ -165,6 +165,15 @@ TEST_F(QuantizeE2eTest, BadChoicesAreUsageErrors) {
                                 dir_->path());
   EXPECT_EQ(bad_ctx.exit_code, 2);
   EXPECT_NE(bad_ctx.err.find("--ctx"), std::string::npos) << bad_ctx.err;
+  ProcessResult fp8_decoded =
+      Corgi({"quantize", Float(), dir_->path() + "/x", "--type", "fp8", "--decoded"}, dir_->path());
+  EXPECT_EQ(fp8_decoded.exit_code, 2);
+  EXPECT_NE(fp8_decoded.err.find("--decoded"), std::string::npos) << fp8_decoded.err;
+  for (const char* bench : {"serve", "pipeline"}) {
+    ProcessResult bad_lookup = Corgi({"bench", bench, "-m", Float(), "--lookup", "-5"}, dir_->path());
+    EXPECT_EQ(bad_lookup.exit_code, 2) << bench;
+    EXPECT_NE(bad_lookup.err.find("--lookup"), std::string::npos) << bad_lookup.err;
+  }
   ProcessResult again = Corgi({"quantize", Q4(), dir_->path() + "/qq", "--type", "q8"}, dir_->path());
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_NE(again.err.find("already quantized"), std::string::npos) << again.err;
