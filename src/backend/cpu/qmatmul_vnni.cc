@@ -20,9 +20,10 @@
 // M >= 2: 4 × 3 (24 accumulators + 3 weight vectors + 1 activation broadcast), compute
 // bound at ~70 % of vpdpbusd peak (the per-block convert, scale product and FMA cost ~3
 // of every 11 vector ops). M = 1 (decode, memory bound): 1 × 6, six independent
-// dot-product chains and six panel streams in flight. Measured alternatives for decode
-// (one panel × 4 or 8 blocks of independent chains, 2 × 4, 3 × 2, software prefetch 2–8
-// blocks ahead) were no better within the noise of the shared VM; docs/PERFORMANCE.md.
+// dot-product chains and six panel streams in flight (q6: 1 × 4), each prefetched 2 KiB
+// ahead (kPrefetchBytes). Measured alternatives for decode (one panel × 4 or 8 blocks of
+// independent chains, 2 × 4, 3 × 2) were no better within the noise of the shared VM;
+// docs/PERFORMANCE.md.
 #include "backend/cpu/avx512_intrinsics.h"
 
 #include <algorithm>
@@ -63,12 +64,15 @@ inline void LoadNibblePair(const uint8_t* nibbles, int v, __m512i high, __m512i*
 template <DType F>
 struct VnniKernel {
   static constexpr uint32_t kZeroPoint = F == DType::kQ8 ? quant::kQ8ZeroPoint : F == DType::kQ6 ? quant::kQ6ZeroPoint : 0;
-  // Decode (M = 1) prefetch distance per panel stream: q6 spends the most instructions per
-  // byte, and without it streamed the 2b lm_head at ~0.75 of q8's bytes per second; 4 KiB
-  // ahead brings it near (512, 1024, 2048 measured less). q8 and q4 (whose codes decode in
-  // a few instructions) were slower with it: the prefetch instructions cost more than they
-  // hide.
-  static constexpr int64_t kPrefetchBytes = F == DType::kQ6 ? 4096 : 0;
+  // Decode (M = 1) prefetch distance per panel stream. q6 and q4 spend several times q8's
+  // vector instructions per weight byte, which leaves the core's own lookahead covering
+  // fewer cache lines; asking 2 KiB ahead hides that. Measured on a 2b decode step's 28
+  // layers of passes (backend_bench's BM_QMatMulDecodeLayers shapes, 2 threads, the two
+  // variants alternating iteration by iteration in one process): q4 0.79–0.95 of the time
+  // without prefetch, 256 B to 8 KiB all tried, 2 KiB best (4 KiB +2–4 %, 8 KiB +6–19 %);
+  // q6 2 KiB 0.97–0.99 of 4 KiB. q8 (a load and a vpdpbusd per 64 bytes) was 5–10 %
+  // slower with it: the prefetches cost more than they hide.
+  static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : 2048;
 
   // Halves per block with their own scale (kQ6), else 1.
   static constexpr int kParts = F == DType::kQ6 ? 2 : 1;
@@ -129,9 +133,22 @@ struct VnniKernel {
     }
   }
 
-  // kQ4: the 16 rows' d = D·sc and m = M·mn of block b of the panel at `panel`.
-  static void Q4Scales(const uint8_t* panel, int64_t b, __m512* d, __m512* m) {
+  // kQ6, kQ4: the 16 rows' D (and kQ4's M) of the group that starts at block b, as float
+  // (`dm[0]`, `dm[1]`): converted once per group rather than once per block. At M = 1 the
+  // per-block conversions were a tenth of the q4 kernel's vector instructions, enough to
+  // keep two threads from streaming at full bandwidth (docs/PERFORMANCE.md).
+  static void GroupScales(const uint8_t* panel, int64_t b, float (&dm)[2][quant::kPanelRows]) {
     const uint8_t* header = panel + quant::HeaderOffset(F, b);
+    _mm512_store_ps(dm[0], _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(header))));
+    if constexpr (F == DType::kQ4) {
+      _mm512_store_ps(dm[1], _mm512_cvtph_ps(_mm256_loadu_si256(
+                                 reinterpret_cast<const __m256i*>(header + quant::kScaleBytes))));
+    }
+  }
+
+  // kQ4: the 16 rows' d = D·sc and m = M·mn of block b of the panel at `panel`, from the
+  // group's D and M (`dm`, Q4GroupScales).
+  static void Q4Scales(const uint8_t* panel, int64_t b, const float (&dm)[2][quant::kPanelRows], __m512* d, __m512* m) {
     const uint8_t* codes = panel + quant::BlockOffset(F, b);
     const __m512i low = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
     int64_t eight;
@@ -142,27 +159,24 @@ struct VnniKernel {
                             _mm512_set1_epi32(0x0f));
     const __m512i sc = _mm512_and_si512(low, _mm512_set1_epi32(quant::kQ4CodeMax));
     const __m512i mn = _mm512_or_si512(_mm512_srli_epi32(low, 6), _mm512_slli_epi32(high, 2));
-    *d = _mm512_mul_ps(_mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(header))),
-                       _mm512_cvtepi32_ps(sc));
-    *m = _mm512_mul_ps(
-        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(header + quant::kScaleBytes))),
-        _mm512_cvtepi32_ps(mn));
+    *d = _mm512_mul_ps(_mm512_load_ps(dm[0]), _mm512_cvtepi32_ps(sc));
+    *m = _mm512_mul_ps(_mm512_load_ps(dm[1]), _mm512_cvtepi32_ps(mn));
   }
 
   // acc += float(dot) · (weight scale · activation scale), and for kQ4 then
   // acc += m · −(activation scale · Σx): the reference's float steps for part `part`.
   template <int MR, int NP>
   static void Accumulate(const qmatmul_impl::TileOperands<MR, NP>& in, int64_t b, int part,
-                         const __m512i (&dot)[MR][NP], __m512 (&acc)[MR][NP]) {
+                         const float (&dm)[NP][2][quant::kPanelRows], const __m512i (&dot)[MR][NP],
+                         __m512 (&acc)[MR][NP]) {
     __m512 sw[NP], mw[NP];
 #pragma GCC unroll 8
     for (int p = 0; p < NP; ++p) {
       const uint8_t* block = in.w[p] + quant::BlockOffset(F, b);
       if constexpr (F == DType::kQ4) {
-        Q4Scales(in.w[p], b, &sw[p], &mw[p]);
+        Q4Scales(in.w[p], b, dm[p], &sw[p], &mw[p]);
       } else if constexpr (F == DType::kQ6) {  // D · code of this half (exact in float)
-        const __m512 group = _mm512_cvtph_ps(
-            _mm256_loadu_si256(reinterpret_cast<const __m256i*>(in.w[p] + quant::HeaderOffset(F, b))));
+        const __m512 group = _mm512_load_ps(dm[p][0]);
         const __m512i code = _mm512_cvtepi8_epi32(
             _mm_loadu_si128(reinterpret_cast<const __m128i*>(block + part * quant::kPanelRows)));
         sw[p] = _mm512_mul_ps(group, _mm512_cvtepi32_ps(code));
@@ -214,7 +228,14 @@ struct VnniKernel {
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_ps();
     const int64_t bytes = quant::BlockOffset(F, a.x.blocks);
+    alignas(64) float dm[NP][2][quant::kPanelRows];  // kQ6, kQ4: the current group's D (and M) per panel
     for (int64_t b = 0; b < a.x.blocks; ++b) {
+      if constexpr (F != DType::kQ8) {
+        if (b % quant::kGroupBlocks == 0) {
+#pragma GCC unroll 8
+          for (int p = 0; p < NP; ++p) GroupScales(in.w[p], b, dm[p]);
+        }
+      }
       if constexpr (MR == 1 && kPrefetchBytes > 0) {
         // Decode streams each panel from memory once: ask for the bytes kPrefetchBytes
         // ahead of this block, a block's worth per panel (the core's own lookahead covers
@@ -229,7 +250,7 @@ struct VnniKernel {
       for (int part = 0; part < kParts; ++part) {
         __m512i dot[MR][NP];
         Dots(in, b, part, dot);
-        Accumulate(in, b, part, dot, acc);
+        Accumulate(in, b, part, dm, dot, acc);
       }
     }
     Store(a, row, panel, acc);
