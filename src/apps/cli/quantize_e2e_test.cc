@@ -179,5 +179,29 @@ TEST_F(QuantizeE2eTest, BadChoicesAreUsageErrors) {
   EXPECT_NE(again.err.find("already quantized"), std::string::npos) << again.err;
 }
 
+// `corgi bench model` on the q4 checkpoint: each decode entry carries the two bandwidth
+// probes that bracket it, and its efficiency is judged against their mean (a shared VM's
+// bandwidth drifts between the start of a bench and its decode runs).
+TEST_F(QuantizeE2eTest, BenchModelBracketsDecodeWithProbes) {
+  ProcessResult r = Corgi({"bench", "model", "-m", Q4(), "--images", "", "--prefill", "", "--decode-context", "4",
+                           "--decode-tokens", "4", "--decode-batches", "1,2", "-t", "2"},
+                          dir_->path());
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const Json j = Json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << r.out;
+  EXPECT_NE(j.value("weight_formats", "").find("Q4"), std::string::npos) << r.out;
+  ASSERT_EQ(j["decode"].size(), 2u) << r.out;
+  for (const Json& d : j["decode"]) {
+    const Json& probes = d["read_bandwidth_gb_per_s"];
+    ASSERT_EQ(probes.size(), 2u) << d.dump();
+    const double mean = (probes[0].get<double>() + probes[1].get<double>()) / 2;
+    ASSERT_GT(probes[0].get<double>(), 0.0);
+    ASSERT_GT(probes[1].get<double>(), 0.0);
+    const double expected = d["bytes_per_step"].get<double>() / (d["ms_per_step"].get<double>() / 1e3) / 1e9 / mean;
+    EXPECT_NEAR(d["efficiency"].get<double>(), expected, 1e-9 * expected) << d.dump();
+    EXPECT_EQ(d["steps"].get<int>(), 4);
+  }
+}
+
 }  // namespace
 }  // namespace corgi::cli
