@@ -231,6 +231,7 @@ int BenchModel(int argc, char** argv) {
     }
     out["prefill"].push_back({{"tokens", n}, {"ms", t->prefill_s * 1e3}, {"tokens_per_s", n / t->prefill_s}});
   }
+  double last_probe = 0;  // the probe just after the previous decode entry, 0: none yet
   for (int64_t batch : ParseList(*decode_batches)) {
     if (batch < 1 || batch > 256) {
       std::fprintf(stderr, "error: decode batch %ld outside [1, 256]\n", static_cast<long>(batch));
@@ -239,14 +240,15 @@ int BenchModel(int argc, char** argv) {
     // The bandwidth a shared VM offers drifts by ±20 % over minutes (other tenants), so the
     // probe that judges a decode run brackets it: once just before, once just after, and the
     // efficiency is against their mean. machine.read_bandwidth_gb_per_s, taken at the start,
-    // can be minutes older than a decode entry.
-    const double bandwidth_before = MeasureReadBandwidth(&pool);
+    // can be minutes older than a decode entry. Back-to-back entries share the probe
+    // between them.
+    const double bandwidth_before = last_probe > 0 ? last_probe : MeasureReadBandwidth(&pool);
     StatusOr<TextTiming> t = RunText(**model, *context, *decode_tokens, batch, *chunk, &pool);
     if (!t.ok()) {
       std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
       return 1;
     }
-    const double bandwidth_after = MeasureReadBandwidth(&pool);
+    const double bandwidth_after = last_probe = MeasureReadBandwidth(&pool);
     const double bandwidth_now = (bandwidth_before + bandwidth_after) / 2;
     const double per_step = t->decode_s / static_cast<double>(*decode_tokens);
     const double bytes = DecodeBytes(**model, *context + *decode_tokens / 2, batch);

@@ -201,6 +201,8 @@ TEST_F(QuantizeE2eTest, BenchModelBracketsDecodeWithProbes) {
     EXPECT_NEAR(d["efficiency"].get<double>(), expected, 1e-9 * expected) << d.dump();
     EXPECT_EQ(d["steps"].get<int>(), 4);
   }
+  // Back-to-back entries share the probe between them.
+  EXPECT_EQ(j["decode"][0]["read_bandwidth_gb_per_s"][1], j["decode"][1]["read_bandwidth_gb_per_s"][0]) << r.out;
 }
 
 }  // namespace

@@ -13,7 +13,8 @@
 // minimum by a second FMA of -m·(sx·Σx). Integer sums are exact, so only the float steps
 // are ordered: per block, float(dot) times (weight scale · activation scale) with one FMA
 // (then q4's minimum), blocks in order, as the reference. q4's d = D·sc and m = M·mn are
-// decoded per block and panel from the 6-bit codes, amortized over the tile's rows.
+// decoded per block and panel from the 6-bit codes (D and M converted once per group),
+// amortized over the tile's rows.
 //
 // Tiles: MR rows × NP panels keep MR·NP float accumulators and MR·NP int32 block
 // accumulators in registers (of 32), and each weight vector loaded once serves MR rows.
@@ -68,7 +69,8 @@ struct VnniKernel {
   // vector instructions per weight byte, which leaves the core's own lookahead covering
   // fewer cache lines; asking 2 KiB ahead hides that. Measured on a 2b decode step's 28
   // layers of passes (backend_bench's BM_QMatMulDecodeLayers shapes, 2 threads, the two
-  // variants alternating iteration by iteration in one process): q4 0.79–0.95 of the time
+  // variants alternating iteration by iteration in one process, a temporary harness
+  // described in docs/PERFORMANCE.md): q4 0.79–0.95 of the time
   // without prefetch, 256 B to 8 KiB all tried, 2 KiB best (4 KiB +2–4 %, 8 KiB +6–19 %);
   // q6 2 KiB 0.97–0.99 of 4 KiB. q8 (a load and a vpdpbusd per 64 bytes) was 5–10 %
   // slower with it: the prefetches cost more than they hide.
@@ -147,7 +149,7 @@ struct VnniKernel {
   }
 
   // kQ4: the 16 rows' d = D·sc and m = M·mn of block b of the panel at `panel`, from the
-  // group's D and M (`dm`, Q4GroupScales).
+  // group's D and M (`dm`, GroupScales).
   static void Q4Scales(const uint8_t* panel, int64_t b, const float (&dm)[2][quant::kPanelRows], __m512* d, __m512* m) {
     const uint8_t* codes = panel + quant::BlockOffset(F, b);
     const __m512i low = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes)));
