@@ -3,9 +3,13 @@
 // Shapes are Qwen3-VL-2B's: hidden 2048, MLP 6144.
 #include <benchmark/benchmark.h>
 
+#include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "corgi/backend/ops.h"
@@ -136,37 +140,90 @@ BENCHMARK(BM_QMatMul)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-// One decode step's weight stream at M = 1: the 28 layers of Qwen3-VL-2B in q4, each as the
-// decoder runs it (q/k/v as one pass, o, gate/up as one pass, down), all ~690 MB distinct
-// so nothing stays in cache between steps. Against BM_QMatMul's single large matrix this
-// shows what the many shorter passes (each with its own start, barrier and stream ramp)
-// cost. range(0): threads.
-void BM_QMatMulDecodeLayers(benchmark::State& state) {
-  constexpr int64_t kLayers = 28, kHidden = 2048, kMlp = 6144;
-  ThreadPool pool(static_cast<size_t>(state.range(0)));
-  struct Layer {
-    PackedWeights qkv{DType::kQ4, 4096, kHidden}, o{DType::kQ4, kHidden, kHidden},
-        gate_up{DType::kQ4, 2 * kMlp, kHidden}, down{DType::kQ4, kHidden, kMlp};
-  };
-  std::vector<std::unique_ptr<Layer>> layers;
-  for (int64_t l = 0; l < kLayers; ++l) layers.push_back(std::make_unique<Layer>());
-  std::vector<float> x = Random(kMlp, 2), y(static_cast<size_t>(2 * kMlp));
+// One decoder layer of Qwen3-VL-2B as decode runs it at M = 1: q/k/v as one pass, o,
+// gate/up as one pass, down.
+struct DecodeLayer {
+  static constexpr int64_t kHidden = 2048, kMlp = 6144;
+  explicit DecodeLayer(DType dt)
+      : qkv{dt, 4096, kHidden}, o{dt, kHidden, kHidden}, gate_up{dt, 2 * kMlp, kHidden}, down{dt, kHidden, kMlp} {}
+  PackedWeights qkv, o, gate_up, down;
+
+  std::array<const PackedWeights*, 4> passes() const { return {&qkv, &o, &gate_up, &down}; }
+};
+
+// A decode step's 28 layers in one format, all distinct (~690 MB in Q4) so nothing stays in
+// cache between steps.
+struct DecodeStep {
+  std::vector<std::unique_ptr<DecodeLayer>> layers;
   double bytes = 0;
-  for (const auto& l : layers)
-    for (const PackedWeights* w : {&l->qkv, &l->o, &l->gate_up, &l->down})
-      bytes += static_cast<double>(quant::PackedBytes(DType::kQ4, w->view.shape[0], w->view.shape[1]));
-  for (auto _ : state) {
+
+  explicit DecodeStep(DType dt) {
+    for (int l = 0; l < 28; ++l) {
+      layers.push_back(std::make_unique<DecodeLayer>(dt));
+      for (const PackedWeights* w : layers.back()->passes()) bytes += static_cast<double>(w->buffer.size());
+    }
+  }
+  // x: [2048 or 6144] floats; y: room for [12288].
+  void Run(const float* x, float* y, ThreadPool* pool) const {
     for (const auto& l : layers)
-      for (const PackedWeights* w : {&l->qkv, &l->o, &l->gate_up, &l->down}) {
-        MatMul(x.data(), 1, w->view, {}, y.data(), &pool);
-        benchmark::DoNotOptimize(y.data());
+      for (const PackedWeights* w : l->passes()) {
+        MatMul(x, 1, w->view, {}, y, pool);
+        benchmark::DoNotOptimize(y);
       }
   }
+};
+
+// One decode step's weight stream in q4. Against BM_QMatMul's single large matrix this shows
+// what the many shorter passes (each with its own start, barrier and stream ramp) cost.
+// range(0): threads.
+void BM_QMatMulDecodeLayers(benchmark::State& state) {
+  ThreadPool pool(static_cast<size_t>(state.range(0)));
+  const DecodeStep step(DType::kQ4);
+  std::vector<float> x = Random(DecodeLayer::kMlp, 2), y(static_cast<size_t>(2 * DecodeLayer::kMlp));
+  for (auto _ : state) step.Run(x.data(), y.data(), &pool);
   state.counters["weight_GBs"] =
-      benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+      benchmark::Counter(step.bytes * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
   state.SetLabel(std::string(KernelPathName(ActiveKernelPath())) + " Q4");
 }
 BENCHMARK(BM_QMatMulDecodeLayers)->ArgNames({"threads"})->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// How close each format's decode stream comes to a plain read of as many bytes, measured so
+// that the VM's bandwidth drift (±15 % over minutes) cancels: one iteration is one decode
+// step (DecodeStep) in Q4, Q6 or Q8, or an ops::ReadSum of a buffer the size of the Q4
+// step, in rotation, so all four see the same minutes. Counters: each format's weight GB/s
+// and its fraction of the read's. 2 threads; ~3.7 GB.
+void BM_QMatMulStreamVsRead(benchmark::State& state) {
+  constexpr DType kFormats[3] = {DType::kQ4, DType::kQ6, DType::kQ8};
+  ThreadPool pool(2);
+  const DecodeStep steps[3] = {DecodeStep(kFormats[0]), DecodeStep(kFormats[1]), DecodeStep(kFormats[2])};
+  const int64_t floats = static_cast<int64_t>(steps[0].bytes / sizeof(float));
+  AlignedBuffer flat(static_cast<size_t>(floats) * sizeof(float));
+  std::memset(flat.data(), 1, flat.size());
+  std::vector<float> x = Random(DecodeLayer::kMlp, 2), y(static_cast<size_t>(2 * DecodeLayer::kMlp));
+  double seconds[4] = {0, 0, 0, 0};  // Q4, Q6, Q8, the read
+  int64_t it = 0;
+  for (auto _ : state) {
+    const int s = static_cast<int>(it++ % 4);
+    const auto t0 = std::chrono::steady_clock::now();
+    if (s == 3) {
+      benchmark::DoNotOptimize(ReadSum(flat.as<float>(), floats, &pool));
+    } else {
+      steps[s].Run(x.data(), y.data(), &pool);
+    }
+    seconds[s] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  const double rounds = static_cast<double>(it / 4);
+  const double read_gbs = static_cast<double>(flat.size()) * rounds / seconds[3] / 1e9;
+  state.counters["read_GBs"] = read_gbs;
+  for (int s = 0; s < 3; ++s) {
+    const double gbs = steps[s].bytes * rounds / seconds[s] / 1e9;
+    const std::string name = DTypeName(kFormats[s]);
+    state.counters[name + "_GBs"] = gbs;
+    state.counters[name + "_vs_read"] = gbs / read_gbs;
+  }
+  state.SetLabel(KernelPathName(ActiveKernelPath()));
+}
+BENCHMARK(BM_QMatMulStreamVsRead)->Iterations(200)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // Vision-style attention: one segment of S patches, 16 heads of 64 (Qwen3-VL-2B tower).
 void BM_AttentionVision(benchmark::State& state) {
