@@ -201,6 +201,7 @@ void BM_QMatMulStreamVsRead(benchmark::State& state) {
   std::memset(flat.data(), 1, flat.size());
   std::vector<float> x = Random(DecodeLayer::kMlp, 2), y(static_cast<size_t>(2 * DecodeLayer::kMlp));
   double seconds[4] = {0, 0, 0, 0};  // Q4, Q6, Q8, the read
+  int64_t runs[4] = {0, 0, 0, 0};
   int64_t it = 0;
   for (auto _ : state) {
     const int s = static_cast<int>(it++ % 4);
@@ -211,12 +212,12 @@ void BM_QMatMulStreamVsRead(benchmark::State& state) {
       steps[s].Run(x.data(), y.data(), &pool);
     }
     seconds[s] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++runs[s];
   }
-  const double rounds = static_cast<double>(it / 4);
-  const double read_gbs = static_cast<double>(flat.size()) * rounds / seconds[3] / 1e9;
+  const double read_gbs = static_cast<double>(flat.size()) * static_cast<double>(runs[3]) / seconds[3] / 1e9;
   state.counters["read_GBs"] = read_gbs;
   for (int s = 0; s < 3; ++s) {
-    const double gbs = steps[s].bytes * rounds / seconds[s] / 1e9;
+    const double gbs = steps[s].bytes * static_cast<double>(runs[s]) / seconds[s] / 1e9;
     const std::string name = DTypeName(kFormats[s]);
     state.counters[name + "_GBs"] = gbs;
     state.counters[name + "_vs_read"] = gbs / read_gbs;

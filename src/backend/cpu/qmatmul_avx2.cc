@@ -123,10 +123,10 @@ inline void Q4Scales(const uint8_t* panel, int64_t b, int h, __m256* d, __m256* 
 template <DType F>
 struct Avx2Kernel {
   // Decode (MR = 1) reads each panel from memory once, one panel per tile: prefetching it
-  // 2 KiB ahead with the non-temporal hint took 0.85–0.88 of the time for q6, 0.93–0.95 for
-  // q8 and 0.98–1.00 for q4 (a 2b decode step's 28 layers of passes, 2 threads,
-  // CORGI_KERNELS=avx2, with and without alternating in one process, 4 runs;
-  // docs/PERFORMANCE.md); 1 KiB was worse for q4 (1.02–1.10).
+  // 2 KiB ahead took 0.85–0.88 of the time without for q6, 0.93–0.95 for q8 and 0.98–1.00
+  // for q4 (a 2b decode step's 28 layers of passes, 2 threads, CORGI_KERNELS=avx2, the two
+  // variants alternating in one process, 4 runs; docs/PERFORMANCE.md); 1 KiB was worse for
+  // q4 (1.02–1.10).
   static constexpr int64_t kPrefetchBytes = 2048;
 
   template <int MR, int NP>
@@ -144,13 +144,7 @@ struct Avx2Kernel {
     __m256 acc[MR][NH] = {};  // zeros
     const int64_t bytes = quant::BlockOffset(F, blocks);
     for (int64_t b = 0; b < blocks; ++b) {
-      if constexpr (MR == 1) {
-        const int64_t from = quant::BlockOffset(F, b) + kPrefetchBytes;
-        const int64_t to = std::min(bytes, quant::BlockOffset(F, b + 1) + kPrefetchBytes);
-#pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p)
-          for (int64_t o = from; o < to; o += 64) _mm_prefetch(reinterpret_cast<const char*>(w[p] + o), _MM_HINT_NTA);
-      }
+      if constexpr (MR == 1) qmatmul_impl::PrefetchBlockAhead<NP>(w, F, b, bytes, kPrefetchBytes);
 #pragma GCC unroll 2
       for (int part = 0; part < kParts; ++part) {
         const int64_t off = quant::BlockOffset(F, b);

@@ -22,9 +22,9 @@
 // bound at ~70 % of vpdpbusd peak (the per-block convert, scale product and FMA cost ~3
 // of every 11 vector ops). M = 1 (decode, memory bound): 1 × 6, six independent
 // dot-product chains and six panel streams in flight (q6: 1 × 4), each prefetched 2 KiB
-// ahead with the non-temporal hint (kPrefetchBytes). Measured alternatives for decode (one panel × 4 or 8 blocks of
-// independent chains, 2 × 4, 3 × 2) were no better within the noise of the shared VM;
-// docs/PERFORMANCE.md.
+// ahead with the non-temporal hint (kPrefetchBytes). Measured alternatives for decode (one
+// panel × 4 or 8 blocks of independent chains, 2 × 4, 3 × 2) were no better within the
+// noise of the shared VM; docs/PERFORMANCE.md.
 #include "backend/cpu/avx512_intrinsics.h"
 
 #include <algorithm>
@@ -74,9 +74,9 @@ struct VnniKernel {
   // without prefetch, 256 B to 8 KiB all tried, 2 KiB best (4 KiB +2–4 %, 8 KiB +6–19 %);
   // q6 2 KiB 0.97–0.99 of 4 KiB. q8 (a load and a vpdpbusd per 64 bytes) was 5–10 %
   // slower with it: the prefetches cost more than they hide.
-  // The non-temporal hint (the bytes are read once per step and should not push other data
-  // out of the caches) was 1.5–3 % faster than T0 for q4 and 0.5–2 % for q6 in 5 of 5 runs of
-  // the same harness; T1 was 2–7 % slower, and at that hint 1 and 3 KiB were no better.
+  // The non-temporal hint took 0.970–0.986 of T0's time for q4 and 0.980–0.994 for q6 in 8
+  // of 8 runs of the same harness; T1 was 2–18 % slower at 2 to 8 KiB, and with NTA 1 and
+  // 3 KiB were no better than 2.
   static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : 2048;
 
   // Halves per block with their own scale (kQ6), else 1.
@@ -242,14 +242,9 @@ struct VnniKernel {
         }
       }
       if constexpr (MR == 1 && kPrefetchBytes > 0) {
-        // Decode streams each panel from memory once: ask for the bytes kPrefetchBytes
-        // ahead of this block, a block's worth per panel (the core's own lookahead covers
-        // fewer lines when a block's unpacking takes many instructions, as q6's and q4's do).
-        const int64_t from = quant::BlockOffset(F, b) + kPrefetchBytes;
-        const int64_t to = std::min(bytes, quant::BlockOffset(F, b + 1) + kPrefetchBytes);
-#pragma GCC unroll 8
-        for (int p = 0; p < NP; ++p)
-          for (int64_t o = from; o < to; o += 64) _mm_prefetch(reinterpret_cast<const char*>(in.w[p] + o), _MM_HINT_NTA);
+        // The core's own lookahead covers fewer lines when a block's unpacking takes many
+        // instructions, as q6's and q4's do.
+        qmatmul_impl::PrefetchBlockAhead<NP>(in.w, F, b, bytes, kPrefetchBytes);
       }
 #pragma GCC unroll 2
       for (int part = 0; part < kParts; ++part) {
