@@ -126,11 +126,12 @@ struct Avx2Kernel {
   // 2 KiB ahead took 0.85–0.88 of the time without for q6, 0.93–0.95 for q8 and 0.98–1.00
   // for q4 (a 2b decode step's 28 layers of passes, 2 threads, CORGI_KERNELS=avx2, the two
   // variants alternating in one process, 4 runs; docs/PERFORMANCE.md); 1 KiB was worse for
-  // q4 (1.02–1.10).
+  // q4 (1.02–1.10). Carrying each stream on into the next panel of the call, then 2 runs:
+  // q8 0.95–0.96, q6 0.96–0.97, q4 1.00 of the time of stopping at the panel's end.
   static constexpr int64_t kPrefetchBytes = 2048;
 
   template <int MR, int NP>
-  static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel) {
+  static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel, qmatmul_impl::PanelRun run) {
     constexpr int NH = 2 * NP;  // half panels: 8 outputs each, one ymm
     constexpr int64_t kValueOffset = quant::ValueOffset(F);
     constexpr int kParts = F == DType::kQ6 ? 2 : 1;  // kQ6: a scale per 16 inputs
@@ -142,9 +143,9 @@ struct Avx2Kernel {
     const auto& xsum = in.xsum;
     const __m256i ones = _mm256_set1_epi16(1);
     __m256 acc[MR][NH] = {};  // zeros
-    const int64_t bytes = quant::BlockOffset(F, blocks);
+    const int64_t panel_bytes = quant::PanelBytes(F, blocks * quant::kBlockK);
     for (int64_t b = 0; b < blocks; ++b) {
-      if constexpr (MR == 1) qmatmul_impl::PrefetchBlockAhead<NP>(w, F, b, bytes, kPrefetchBytes);
+      if constexpr (MR == 1) qmatmul_impl::PrefetchDecodeStreams<NP>(w, F, panel_bytes, b, panel, run, kPrefetchBytes);
 #pragma GCC unroll 2
       for (int part = 0; part < kParts; ++part) {
         const int64_t off = quant::BlockOffset(F, b);

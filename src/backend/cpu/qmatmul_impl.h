@@ -2,8 +2,9 @@
 // qmatmul_vnni.cc): walking the rows × panels of one qmatmul call in register tiles.
 //
 // A kernel type K provides
-//   template <int MR, int NP> static void Tile(const QMatMulArgs&, int64_t row, int64_t panel)
-// computing rows [row, row+MR) × panels [panel, panel+NP) completely (all blocks, in block
+//   template <int MR, int NP>
+//   static void Tile(const QMatMulArgs&, int64_t row, int64_t panel, PanelRun run)
+// computing rows [row, row+MR) × panels [panel, panel+NP) of the run completely (all blocks, in block
 // order, then the bias). Every output element therefore sees the same sequence of float
 // operations whatever tile it falls in, so the tiling never changes a bit of y (batch
 // invariance: a row's result does not depend on M or on the thread split).
@@ -21,7 +22,11 @@
 
 namespace corgi::ops::qmatmul_impl {
 
-using TileFn = void (*)(const internal::QMatMulArgs&, int64_t, int64_t);
+// The panels [begin, end) one call of a kernel covers, in tiles of P panels in order.
+struct PanelRun {
+  int64_t begin, end;
+};
+using TileFn = void (*)(const internal::QMatMulArgs&, int64_t row, int64_t panel, PanelRun run);
 
 template <class K, int P, int... I>
 constexpr auto MakeTileTable(std::integer_sequence<int, I...>) {
@@ -40,7 +45,7 @@ void RunTiles(const internal::QMatMulArgs& a, int64_t p_begin, int64_t p_end) {
     const int np = static_cast<int>(std::min<int64_t>(P, p_end - p));
     for (int64_t r = 0; r < a.x.m; r += R) {
       const int mr = static_cast<int>(std::min<int64_t>(R, a.x.m - r));
-      kTable.fn[(mr - 1) * P + (np - 1)](a, r, p);
+      kTable.fn[(mr - 1) * P + (np - 1)](a, r, p, PanelRun{p_begin, p_end});
     }
   }
 }
@@ -68,22 +73,39 @@ struct TileOperands {
   }
 };
 
-// Decode (one activation row) reads each weight panel from memory once: prefetch, for each
-// of the NP panels at `w`, the lines `distance` bytes ahead of block b (a block's worth, not
-// past `end`, the offset where a panel's blocks end), with the non-temporal hint: the weights
-// are read once per step and should not push other data out of the caches. Measured per
-// kernel: qmatmul_vnni.cc, qmatmul_avx2.cc, docs/PERFORMANCE.md.
+// Decode (one activation row) reads each weight panel from memory once. The tile's NP panel
+// streams (w[p]: panel p of the tile, panel_bytes long) are prefetched `distance` bytes ahead
+// of block b, a block's worth per call, with the non-temporal hint: the weights are read once
+// per step and should not push other data out of the caches. Each stream carries on into
+// panel p of the run's next tile, so the lines past this tile's end are in flight before that
+// tile starts; the run's first tile, whose streams start cold, also asks for its own first
+// `distance` bytes at block 0. Measured per kernel: qmatmul_vnni.cc, qmatmul_avx2.cc,
+// docs/PERFORMANCE.md.
 // always_inline is needed: a function that only prefetches has no side effects to GCC's
 // interprocedural analysis, so a call that is not inlined early is deleted as dead, and the
 // prefetches with it (g++ 12 -O3 emitted none).
 template <int NP>
-[[gnu::always_inline]] inline void PrefetchBlockAhead(const uint8_t* const (&w)[NP], DType format, int64_t b,
-                                                      int64_t end, int64_t distance) {
+[[gnu::always_inline]] inline void PrefetchDecodeStreams(const uint8_t* const (&w)[NP], DType format,
+                                                         int64_t panel_bytes, int64_t b, int64_t panel,
+                                                         PanelRun run, int64_t distance) {
+  if (b == 0 && panel == run.begin) {
+#pragma GCC unroll 8
+    for (int p = 0; p < NP; ++p)
+      for (int64_t o = 0; o < distance; o += 64) _mm_prefetch(reinterpret_cast<const char*>(w[p] + o), _MM_HINT_NTA);
+  }
   const int64_t from = quant::BlockOffset(format, b) + distance;
-  const int64_t to = std::min(end, quant::BlockOffset(format, b + 1) + distance);
+  const int64_t to = quant::BlockOffset(format, b + 1) + distance;
+  const int64_t inside = std::min(to, panel_bytes);
 #pragma GCC unroll 8
   for (int p = 0; p < NP; ++p)
-    for (int64_t o = from; o < to; o += 64) _mm_prefetch(reinterpret_cast<const char*>(w[p] + o), _MM_HINT_NTA);
+    for (int64_t o = from; o < inside; o += 64) _mm_prefetch(reinterpret_cast<const char*>(w[p] + o), _MM_HINT_NTA);
+  if (to <= panel_bytes) return;
+  // Offset o >= panel_bytes of stream p is o - panel_bytes into panel p of the next tile,
+  // NP panels on: w[p] + NP·panel_bytes + (o - panel_bytes). That tile may be narrower.
+  const int64_t next = std::min<int64_t>(NP, run.end - panel - NP);
+  for (int p = 0; p < next; ++p)
+    for (int64_t o = std::max(from, panel_bytes); o < to; o += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(w[p] + (NP - 1) * panel_bytes + o), _MM_HINT_NTA);
 }
 
 // The 4 activation bytes of one k-quad as an int32 (for a broadcast).

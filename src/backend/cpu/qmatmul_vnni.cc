@@ -22,9 +22,9 @@
 // bound at ~70 % of vpdpbusd peak (the per-block convert, scale product and FMA cost ~3
 // of every 11 vector ops). M = 1 (decode, memory bound): 1 × 6, six independent
 // dot-product chains and six panel streams in flight (q6: 1 × 4), each prefetched 2 KiB
-// ahead with the non-temporal hint (kPrefetchBytes). Measured alternatives for decode (one
-// panel × 4 or 8 blocks of independent chains, 2 × 4, 3 × 2) were no better within the
-// noise of the shared VM; docs/PERFORMANCE.md.
+// ahead with the non-temporal hint and on into the next tile (kPrefetchBytes). Measured
+// alternatives for decode (one panel × 4 or 8 blocks of independent chains, 2 × 4, 3 × 2)
+// were no better within the noise of the shared VM; docs/PERFORMANCE.md.
 #include "backend/cpu/avx512_intrinsics.h"
 
 #include <algorithm>
@@ -76,7 +76,9 @@ struct VnniKernel {
   // slower with it: the prefetches cost more than they hide.
   // The non-temporal hint took 0.970–0.986 of T0's time for q4 and 0.980–0.994 for q6 in 8
   // of 8 runs of the same harness; T1 was 2–18 % slower at 2 to 8 KiB, and with NTA 1 and
-  // 3 KiB were no better than 2.
+  // 3 KiB were no better than 2. Carrying each stream on into the next tile of the call
+  // (PrefetchDecodeStreams) took q6 0.96–0.98 and q4 0.97–1.00 of the time of stopping at
+  // the tile's end (3 runs of 400; q8, which does not prefetch, 1.00–1.01 as the control).
   static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : 2048;
 
   // Halves per block with their own scale (kQ6), else 1.
@@ -225,14 +227,14 @@ struct VnniKernel {
   }
 
   template <int MR, int NP>
-  static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel) {
+  static void Tile(const QMatMulArgs& a, int64_t row, int64_t panel, qmatmul_impl::PanelRun run) {
     const qmatmul_impl::TileOperands<MR, NP> in(a, row, panel);
     __m512 acc[MR][NP];
 #pragma GCC unroll 8
     for (int r = 0; r < MR; ++r)
 #pragma GCC unroll 8
       for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_ps();
-    const int64_t bytes = quant::BlockOffset(F, a.x.blocks);
+    const int64_t panel_bytes = quant::PanelBytes(F, a.x.blocks * quant::kBlockK);
     alignas(64) float dm[NP][2][quant::kPanelRows];  // kQ6, kQ4: the current group's D (and M) per panel
     for (int64_t b = 0; b < a.x.blocks; ++b) {
       if constexpr (F != DType::kQ8) {
@@ -244,7 +246,7 @@ struct VnniKernel {
       if constexpr (MR == 1 && kPrefetchBytes > 0) {
         // The core's own lookahead covers fewer lines when a block's unpacking takes many
         // instructions, as q6's and q4's do.
-        qmatmul_impl::PrefetchBlockAhead<NP>(in.w, F, b, bytes, kPrefetchBytes);
+        qmatmul_impl::PrefetchDecodeStreams<NP>(in.w, F, panel_bytes, b, panel, run, kPrefetchBytes);
       }
 #pragma GCC unroll 2
       for (int part = 0; part < kParts; ++part) {
