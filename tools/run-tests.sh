@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds corgi and runs the unit tests (ctest label "unit").
 #   tools/run-tests.sh              Release build in build/
-#   tools/run-tests.sh --sanitize   Debug + AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/
+#   tools/run-tests.sh --sanitize   Debug (-Og) + AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/
 #   tools/run-tests.sh --all        also the "slow" tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,11 @@ cmake_args=(-DCMAKE_BUILD_TYPE=Release)
 labels=(-L unit)
 for arg in "$@"; do
   case "$arg" in
-    --sanitize) build=build-asan; cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DCORGI_SANITIZE=ON) ;;
+    # -Og, not Debug's -O0: on 2 cores the build takes ~2 min longer (12.7 against ~10.5
+    # min) and the tests 7 min less (299 against 714 s). The sanitizers check every memory
+    # access and operation that survives -Og's light optimization.
+    --sanitize) build=build-asan
+      cmake_args=(-DCMAKE_BUILD_TYPE=Debug -DCORGI_SANITIZE=ON "-DCMAKE_CXX_FLAGS_DEBUG=-g -Og" "-DCMAKE_C_FLAGS_DEBUG=-g -Og") ;;
     --all) labels=() ;;
     *) echo "unknown option $arg" >&2; exit 2 ;;
   esac
