@@ -34,28 +34,16 @@ int32_t Sampler::Sample(float* logits, int64_t vocab) {
   const bool top_k = params_.top_k > 0 && params_.top_k < vocab;
   const bool nucleus = params_.top_p < 1.0;
 
-  // Without top-k or top-p the draw is from the whole distribution, walked in id order: no
-  // candidate needs ranking. (Sorting all 151,936 ids cost ~19 ms per token, more than half a
-  // 2b decode step.)
-  if (!top_k && !nucleus) {
-    top = logits[ops::Argmax(logits, vocab)];
-    double total = 0;
-    for (int32_t id = 0; id < vocab; ++id) total += weigh(id);
-    double r = NextUniform() * total;
-    int32_t last = 0;
-    for (int32_t id = 0; id < vocab; ++id) {
-      if (probs_[id] <= 0) continue;
-      last = id;
-      r -= probs_[id];
-      if (r < 0) return id;
-    }
-    return last;  // rounding left r >= 0: the last token that had any weight
+  // Candidates are ranked by logit (descending; ties by id for determinism) only for top-k
+  // or top-p, and only as far as they need: order_[0, sorted) is ranked and precedes the
+  // rest. A draw from the whole distribution walks the ids in order instead. (Sorting all
+  // 151,936 ids cost ~19 ms per token, more than half a 2b decode step.)
+  const bool ranked = top_k || nucleus;
+  if (ranked) {
+    order_.resize(vocab);
+    std::iota(order_.begin(), order_.end(), 0);
   }
-
-  // Candidates ranked by logit (descending; ties by id for determinism). order_[0, sorted) is
-  // ranked and precedes the rest; it grows only as far as top-k or the nucleus needs.
-  order_.resize(vocab);
-  std::iota(order_.begin(), order_.end(), 0);
+  auto id_at = [&](int64_t i) { return ranked ? order_[i] : static_cast<int32_t>(i); };
   auto by_logit = [&](int32_t a, int32_t b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
   int64_t sorted = 0;
   auto rank_through = [&](int64_t n) {
@@ -91,15 +79,15 @@ int32_t Sampler::Sample(float* logits, int64_t vocab) {
     for (int64_t i = 0; i < keep; ++i) total += probs_[order_[i]];
   }
   double r = NextUniform() * total;
-  int32_t last = order_[0];
+  int32_t last = id_at(0);
   for (int64_t i = 0; i < keep; ++i) {
-    const int32_t id = order_[i];
-    if (probs_[id] <= 0) continue;
+    const int32_t id = id_at(i);
+    if (probs_[id] <= 0) continue;  // masked (-inf) or underflowed: never drawn
     last = id;
     r -= probs_[id];
     if (r < 0) return id;
   }
-  return last;
+  return last;  // rounding left r >= 0: the last candidate that had any weight
 }
 
 }  // namespace corgi

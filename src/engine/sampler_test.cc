@@ -71,7 +71,7 @@ TEST(Sampler, FrequenciesFollowTheDistribution) {
   EXPECT_NEAR(counts[1] / 20000.0, 0.75, 0.02);
 }
 
-// The nucleus is ranked 64 candidates at a time; one of ~300 tokens must come out exactly
+// The nucleus is ranked 64 candidates at a time; one of 366 tokens must come out exactly
 // as a full sort defines it, ties broken by id.
 TEST(Sampler, WideNucleusMatchesAFullSort) {
   const int vocab = 1000;
