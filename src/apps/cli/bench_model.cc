@@ -1,8 +1,15 @@
 // corgi bench model: vision encode, prefill and decode speed of a checkpoint, with the
 // machine's measured limits (streaming read bandwidth, matmul throughput) in the same run
 // so every number has a ratio against what the hardware can do (DESIGN.md "Benchmarks").
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
+#include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -11,7 +18,6 @@
 #include "apps/cli/load_model.h"
 #include "apps/cli/model_path.h"
 #include "corgi/backend/ops.h"
-#include "corgi/core/aligned_buffer.h"
 #include "corgi/engine/prompt.h"
 #include "corgi/image/preprocess.h"
 #include "corgi/model/registry.h"
@@ -22,26 +28,59 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double Seconds(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-// Streaming read bandwidth: all threads sum disjoint parts of a 1 GiB buffer (best of 3).
-double MeasureReadBandwidth(ThreadPool* pool) {
-  // 1 GiB of floats (far beyond any cache), read by ops::ReadSum: vector loads of whole
-  // lines in several streams per thread, as the decode kernels stream weights. (A scalar
-  // 8-byte-load loop keeps fewer lines in flight and read 20 % less on a 2-core AMD EPYC.)
-  const size_t n = (size_t{1} << 30) / sizeof(float);
-  AlignedBuffer buf(n * sizeof(float));
-  float* p = buf.as<float>();
-  pool->ParallelFor(n, [&](size_t b, size_t e, size_t) {
-    for (size_t i = b; i < e; ++i) p[i] = static_cast<float>(i & 1023);
-  });
-  double best = 0;
-  volatile float sink = 0;
-  for (int rep = 0; rep < 3; ++rep) {
-    auto t = Clock::now();
-    sink = sink + ops::ReadSum(p, static_cast<int64_t>(n), pool);
-    best = std::max(best, static_cast<double>(n * sizeof(float)) / Seconds(t) / 1e9);
+// The machine's streaming read bandwidth, measured as the decode kernels read weights: all
+// threads sum disjoint parts of a buffer far beyond any cache with ops::ReadSum (vector loads
+// of whole lines in several streams per thread; a scalar 8-byte-load loop kept fewer lines
+// in flight and read 20 % less on a 2-core AMD EPYC). The buffer asks for 2 MiB pages
+// (MADV_HUGEPAGE), as the checkpoint mapping does (core/mapped_file.cc): on 4 KiB pages the
+// same read took 4 % longer there, which would judge the decode against a limit below the
+// machine's.
+class ReadProbe {
+ public:
+  static constexpr size_t kBytes = size_t{1} << 30;
+  static constexpr size_t kPage = size_t{2} << 20;
+
+  // Null when the buffer cannot be mapped.
+  static std::unique_ptr<ReadProbe> Create(ThreadPool* pool) {
+    void* p = ::mmap(nullptr, kBytes + kPage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return nullptr;
+    return std::unique_ptr<ReadProbe>(new ReadProbe(pool, p));
   }
-  return best;
-}
+  ~ReadProbe() { ::munmap(map_, kBytes + kPage); }
+  ReadProbe(const ReadProbe&) = delete;
+  ReadProbe& operator=(const ReadProbe&) = delete;
+
+  // Reads the first `bytes` of the buffer (at most all of it) once; returns the seconds.
+  double Read(size_t bytes) {
+    const auto n = static_cast<int64_t>(std::min(bytes, kBytes) / sizeof(float));
+    const auto t = Clock::now();
+    sink_ = sink_ + ops::ReadSum(data_, n, pool_);
+    return Seconds(t);
+  }
+
+  // GB/s of the best of three whole-buffer reads.
+  double Best() {
+    double best = 0;
+    for (int rep = 0; rep < 3; ++rep) best = std::max(best, static_cast<double>(kBytes) / Read(kBytes) / 1e9);
+    return best;
+  }
+
+ private:
+  ReadProbe(ThreadPool* pool, void* map) : pool_(pool), map_(map) {
+    const auto aligned = (reinterpret_cast<uintptr_t>(map) + kPage - 1) / kPage * kPage;
+    data_ = reinterpret_cast<float*>(aligned);
+    ::madvise(data_, kBytes, MADV_HUGEPAGE);  // a hint: 4 KiB pages still work
+    const size_t n = kBytes / sizeof(float);
+    pool_->ParallelFor(n, [this](size_t b, size_t e, size_t) {
+      for (size_t i = b; i < e; ++i) data_[i] = static_cast<float>(i & 1023);
+    });
+  }
+
+  ThreadPool* pool_;
+  void* map_;
+  float* data_ = nullptr;
+  volatile float sink_ = 0;
+};
 
 // Matmul throughput of the backend on a prefill-shaped f32 problem (GFLOP/s, best of 3).
 double MeasureMatmulGflops(ThreadPool* pool) {
@@ -89,8 +128,9 @@ StatusOr<nlohmann::json> BenchVision(const LoadedModel& model, int64_t h, int64_
 struct TextTiming {
   double prefill_s = 0, decode_s = 0;
 };
+// `between_steps`, when given, runs after every decode step, outside the timed part.
 StatusOr<TextTiming> RunText(const LoadedModel& model, int64_t n, int64_t decode, int64_t batch, int64_t chunk,
-                             ThreadPool* pool) {
+                             ThreadPool* pool, const std::function<void()>& between_steps = nullptr) {
   const TextShape& c = model.text_shape();
   const int64_t d = c.hidden, v = c.vocab, page_rows = 64;
   std::vector<int32_t> ids(n);
@@ -125,11 +165,11 @@ StatusOr<TextTiming> RunText(const LoadedModel& model, int64_t n, int64_t decode
     seqs[s].length = seqs[0].length;
     std::copy_n(logits.data(), v, logits.data() + s * v);
   }
-  start = Clock::now();
   std::vector<int32_t> tokens(batch);
   std::vector<int64_t> rows(batch);
   pos.resize(3 * batch);
   for (int64_t step = 0; step < decode; ++step) {
+    start = Clock::now();
     TextBatch one;
     for (int64_t s = 0; s < batch; ++s) {
       tokens[s] = static_cast<int32_t>(ops::Argmax(logits.data() + s * v, model.sampleable_vocab()));
@@ -142,8 +182,9 @@ StatusOr<TextTiming> RunText(const LoadedModel& model, int64_t n, int64_t decode
     one.positions = pos.data();
     one.logit_rows = rows;
     CORGI_RETURN_IF_ERROR(model.ForwardText(one, &kv, scratch.get(), logits.data(), pool, nullptr));
+    t.decode_s += Seconds(start);
+    if (between_steps) between_steps();
   }
-  t.decode_s = Seconds(start);
   return t;
 }
 
@@ -154,12 +195,23 @@ double DecodeBytes(const LoadedModel& model, int64_t context, int64_t batch) {
   return static_cast<double>(model.DecodeWeightBytes()) + 2.0 * batch * t.layers * context * t.kv_row_width() * 4;
 }
 
-std::vector<int64_t> ParseList(const std::string& text) {
-  std::vector<int64_t> out;
+// A comma-separated list of integers ("" is an empty list); false, with a message on stderr,
+// when an item is not a whole integer.
+bool ParseList(const char* flag, const std::string& text, std::vector<int64_t>* out) {
+  out->clear();
   std::stringstream ss(text);
   std::string item;
-  while (std::getline(ss, item, ',')) out.push_back(std::strtoll(item.c_str(), nullptr, 10));
-  return out;
+  while (std::getline(ss, item, ',')) {
+    char* end = nullptr;
+    errno = 0;
+    const long long v = std::strtoll(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || errno == ERANGE) {
+      std::fprintf(stderr, "error: --%s: '%s' is not an integer\n", flag, item.c_str());
+      return false;
+    }
+    out->push_back(v);
+  }
+  return true;
 }
 
 }  // namespace
@@ -181,6 +233,28 @@ int BenchModel(int argc, char** argv) {
     std::fprintf(stderr, "error: -m/--model is required\n");
     return 2;
   }
+  // Sizes are checked before anything is loaded: a zero chunk would never end the prefill
+  // loop, and a negative length would ask for a vector of 2^64 elements.
+  constexpr int64_t kMaxTokens = int64_t{1} << 20;
+  auto bad_count = [&](const char* flag, int64_t v) {
+    if (v >= 1 && v <= kMaxTokens) return false;
+    std::fprintf(stderr, "error: --%s %ld outside [1, %ld]\n", flag, static_cast<long>(v), static_cast<long>(kMaxTokens));
+    return true;
+  };
+  if (bad_count("decode-context", *context) || bad_count("decode-tokens", *decode_tokens) ||
+      bad_count("prefill-chunk", *chunk))
+    return 2;
+  std::vector<int64_t> prefill_lengths, batches;
+  if (!ParseList("prefill", *prefill, &prefill_lengths) || !ParseList("decode-batches", *decode_batches, &batches))
+    return 2;
+  for (int64_t n : prefill_lengths)
+    if (bad_count("prefill", n)) return 2;
+  for (int64_t batch : batches) {
+    if (batch < 1 || batch > 256) {
+      std::fprintf(stderr, "error: decode batch %ld outside [1, 256]\n", static_cast<long>(batch));
+      return 2;
+    }
+  }
   if (!ResolveModelFlag(dir)) return 1;
   StatusOr<std::unique_ptr<ThreadPool>> created = ThreadPool::Create(static_cast<size_t>(*threads));
   if (!created.ok()) {
@@ -200,7 +274,12 @@ int BenchModel(int argc, char** argv) {
   out["weight_formats"] = (*model)->weight_formats();
   out["kernels"] = ops::KernelPathName(ops::ActiveKernelPath());
   out["bf16_dot"] = ops::Bf16DotEnabled();  // CORGI_BF16_DOT=1: bf16-weight matmuls use vdpbf16ps
-  const double bandwidth = MeasureReadBandwidth(&pool);
+  std::unique_ptr<ReadProbe> probe = ReadProbe::Create(&pool);
+  if (probe == nullptr) {
+    std::fprintf(stderr, "error: cannot map the 1 GiB buffer of the bandwidth probe\n");
+    return 1;
+  }
+  const double bandwidth = probe->Best();
   const double gflops = MeasureMatmulGflops(&pool);
   out["machine"] = {{"read_bandwidth_gb_per_s", bandwidth}, {"matmul_f32_gflop_per_s", gflops}};
 
@@ -223,7 +302,7 @@ int BenchModel(int argc, char** argv) {
     }
     out["vision"].push_back(*v);
   }
-  for (int64_t n : ParseList(*prefill)) {
+  for (int64_t n : prefill_lengths) {
     StatusOr<TextTiming> t = RunText(**model, n, 0, 1, *chunk, &pool);
     if (!t.ok()) {
       std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
@@ -231,34 +310,34 @@ int BenchModel(int argc, char** argv) {
     }
     out["prefill"].push_back({{"tokens", n}, {"ms", t->prefill_s * 1e3}, {"tokens_per_s", n / t->prefill_s}});
   }
-  double last_probe = 0;  // the probe just after the previous decode entry, 0: none yet
-  for (int64_t batch : ParseList(*decode_batches)) {
-    if (batch < 1 || batch > 256) {
-      std::fprintf(stderr, "error: decode batch %ld outside [1, 256]\n", static_cast<long>(batch));
-      return 2;
-    }
-    // The bandwidth a shared VM offers drifts by ±20 % over minutes (other tenants), so the
-    // probe that judges a decode run brackets it: once just before, once just after, and the
-    // efficiency is against their mean. machine.read_bandwidth_gb_per_s, taken at the start,
-    // can be minutes older than a decode entry. Back-to-back entries share the probe
-    // between them.
-    const double bandwidth_before = last_probe > 0 ? last_probe : MeasureReadBandwidth(&pool);
-    StatusOr<TextTiming> t = RunText(**model, *context, *decode_tokens, batch, *chunk, &pool);
+  for (int64_t batch : batches) {
+    // The bandwidth a shared VM offers drifts by ±20 % over minutes and seconds (other
+    // tenants), so the probe that judges a decode run is interleaved with it: after every
+    // step, one read of as many bytes as the step reads (at least 256 MiB, so it streams from
+    // memory; at most the 1 GiB buffer). Steps and reads then share the same seconds, and the
+    // efficiency is the ratio of their mean rates. machine.read_bandwidth_gb_per_s, taken at
+    // the start, can be minutes older than a decode entry. The reads evict the caches between
+    // steps, which costs nothing where a step streams its weights from memory anyway (every
+    // real checkpoint) but slows a checkpoint small enough to stay cached.
+    const double bytes = DecodeBytes(**model, *context + *decode_tokens / 2, batch);
+    const auto probe_bytes = std::clamp<size_t>(static_cast<size_t>(bytes), size_t{256} << 20, ReadProbe::kBytes);
+    double probe_s = 0;
+    StatusOr<TextTiming> t = RunText(**model, *context, *decode_tokens, batch, *chunk, &pool,
+                                     [&] { probe_s += probe->Read(probe_bytes); });
     if (!t.ok()) {
       std::fprintf(stderr, "error: %s\n", t.status().ToString().c_str());
       return 1;
     }
-    const double bandwidth_after = last_probe = MeasureReadBandwidth(&pool);
-    const double bandwidth_now = (bandwidth_before + bandwidth_after) / 2;
+    const double bandwidth_now = static_cast<double>(probe_bytes) * static_cast<double>(*decode_tokens) / probe_s / 1e9;
     const double per_step = t->decode_s / static_cast<double>(*decode_tokens);
-    const double bytes = DecodeBytes(**model, *context + *decode_tokens / 2, batch);
     out["decode"].push_back({{"batch", batch},
                              {"context", *context},
                              {"steps", *decode_tokens},
                              {"ms_per_step", per_step * 1e3},
                              {"tokens_per_s", batch / per_step},
                              {"bytes_per_step", bytes},
-                             {"read_bandwidth_gb_per_s", {bandwidth_before, bandwidth_after}},
+                             {"read_bandwidth_gb_per_s", bandwidth_now},
+                             {"probe_bytes_per_step", probe_bytes},
                              {"efficiency", bytes / per_step / 1e9 / bandwidth_now}});
   }
   std::printf("%s\n", out.dump(2).c_str());

@@ -79,10 +79,17 @@ float LoadScalar(const void* data, DType dtype, int64_t i) {
 
 namespace {
 
-// Panels per work chunk of a quantized matmul: a multiple of every kernel's panel tile (3, 4,
-// 6), and small enough (12 panels of a [*, 2048] q4 weight: 0.2 MiB) that a 2048-row
-// projection still splits into 11 chunks.
-constexpr int64_t kPanelsPerChunk = 12;
+// Work chunks of a quantized matmul, in panels. A thread that takes a chunk takes
+// ceil(remaining / (kShareDivisor · threads)) panels rounded up to a multiple of
+// kChunkPanels, and never fewer than kChunkPanels ("guided" scheduling): the first chunks of
+// a pass are long streams, the last ones short, so the threads finish within a short chunk
+// of each other. kChunkPanels is the q4/q8 decode tile (6 panels, 108 KiB of a [*, 2048] q4
+// weight). Measured against fixed 12-panel chunks on a 2b decode step's 28 layers (2
+// threads, alternating in one process; docs/PERFORMANCE.md): q4 0.94–0.97 of the time, q6
+// 0.98–0.99, q8 1.00. A divisor of 2 or 4, a floor of 2, 3 or 12 panels and a cap of 48 were
+// no better; fixed 6-panel chunks were worse (more cold stream starts).
+constexpr int64_t kChunkPanels = 6;
+constexpr double kShareDivisor = 1.5;
 
 // The most weights one MatMulShared call runs together (q/k/v need 3).
 constexpr size_t kMaxSharedTargets = 4;
@@ -143,7 +150,7 @@ void QuantizedMatMuls(const float* x, int64_t ldx, int64_t m, std::span<const Ma
     }
   });
   internal::QMatMulArgs args[kMaxSharedTargets];
-  int64_t first_chunk[kMaxSharedTargets + 1] = {0};
+  int64_t first_panel[kMaxSharedTargets + 1] = {0};  // targets' panels, concatenated
   if (scratch.bias32.size() < static_cast<size_t>(total_n)) scratch.bias32.resize(static_cast<size_t>(total_n));
   float* bias32 = scratch.bias32.data();
   for (size_t i = 0; i < targets.size(); ++i) {
@@ -161,23 +168,32 @@ void QuantizedMatMuls(const float* x, int64_t ldx, int64_t m, std::span<const Ma
     }
     args[i].y = o.y;
     args[i].ldy = o.ldy;
-    first_chunk[i + 1] = first_chunk[i] + (quant::Panels(n) + kPanelsPerChunk - 1) / kPanelsPerChunk;
+    first_panel[i + 1] = first_panel[i] + quant::Panels(n);
   }
   // Split N in whole panels, never K. The panels go out in chunks from a shared counter
   // rather than one fixed half per thread: at decode every matmul is a memory stream, and
   // with a fixed split the thread whose stream ran faster waited for the other (~8 % of the
-  // 2b q4 decode's thread time under perf). The tiling never changes a bit of y, so neither
-  // does which thread takes which chunk.
-  const int64_t chunks = first_chunk[targets.size()];
+  // 2b q4 decode's thread time under perf). Chunks shrink as the pass runs out
+  // (kShareDivisor) and never span two targets. The tiling never changes a bit of y, so
+  // neither does which thread takes which chunk.
+  const int64_t total_panels = first_panel[targets.size()];
   const int64_t workers = pool == nullptr ? 1 : static_cast<int64_t>(pool->num_threads());
-  std::atomic<int64_t> next_chunk{0};
-  ParallelRange(pool, std::min(chunks, workers), m * total_n * k / 4, [&](int64_t, int64_t) {
-    size_t i = 0;
-    for (int64_t c = next_chunk.fetch_add(1, std::memory_order_relaxed); c < chunks;
-         c = next_chunk.fetch_add(1, std::memory_order_relaxed)) {
-      while (c >= first_chunk[i + 1]) ++i;  // chunks are taken in increasing order
-      const int64_t p = (c - first_chunk[i]) * kPanelsPerChunk;
-      t.qmatmul(args[i], p, std::min(quant::Panels(args[i].n), p + kPanelsPerChunk));
+  const int64_t tasks = std::min((total_panels + kChunkPanels - 1) / kChunkPanels, workers);
+  const double share = 1.0 / (kShareDivisor * static_cast<double>(workers));
+  std::atomic<int64_t> next_panel{0};
+  ParallelRange(pool, tasks, m * total_n * k / 4, [&](int64_t, int64_t) {
+    size_t i = 0;  // the target of panel `begin`: chunks are taken in increasing order
+    int64_t begin = next_panel.load(std::memory_order_relaxed);
+    while (begin < total_panels) {
+      while (begin >= first_panel[i + 1]) ++i;
+      const auto wanted = static_cast<int64_t>(std::ceil(static_cast<double>(total_panels - begin) * share));
+      const int64_t take = std::min(std::max(kChunkPanels, (wanted + kChunkPanels - 1) / kChunkPanels * kChunkPanels),
+                                    first_panel[i + 1] - begin);
+      // On failure begin holds the counter's current value: recompute the chunk from there.
+      if (!next_panel.compare_exchange_weak(begin, begin + take, std::memory_order_relaxed)) continue;
+      const int64_t p = begin - first_panel[i];
+      t.qmatmul(args[i], p, p + take);
+      begin = next_panel.load(std::memory_order_relaxed);
     }
   });
 }
