@@ -22,7 +22,7 @@
 // bound at ~70 % of vpdpbusd peak (the per-block convert, scale product and FMA cost ~3
 // of every 11 vector ops). M = 1 (decode, memory bound): 1 × 6, six independent
 // dot-product chains and six panel streams in flight (q6: 1 × 4), each prefetched 2 KiB
-// ahead with the non-temporal hint and on into the next tile (kPrefetchBytes). Measured
+// (q6: 4 KiB) ahead with the non-temporal hint and on into the next tile (kPrefetchBytes). Measured
 // alternatives for decode (one panel × 4 or 8 blocks of independent chains, 2 × 4, 3 × 2)
 // were no better within the noise of the shared VM; docs/PERFORMANCE.md.
 #include "backend/cpu/avx512_intrinsics.h"
@@ -79,7 +79,11 @@ struct VnniKernel {
   // 3 KiB were no better than 2. Carrying each stream on into the next tile of the call
   // (PrefetchDecodeStreams) took q6 0.96–0.98 and q4 0.97–1.00 of the time of stopping at
   // the tile's end (3 runs of 400; q8, which does not prefetch, 1.00–1.01 as the control).
-  static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : 2048;
+  // Since the guided work chunks (ops.cc), whose calls run longer, q6 at 4 KiB took
+  // 0.957–0.998 of the time at 2 KiB in 7 of 7 runs, on 4 KiB and on 2 MiB pages; 6 KiB
+  // 0.98–1.02. In the real decode, alternating step by step within one run: 0.986–1.004 (4
+  // runs, 200 steps). q4 at 3 or 4 KiB: 1.00–1.015.
+  static constexpr int64_t kPrefetchBytes = F == DType::kQ8 ? 0 : F == DType::kQ6 ? 4096 : 2048;
 
   // Halves per block with their own scale (kQ6), else 1.
   static constexpr int kParts = F == DType::kQ6 ? 2 : 1;
