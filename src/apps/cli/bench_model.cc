@@ -266,6 +266,14 @@ int BenchModel(int argc, char** argv) {
     std::fprintf(stderr, "error: %s\n", model.status().ToString().c_str());
     return 1;
   }
+  const int64_t max_positions = (*model)->text_shape().max_positions;
+  int64_t longest = *context + *decode_tokens;
+  for (int64_t n : prefill_lengths) longest = std::max(longest, n);
+  if (max_positions > 0 && longest > max_positions) {
+    std::fprintf(stderr, "error: %ld positions asked for; the model has %ld (max_position_embeddings)\n",
+                 static_cast<long>(longest), static_cast<long>(max_positions));
+    return 2;
+  }
   ThreadPool& pool = **created;
   nlohmann::json out;
   out["model"] = *dir;

@@ -205,7 +205,7 @@ TEST_F(QuantizeE2eTest, BenchModelInterleavesProbesWithDecode) {
   }
 }
 
-// Bad sizes are refused with exit code 2 before the model loads: a zero prefill chunk would
+// Bad sizes are refused with exit code 2 before any is used: a zero prefill chunk would
 // never end the prefill loop, a negative length asked for a vector of 2^64 elements, and a
 // list item that is not a number used to read as 0.
 TEST_F(QuantizeE2eTest, BenchModelRefusesBadSizes) {
@@ -218,6 +218,7 @@ TEST_F(QuantizeE2eTest, BenchModelRefusesBadSizes) {
       {{"--prefill", "1,,2"}, "'' is not an integer"},
       {{"--decode-batches", "1,x"}, "'x' is not an integer"},
       {{"--decode-batches", "300"}, "decode batch 300 outside"},
+      {{"--decode-context", "1048576"}, "positions asked for"},  // beyond max_position_embeddings
   };
   for (const auto& [flags, message] : cases) {
     std::vector<std::string> args = {"bench", "model", "-m", Q4(), "--images", ""};
