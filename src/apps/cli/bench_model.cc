@@ -12,6 +12,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
 
 #include "apps/cli/bench_kinds.h"
 #include "apps/cli/flags.h"
@@ -228,27 +229,28 @@ int BenchModel(int argc, char** argv) {
   int64_t* chunk = flags.Int("prefill-chunk", 512, "prefill chunk size");
   int64_t* threads = AddThreadsFlag(&flags, "worker threads (0: all cores)");
   std::string* weights = AddWeightsFlag(&flags);
+  // Sizes are checked before anything is loaded: a zero chunk would never end the prefill
+  // loop, and a negative length would ask for a vector of 2^64 elements.
+  constexpr int64_t kMaxTokens = int64_t{1} << 20;
+  auto token_count_problem = [](int64_t v) {
+    return v >= 1 && v <= kMaxTokens ? std::string()
+                                     : "must be in [1, " + std::to_string(kMaxTokens) + "], got " + std::to_string(v);
+  };
+  for (const char* name : {"decode-context", "decode-tokens", "prefill-chunk"}) flags.Check(name, token_count_problem);
   if (!flags.Parse(argc, argv)) return flags.exit_code();
   if (dir->empty()) {
     std::fprintf(stderr, "error: -m/--model is required\n");
     return 2;
   }
-  // Sizes are checked before anything is loaded: a zero chunk would never end the prefill
-  // loop, and a negative length would ask for a vector of 2^64 elements.
-  constexpr int64_t kMaxTokens = int64_t{1} << 20;
-  auto bad_count = [&](const char* flag, int64_t v) {
-    if (v >= 1 && v <= kMaxTokens) return false;
-    std::fprintf(stderr, "error: --%s %ld outside [1, %ld]\n", flag, static_cast<long>(v), static_cast<long>(kMaxTokens));
-    return true;
-  };
-  if (bad_count("decode-context", *context) || bad_count("decode-tokens", *decode_tokens) ||
-      bad_count("prefill-chunk", *chunk))
-    return 2;
   std::vector<int64_t> prefill_lengths, batches;
   if (!ParseList("prefill", *prefill, &prefill_lengths) || !ParseList("decode-batches", *decode_batches, &batches))
     return 2;
-  for (int64_t n : prefill_lengths)
-    if (bad_count("prefill", n)) return 2;
+  for (int64_t n : prefill_lengths) {
+    if (const std::string problem = token_count_problem(n); !problem.empty()) {
+      std::fprintf(stderr, "error: --prefill %s\n", problem.c_str());
+      return 2;
+    }
+  }
   for (int64_t batch : batches) {
     if (batch < 1 || batch > 256) {
       std::fprintf(stderr, "error: decode batch %ld outside [1, 256]\n", static_cast<long>(batch));

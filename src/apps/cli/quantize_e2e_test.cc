@@ -210,10 +210,10 @@ TEST_F(QuantizeE2eTest, BenchModelInterleavesProbesWithDecode) {
 // list item that is not a number used to read as 0.
 TEST_F(QuantizeE2eTest, BenchModelRefusesBadSizes) {
   const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
-      {{"--decode-tokens", "0"}, "--decode-tokens 0 outside"},
-      {{"--decode-context", "-5"}, "--decode-context -5 outside"},
-      {{"--prefill-chunk", "0"}, "--prefill-chunk 0 outside"},
-      {{"--prefill", "512,-3"}, "--prefill -3 outside"},
+      {{"--decode-tokens", "0"}, "--decode-tokens must be in [1, 1048576], got 0"},
+      {{"--decode-context", "-5"}, "--decode-context must be in [1, 1048576], got -5"},
+      {{"--prefill-chunk", "0"}, "--prefill-chunk must be in [1, 1048576], got 0"},
+      {{"--prefill", "512,-3"}, "--prefill must be in [1, 1048576], got -3"},
       {{"--prefill", "12x"}, "'12x' is not an integer"},
       {{"--prefill", "1,,2"}, "'' is not an integer"},
       {{"--decode-batches", "1,x"}, "'x' is not an integer"},
